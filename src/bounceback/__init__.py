@@ -1,0 +1,24 @@
+"""bounceback: read, classify and act on email bounces.
+
+The public API is two pure functions::
+
+    report = bounceback.parse(data)          # bytes -> Report
+    bounces = bounceback.classify(report)    # Report -> list[Bounce]
+"""
+
+from bounceback.classify import RuleSet, classify
+from bounceback.model import Bounce, DeliveryRecord, Kind, OriginalMessage, RawMessage, Report
+from bounceback.parse import parse
+
+__all__ = [
+    "Bounce",
+    "DeliveryRecord",
+    "Kind",
+    "OriginalMessage",
+    "RawMessage",
+    "Report",
+    "RuleSet",
+    "classify",
+    "parse",
+]
+__version__ = "0.1.0"

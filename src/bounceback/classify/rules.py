@@ -1,0 +1,195 @@
+"""User rules: the two forms people already keep, loaded from a TOML file.
+
+- section rules: a case-sensitive phrase (≤ 100 characters) looked for in the
+  bounce's body, subject, from or to, with a type hard, soft or both. All hard
+  rules are tried first, then soft, then both; the first match wins, and a
+  ``both`` match is soft.
+- pattern lines ``<text>==>Hard`` or ``==>Soft``, matched against the diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bounceback.classify.reasons import BOUNCE_TYPES
+from bounceback.model import DeliveryRecord, Report
+
+Section = Literal["body", "subject", "from", "to", "diagnostic"]
+RuleType = Literal["hard", "soft", "both"]
+
+MAX_TEXT = 100
+_SECTIONS = ("body", "subject", "from", "to")
+_TYPES = ("hard", "soft", "both")
+_PATTERN_RE = re.compile(r"^(?P<text>.+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I)
+
+
+class RuleError(ValueError):
+    """A rule or rules file that cannot be used; the text says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    section: Section
+    text: str
+    type: RuleType
+    bounce_type: str = ""
+
+    def matches(self, report: Report, record: DeliveryRecord) -> bool:
+        return self.text in _section_text(self.section, report, record)
+
+    @property
+    def hard(self) -> bool:
+        return self.type == "hard"
+
+
+def _section_text(section: Section, report: Report, record: DeliveryRecord) -> str:
+    if section == "diagnostic":
+        return record.diagnostic
+    if section == "subject":
+        return report.subject
+    if section == "from":
+        return report.from_
+    if section == "to":
+        return report.to
+    return report.body + "\n" + record.diagnostic
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """User rules in evaluation order: hard, then soft, then both."""
+
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        order = {"hard": 0, "soft": 1, "both": 2}
+        ordered = tuple(sorted(self.rules, key=lambda r: order[r.type]))  # stable
+        object.__setattr__(self, "rules", ordered)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def first_match(self, report: Report, record: DeliveryRecord) -> Rule | None:
+        for rule in self.rules:
+            if rule.matches(report, record):
+                return rule
+        return None
+
+
+def make_rule(
+    *,
+    text: str,
+    type: str,
+    section: str = "body",
+    id: str = "",
+    bounce_type: str = "",
+    where: str = "rule",
+) -> Rule:
+    """A validated rule; raises RuleError naming the offending rule."""
+    if not isinstance(text, str) or not text.strip():
+        raise RuleError(f"{where}: text is empty")
+    if len(text) > MAX_TEXT and section != "diagnostic":
+        raise RuleError(f"{where}: text is {len(text)} characters, the limit is {MAX_TEXT}")
+    kind = str(type).lower()
+    if kind not in _TYPES:
+        raise RuleError(f"{where}: type must be hard, soft or both, not {type!r}")
+    if section not in (*_SECTIONS, "diagnostic"):
+        raise RuleError(f"{where}: section must be one of {', '.join(_SECTIONS)}, not {section!r}")
+    if bounce_type and bounce_type not in BOUNCE_TYPES:
+        raise RuleError(
+            f"{where}: bounce_type {bounce_type!r} is not one of {', '.join(BOUNCE_TYPES)}"
+        )
+    return Rule(
+        id=id or where,
+        section=section,  # type: ignore[arg-type]
+        text=text,
+        type=kind,  # type: ignore[arg-type]
+        bounce_type=bounce_type,
+    )
+
+
+def parse_pattern(line: str, index: int = 1) -> Rule:
+    """A ``text==>Hard|Soft`` line, matched against the diagnostic."""
+    m = _PATTERN_RE.match(line.strip())
+    if not m:
+        raise RuleError(f"pattern {index}: expected 'text==>Hard' or 'text==>Soft', got {line!r}")
+    return make_rule(
+        text=m.group("text"),
+        type=m.group("type").lower(),
+        section="diagnostic",
+        id=f"pattern-{index}",
+        where=f"pattern {index}",
+    )
+
+
+def from_data(data: dict[str, Any]) -> RuleSet:
+    """Rules from a parsed TOML document (top-level ``patterns``, ``[[rules]]``)."""
+    rules: list[Rule] = []
+    patterns = data.get("patterns", [])
+    if not isinstance(patterns, list):
+        raise RuleError("patterns must be a list of 'text==>Hard|Soft' strings")
+    for i, line in enumerate(patterns, 1):
+        if not isinstance(line, str):
+            raise RuleError(f"pattern {i}: must be a string")
+        rules.append(parse_pattern(line, i))
+    tables = data.get("rules", [])
+    if not isinstance(tables, list):
+        raise RuleError("rules must be an array of tables ([[rules]])")
+    for i, table in enumerate(tables, 1):
+        if not isinstance(table, dict):
+            raise RuleError(f"rule {i}: must be a table")
+        unknown = set(table) - {"id", "section", "text", "type", "bounce_type"}
+        if unknown:
+            raise RuleError(f"rule {i}: unknown keys {', '.join(sorted(unknown))}")
+        rules.append(
+            make_rule(
+                text=table.get("text", ""),
+                type=table.get("type", ""),
+                section=table.get("section", "body"),
+                id=str(table.get("id") or f"rule-{i}"),
+                bounce_type=table.get("bounce_type", ""),
+                where=f"rule {i}",
+            )
+        )
+    ids = [r.id for r in rules]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuleError(f"duplicate rule ids: {', '.join(duplicates)}")
+    return RuleSet(tuple(rules))
+
+
+def loads(text: str) -> RuleSet:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"not valid TOML: {exc}") from exc
+    return from_data(data)
+
+
+def load(path: str | Path) -> RuleSet:
+    """Read a rules file; RuleError says what is wrong with it."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleError(f"{p}: {exc.strerror or exc}") from exc
+    try:
+        return loads(text)
+    except RuleError as exc:
+        raise RuleError(f"{p}: {exc}") from exc
+
+
+def from_patterns(lines: Iterable[str]) -> RuleSet:
+    return RuleSet(tuple(parse_pattern(line, i) for i, line in enumerate(lines, 1) if line.strip()))
+
+
+def combine(sets: Sequence[RuleSet]) -> RuleSet:
+    return RuleSet(tuple(rule for s in sets for rule in s.rules))

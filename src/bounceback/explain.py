@@ -1,0 +1,82 @@
+"""A readable account of one message: what was found where, and why it was judged so."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bounceback.classify import RuleSet, decide_reason
+from bounceback.classify.reasons import BOUNCE_TYPES, reason
+from bounceback.model import Bounce, Kind, Report
+
+
+def _rule_words(rule: str) -> str:
+    kind, _, detail = rule.partition(":")
+    return {
+        "kind": f"the message is a {detail}",
+        "action": f"the DSN's Action field says {detail}",
+        "format": f"the {detail} format states the reason itself",
+        "status": f"the enhanced status code {detail} means it",
+        "status-subject": f"the status code's subject class {detail}",
+        "phrase": f"the diagnostic contains a built-in {detail} phrase",
+        "reply": f"the SMTP reply code {detail}",
+        "user": f"your rule {detail!r} matched",
+        "default": "no evidence: nothing matched",
+    }.get(kind, rule)
+
+
+def render(label: str, report: Report, bounces: list[Bounce], rules: RuleSet | None) -> Group:
+    head = Table.grid(padding=(0, 2))
+    head.add_row("message", label)
+    head.add_row("kind", f"{report.kind} (detector: {report.detector or 'none'})")
+    if report.error:
+        head.add_row("error", Text(report.error, style="red"))
+    head.add_row("subject", report.subject)
+    head.add_row("from", report.from_)
+    o = report.original
+    if o.message_id or o.subject:
+        head.add_row("original", f"{o.message_id}  {o.subject}")
+    if o.bounceback_id:
+        head.add_row("X-Bounceback-ID", o.bounceback_id)
+    panels: list[Panel | Table] = [head]
+    if report.kind in (Kind.NOT_BOUNCE, Kind.UNPARSEABLE):
+        panels.append(Panel("No failed recipients: nothing to act on.", title="verdict"))
+    for b in bounces:
+        r = b.record
+        grid = Table.grid(padding=(0, 2))
+        for name, value in (
+            ("recipient", r.recipient),
+            ("original recipient", r.original_recipient),
+            ("action", r.action),
+            ("status", f"{b.status}" + ("" if r.status == b.status else " (derived from reason)")),
+            ("reply code", r.reply_code),
+            ("smtp command", r.smtp_command),
+            ("remote MTA", r.remote_mta),
+            ("reporting MTA", r.reporting_mta),
+            ("diagnostic", r.diagnostic),
+        ):
+            if value:
+                grid.add_row(name, value)
+        decision = decide_reason(report, r)
+        threshold = BOUNCE_TYPES.get(b.bounce_type)
+        why = [
+            f"reason [bold]{b.reason}[/bold]: {reason(b.reason).meaning}",
+            f"decided by rule [bold]{b.rule}[/bold]: {_rule_words(b.rule)}",
+        ]
+        if decision.evidence:
+            why.append(f"evidence: {decision.evidence!r}")
+        if b.rule.startswith("user:"):
+            why.append(f"built-in verdict before your rule: {decision.reason} ({decision.rule})")
+        why.append(
+            f"{'HARD' if b.hardbounce else 'soft'} bounce, "
+            f"{'permanent' if b.permanent else 'temporary'} failure"
+        )
+        why.append(
+            f"bounce type {b.bounce_type or '-'}: "
+            + ("never counts toward a hold" if threshold is None else f"hold after {threshold}")
+        )
+        grid.add_row("why", "\n".join(why))
+        panels.append(Panel(grid, title=r.recipient or "(no recipient)"))
+    return Group(*panels)

@@ -1,0 +1,125 @@
+"""The records that flow through the pipeline: RawMessage → Report → Bounce."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    """What a message is, before anything is judged."""
+
+    BOUNCE = "bounce"
+    DELAY = "delay"
+    COMPLAINT = "complaint"
+    AUTOREPLY = "autoreply"
+    DELIVERED = "delivered"
+    NOT_BOUNCE = "not_bounce"
+    UNPARSEABLE = "unparseable"
+
+
+@dataclass(slots=True)
+class RawMessage:
+    """Bytes (or a structured event) as a source received them."""
+
+    data: bytes
+    source: str = ""
+    ref: str = ""
+    received_at: dt.datetime | None = None
+    event: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class OriginalMessage:
+    """What the bounce tells about the message that was sent."""
+
+    message_id: str = ""
+    subject: str = ""
+    from_: str = ""
+    to: str = ""
+    return_path: str = ""
+    bounceback_id: str = ""
+    envelope_id: str = ""
+
+
+@dataclass(slots=True)
+class DeliveryRecord:
+    """One recipient's fate as the message states it, nothing judged yet."""
+
+    recipient: str = ""
+    action: str = ""
+    status: str = ""
+    reply_code: str = ""
+    diagnostic: str = ""
+    diagnostic_type: str = ""
+    remote_mta: str = ""
+    reporting_mta: str = ""
+    smtp_command: str = ""
+    original_recipient: str = ""
+    last_attempt: str = ""
+    feedback_type: str = ""
+    # A reason the format itself states (e.g. a vendor's own error class); the
+    # classifier weighs it but rules may override it.
+    reason_hint: str = ""
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything parse() found in one message."""
+
+    kind: Kind
+    detector: str
+    records: list[DeliveryRecord] = field(default_factory=list)
+    original: OriginalMessage = field(default_factory=OriginalMessage)
+    subject: str = ""
+    from_: str = ""
+    to: str = ""
+    # The bounce's own human-readable text, for user rules on the body section.
+    body: str = ""
+    error: str = ""
+
+
+@dataclass(slots=True)
+class Bounce:
+    """A classified delivery record: the unit the ledger acts on."""
+
+    record: DeliveryRecord
+    kind: Kind
+    detector: str
+    reason: str
+    hardbounce: bool
+    permanent: bool
+    bounce_type: str
+    rule: str
+    # The enhanced status code: the one the message gave, or one derived from the
+    # reason when the message gave none (record.status keeps what was found).
+    status: str = ""
+    original: OriginalMessage = field(default_factory=OriginalMessage)
+
+    @property
+    def recipient(self) -> str:
+        return self.record.recipient
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat JSON-ready view, the keys the CLI and API print."""
+        out: dict[str, Any] = asdict(self.record)
+        out["status_found"] = self.record.status
+        out.update(
+            status=self.status,
+            kind=str(self.kind),
+            detector=self.detector,
+            reason=self.reason,
+            hardbounce=self.hardbounce,
+            permanent=self.permanent,
+            bounce_type=self.bounce_type,
+            rule=self.rule,
+            original_message_id=self.original.message_id,
+            original_subject=self.original.subject,
+            original_from=self.original.from_,
+            original_to=self.original.to,
+            bounceback_id=self.original.bounceback_id,
+            envelope_id=self.original.envelope_id,
+        )
+        return out

@@ -1,0 +1,76 @@
+"""parse: bytes → Report. Pure: no I/O, no database, no network."""
+
+from __future__ import annotations
+
+from bounceback.model import Kind, Report
+from bounceback.parse import registry
+from bounceback.parse.base import original_of
+from bounceback.parse.mail import Mail, ParseError
+
+__all__ = ["MAX_MESSAGE_BYTES", "ParseError", "parse"]
+
+# Larger messages are reported unparseable rather than read: a bounce that size is
+# an attack or an accident, and the returned attachment is not worth the memory.
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+MAX_HEADER_FIELDS = 10_000
+
+
+def _unparseable(reason: str) -> Report:
+    return Report(kind=Kind.UNPARSEABLE, detector="", error=reason)
+
+
+def _precheck(data: bytes, max_bytes: int) -> str:
+    if not data or not data.strip():
+        return "empty message"
+    if len(data) > max_bytes:
+        return f"message too large: {len(data)} bytes (limit {max_bytes})"
+    head = data[:4096]
+    if b"\x00" in head and head.count(b"\x00") > 16:
+        return "binary data, not an email message"
+    if b":" not in head:
+        return "no header fields: not an email message"
+    ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0]
+    header_end = min(ends) if ends else -1
+    header_block = data if header_end < 0 else data[:header_end]
+    if header_block.count(b"\n") > MAX_HEADER_FIELDS and (
+        _count_fields(header_block) > MAX_HEADER_FIELDS
+    ):
+        return f"more than {MAX_HEADER_FIELDS} header fields"
+    return ""
+
+
+def _count_fields(block: bytes) -> int:
+    return sum(1 for line in block.split(b"\n") if line[:1] not in (b" ", b"\t", b""))
+
+
+def parse(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Report:
+    """Read one message and say what it is and which recipients failed how."""
+    problem = _precheck(data, max_bytes)
+    if problem:
+        return _unparseable(problem)
+    try:
+        mail = Mail.from_bytes(data)
+        if len(mail.msg.keys()) > MAX_HEADER_FIELDS:
+            return _unparseable(f"more than {MAX_HEADER_FIELDS} header fields")
+        return parse_mail(mail)
+    except ParseError as exc:
+        return _unparseable(str(exc))
+    except RecursionError:
+        return _unparseable("message structure nested too deeply")
+    except (LookupError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        return _unparseable(f"{type(exc).__name__}: {exc}")
+
+
+def parse_mail(mail: Mail) -> Report:
+    for detector in registry.detectors():
+        report = detector.detect(mail)
+        if report is not None:
+            return report
+    return Report(
+        kind=Kind.NOT_BOUNCE,
+        detector="",
+        original=original_of(mail),
+        subject=mail.subject,
+        from_=mail.from_,
+        to=mail.to,
+    )

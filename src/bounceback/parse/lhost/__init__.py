@@ -1,0 +1,1 @@
+"""One module per MTA or provider format; see bounceback.parse.registry."""

@@ -1,0 +1,78 @@
+"""Small text helpers shared by the detectors: addresses and SMTP codes."""
+
+from __future__ import annotations
+
+import re
+
+# An address as bounces print it: bare, in <>, after "rfc822;", quoted local parts.
+ADDRESS_RE = re.compile(
+    r"""(?:"[^"\r\n]{1,64}"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,128})@"""
+    r"""(?:\[[0-9A-Fa-f.:IPv]+\]|[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?"""
+    r"""(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*)"""
+)
+STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+REPLY_CODE_RE = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?=[ \-]|$)")
+SMTP_COMMANDS = ("CONNECT", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT")
+_COMMAND_RE = re.compile(
+    r"\b(?:in reply to |after |while sending |in response to |during |to )?"
+    r"(CONNECT|HELO|EHLO|STARTTLS|AUTH|MAIL FROM|RCPT TO|DATA|BDAT|end of data)\b",
+    re.I,
+)
+
+
+def find_address(text: str) -> str:
+    """The first email address in a string, without brackets; '' when none."""
+    if not text:
+        return ""
+    m = ADDRESS_RE.search(text)
+    if not m:
+        return ""
+    return clean_address(m.group(0))
+
+
+def find_addresses(text: str) -> list[str]:
+    return [clean_address(m.group(0)) for m in ADDRESS_RE.finditer(text)]
+
+
+def clean_address(addr: str) -> str:
+    addr = addr.strip().strip("<>\"'.,;:()[]").strip()
+    if addr.lower().startswith("mailto:"):
+        addr = addr[7:]
+    return addr
+
+
+def address_field(value: str) -> str:
+    """The address in a DSN recipient field such as 'rfc822; <a@b>'."""
+    if ";" in value:
+        kind, _, rest = value.partition(";")
+        if "@" not in kind:
+            value = rest
+    return find_address(value) or value.strip().strip("<>").strip()
+
+
+def find_status(text: str) -> str:
+    """The first enhanced status code (RFC 3463) in a text; '' when none."""
+    m = STATUS_RE.search(text)
+    return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}" if m else ""
+
+
+def find_reply_code(text: str) -> str:
+    """The SMTP reply code a diagnostic starts with (or shows first); '' when none."""
+    m = REPLY_CODE_RE.search(text.lstrip()[:200])
+    return m.group(1) if m else ""
+
+
+def find_smtp_command(text: str) -> str:
+    """The SMTP command a failure is reported after, normalised to its verb."""
+    m = _COMMAND_RE.search(text)
+    if not m:
+        return ""
+    verb = m.group(1).upper()
+    if verb == "END OF DATA":
+        return "DATA"
+    return verb.split()[0]
+
+
+def squeeze(text: str) -> str:
+    """Collapse white space, the form diagnostics are compared in."""
+    return " ".join(text.split())
