@@ -76,6 +76,9 @@ class Report:
     subject: str = ""
     from_: str = ""
     to: str = ""
+    # Where the bounce itself was delivered (Delivered-To, X-Original-To, To):
+    # the return path, which may carry a VERP token.
+    delivered_to: list[str] = field(default_factory=list)
     # The bounce's own human-readable text, for user rules on the body section.
     body: str = ""
     error: str = ""

@@ -127,5 +127,17 @@ def make_report(
         subject=mail.subject,
         from_=mail.from_,
         to=mail.to,
+        delivered_to=delivered_to(mail),
         body=mail.text,
     )
+
+
+def delivered_to(mail: Mail) -> list[str]:
+    """The addresses the bounce was delivered to, most specific first."""
+    out: list[str] = []
+    for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To"):
+        for value in mail.headers(name):
+            addr = find_address(value)
+            if addr and addr.lower() not in (a.lower() for a in out):
+                out.append(addr)
+    return out
