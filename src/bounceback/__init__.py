@@ -22,3 +22,13 @@ __all__ = [
     "parse",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # bounceback.stamp lives with the ledger; imported on first use so that
+    # parse/classify users never load SQLAlchemy.
+    if name == "stamp":
+        from bounceback.ledger.stamping import stamp
+
+        return stamp
+    raise AttributeError(f"module 'bounceback' has no attribute {name!r}")

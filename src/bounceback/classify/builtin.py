@@ -1,9 +1,12 @@
-"""The built-in rule pack, loaded from the TOML data beside this module.
+"""The built-in rule pack, loaded once from the TOML data beside this module.
 
 ``data/status.toml`` maps enhanced status codes (RFC 3463, IANA registry) and SMTP
-reply codes to reasons; ``data/reasons/<reason>.toml`` lists, per reason, the
-diagnostic phrases (case-insensitive substrings) and regular expressions that
-are evidence for it, and the priority in which reasons are tried.
+reply codes to reasons, names the codes specific enough to decide alone, and holds
+the refinements that the SMTP stage or status class make to a reason.
+``data/reasons/<reason>.toml`` lists, per reason, the diagnostic phrases
+(case-insensitive substrings, white space squeezed) and regular expressions that
+are evidence for it, with the priority in which reasons are tried; a ``[late]``
+table holds generic wording tried only after every reason's specific wording.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+# Late phrases are tried after every reason's ordinary phrases.
+LATE_OFFSET = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class PhraseRule:
-    """The evidence for one reason: its phrases and patterns, compiled as one."""
+    """The evidence for one reason at one priority: its phrases and patterns as one regex."""
 
     reason: str
     priority: int
@@ -27,10 +33,10 @@ class PhraseRule:
     patterns: tuple[re.Pattern[str], ...]
 
     def search(self, text: str) -> str:
-        """The phrase or pattern that matched, or ''. ``text`` is lower case."""
+        """The phrase or pattern that matched, or ''. ``text`` is lower case, squeezed."""
         if not self.regex.search(text):
             return ""
-        # Only on a match: find which alternative it was, to name the rule.
+        # Only on a match: find which alternative it was, to name the evidence.
         for phrase in self.phrases:
             if phrase in text:
                 return phrase
@@ -41,52 +47,90 @@ class PhraseRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Refinement:
+    """Turns one reason into another when the SMTP stage or the status class says so."""
+
+    reason: str
+    to: str
+    command: str = ""  # the SMTP command the failure followed (MAIL, RCPT, DATA)
+    status: str = ""  # a status code prefix: "4." or "5.2.0"
+    why: str = ""
+
+    def applies(self, reason: str, command: str, status: str) -> bool:
+        if reason != self.reason:
+            return False
+        if self.command and command != self.command:
+            return False
+        return not self.status or status.startswith(self.status)
+
+
+@dataclass(frozen=True, slots=True)
 class StatusTable:
     codes: dict[str, str]  # "5.1.1" -> reason
-    ambiguous: frozenset[str]  # codes whose reason the text decides first
-    subjects: dict[str, str]  # "X.1" subject class -> fallback reason
+    decisive: frozenset[str]  # codes that decide before the diagnostic text is read
+    subjects: dict[str, str]  # "1" (X.1.X subject) -> fallback reason
     reply_codes: dict[str, str]
+    refinements: tuple[Refinement, ...]
 
 
-def _read(path: str) -> dict[str, Any]:
+def _data(path: str) -> dict[str, Any]:
     ref = resources.files("bounceback.classify").joinpath("data").joinpath(path)
     return tomllib.loads(ref.read_text(encoding="utf-8"))
 
 
 @cache
 def status_table() -> StatusTable:
-    data = _read("status.toml")
+    data = _data("status.toml")
     return StatusTable(
-        codes=dict(data.get("codes", {})),
-        ambiguous=frozenset(data.get("ambiguous", {}).get("codes", [])),
-        subjects=dict(data.get("subjects", {})),
-        reply_codes=dict(data.get("reply_codes", {})),
+        codes={str(k): str(v) for k, v in data.get("codes", {}).items()},
+        decisive=frozenset(str(c) for c in data.get("decisive", {}).get("codes", [])),
+        subjects={str(k): str(v) for k, v in data.get("subjects", {}).items()},
+        reply_codes={str(k): str(v) for k, v in data.get("reply_codes", {}).items()},
+        refinements=tuple(
+            Refinement(
+                reason=str(r["reason"]),
+                to=str(r["to"]),
+                command=str(r.get("command", "")).upper(),
+                status=str(r.get("status", "")),
+                why=str(r.get("why", "")),
+            )
+            for r in data.get("refine", [])
+        ),
+    )
+
+
+def _phrase_rule(reason: str, priority: int, table: dict[str, Any]) -> PhraseRule | None:
+    phrases = [str(p) for p in table.get("phrases", [])]
+    patterns = [str(p) for p in table.get("patterns", [])]
+    if not phrases and not patterns:
+        return None
+    lowered = tuple(" ".join(p.lower().split()) for p in phrases)
+    alternatives = [re.escape(p) for p in lowered] + [f"(?:{p})" for p in patterns]
+    return PhraseRule(
+        reason=reason,
+        priority=priority,
+        regex=re.compile("|".join(alternatives), re.I),
+        phrases=lowered,
+        patterns=tuple(re.compile(p, re.I) for p in patterns),
     )
 
 
 @cache
 def phrase_rules() -> tuple[PhraseRule, ...]:
+    """Every reason's phrase rules, in the order they are tried."""
     folder = resources.files("bounceback.classify").joinpath("data").joinpath("reasons")
-    rules = []
+    rules: list[PhraseRule] = []
     for entry in folder.iterdir():
         if not entry.name.endswith(".toml"):
             continue
         data = tomllib.loads(entry.read_text(encoding="utf-8"))
         reason = entry.name[: -len(".toml")]
-        phrases = [str(p) for p in data.get("phrases", [])]
-        patterns = [str(p) for p in data.get("patterns", [])]
-        if not phrases and not patterns:
-            continue
-        lowered = tuple(" ".join(p.lower().split()) for p in phrases)
-        alternatives = [re.escape(p) for p in lowered] + [f"(?:{p})" for p in patterns]
-        rules.append(
-            PhraseRule(
-                reason=reason,
-                priority=int(data.get("priority", 100)),
-                regex=re.compile("|".join(alternatives), re.I),
-                phrases=lowered,
-                patterns=tuple(re.compile(p, re.I) for p in patterns),
-            )
-        )
+        priority = int(data.get("priority", 100))
+        for rule in (
+            _phrase_rule(reason, priority, data),
+            _phrase_rule(reason, LATE_OFFSET + priority, data.get("late", {})),
+        ):
+            if rule is not None:
+                rules.append(rule)
     rules.sort(key=lambda r: (r.priority, r.reason))
     return tuple(rules)

@@ -1,5 +1,21 @@
 """classify: Report → Bounces. User rules first, then the built-in pack.
 
+Which evidence wins, for the built-in pack (``decide_reason``):
+
+1. what the message is (complaint, auto-reply, delivery) and a reason the format
+   itself states (a vendor's own error class);
+2. a status code specific enough to decide alone (``decisive`` in status.toml:
+   5.1.8 sender rejected, 5.7.26 DMARC, 5.3.4 too big, ...);
+3. the diagnostic's wording, reason by reason in priority order: servers reuse
+   generic codes (5.7.1, 5.1.1, 5.0.0) for everything, their text says more;
+4. the status code, then its subject class (X.1.X addressing, X.2.X mailbox, ...);
+5. the SMTP reply code, when no specific status code was given;
+6. a delayed DSN with nothing else to go on: ``expired``.
+
+The reason is then refined by its context (``refine`` in status.toml): an unknown
+user refused only after DATA is a content filter, after MAIL FROM it is the sender
+that was refused, and an unknown host with a temporary code is a DNS failure.
+
 Every decision names the rule that made it (``Bounce.rule``), so that
 ``bounceback explain`` and the dashboard can say why.
 """
@@ -12,12 +28,15 @@ from bounceback.classify import builtin
 from bounceback.classify.reasons import is_hard, reason
 from bounceback.classify.rules import Rule, RuleSet
 from bounceback.model import Bounce, DeliveryRecord, Kind, Report
+from bounceback.parse.text import STATUS_RE
 
 _KIND_REASONS = {
     Kind.COMPLAINT: "feedback",
     Kind.AUTOREPLY: "vacation",
     Kind.DELIVERED: "delivered",
 }
+# Rules whose reason is the message's own statement: context does not change it.
+_STATED = ("kind:", "action:", "format:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +48,11 @@ class Decision:
     evidence: str = ""
 
 
-def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
-    """The reason the evidence supports, with the built-in rule that found it."""
+def _squeezed(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _primary(report: Report, record: DeliveryRecord) -> Decision:
     if report.kind in _KIND_REASONS:
         return Decision(_KIND_REASONS[report.kind], f"kind:{report.kind}")
     if record.action in ("delivered", "relayed", "expanded"):
@@ -40,37 +62,68 @@ def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
 
     table = builtin.status_table()
     status = record.status
-    coded = table.codes.get(status, "") if status else ""
-    if coded and status not in table.ambiguous:
+    if status in table.decisive and (coded := table.codes.get(status, "")):
         return Decision(coded, f"status:{status}", status)
 
-    text = " ".join(record.diagnostic.lower().split())
+    text = _squeezed(record.diagnostic)
     if text:
         for phrase_rule in builtin.phrase_rules():
             found = phrase_rule.search(text)
             if found:
                 return Decision(phrase_rule.reason, f"phrase:{phrase_rule.reason}", found)
 
-    if coded:
+    if status and (coded := table.codes.get(status, "")):
         return Decision(coded, f"status:{status}", status)
-    if status and status[2:3] and (fallback := table.subjects.get(status.split(".")[1], "")):
+    generic = not status or status.endswith(".0.0")
+    if not generic and (fallback := table.subjects.get(status.split(".")[1], "")):
         return Decision(fallback, f"status-subject:{status[:3]}", status)
-    if record.reply_code and (by_reply := table.reply_codes.get(record.reply_code, "")):
+    if generic and record.reply_code and (by_reply := table.reply_codes.get(record.reply_code)):
         return Decision(by_reply, f"reply:{record.reply_code}", record.reply_code)
     if record.action == "delayed" or report.kind == Kind.DELAY:
         return Decision("expired", "action:delayed")
+    if status or text:
+        # A failure was reported but nothing says why.
+        return Decision("onhold", "default")
     return Decision("undefined", "default")
 
 
-def _status_for(decided: str, record: DeliveryRecord, permanent: bool) -> str:
-    """The status found, or the one the reason stands for when none (or X.0.0) was."""
-    if record.status and not record.status.endswith(".0.0"):
-        return record.status
+def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
+    """The reason the evidence supports, with the built-in rule that found it."""
+    decision = _primary(report, record)
+    if decision.rule.startswith(_STATED):
+        return decision
+    command = record.smtp_command.upper()
+    for refinement in builtin.status_table().refinements:
+        if refinement.applies(decision.reason, command, record.status):
+            return Decision(
+                refinement.to,
+                f"context:{decision.reason}>{refinement.to}",
+                f"{decision.evidence} ({refinement.why})" if refinement.why else decision.evidence,
+            )
+    return decision
+
+
+def status_of(decided: str, record: DeliveryRecord, permanent: bool) -> str:
+    """The enhanced status code to report for a record.
+
+    The remote server's own code, quoted in the diagnostic, beats the summary the
+    reporting MTA put in the Status field (Sendmail says 4.4.7 for any expired
+    queue entry, some gateways 5.1.1 for everything); when a reply quotes another,
+    the innermost (last) is the original. A generic X.0.0 never replaces a specific
+    code. With no code at all, the one the reason stands for is used.
+    """
+    found = record.status
+    quoted = [m.group(0) for m in STATUS_RE.finditer(record.diagnostic)]
+    if quoted:
+        last = ".".join(str(int(part)) for part in quoted[-1].split("."))
+        if not (last.endswith(".0.0") and found and not found.endswith(".0.0")):
+            found = last
+    if found:
+        return found
     derived = reason(decided).status
     if not derived:
-        return record.status
-    klass = record.status[:1] or ("5" if permanent else "4")
-    return klass + derived[1:]
+        return ""
+    return ("5" if permanent else "4") + derived[1:]
 
 
 def _is_permanent(record: DeliveryRecord, report: Report) -> bool:
@@ -85,28 +138,24 @@ def _is_permanent(record: DeliveryRecord, report: Report) -> bool:
 
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
     decision = decide_reason(report, record)
-    meaning = reason(decision.reason)
     permanent = _is_permanent(record, report)
-    hard = permanent and is_hard(decision.reason, record.status)
-    if decision.reason == "userunknown" or decision.reason in ("hostunknown", "hasmoved"):
-        hard = is_hard(decision.reason, record.status)
-    bounce_type = meaning.bounce_type
+    status = status_of(decision.reason, record, permanent)
+    if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT):
+        status = record.status
+    hard = is_hard(decision.reason, status)
+    bounce_type = reason(decision.reason).bounce_type
     rule_id = decision.rule
     matched: Rule | None = rules.first_match(report, record) if rules else None
     if matched is not None:
-        hard = matched.hard
-        permanent = matched.hard or (permanent and matched.type != "soft")
-        if matched.hard:
-            permanent = True
+        # The user's word on hard or soft; the reason stays what the evidence says.
+        hard = permanent = matched.hard
         if matched.bounce_type:
             bounce_type = matched.bounce_type
         rule_id = f"user:{matched.id}"
-    if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT, Kind.DELIVERED):
+    if report.kind in (Kind.AUTOREPLY, Kind.DELIVERED):
+        hard = permanent = False
+    elif report.kind == Kind.COMPLAINT and matched is None:
         hard = False
-        permanent = False if report.kind != Kind.COMPLAINT else permanent
-    status = _status_for(decision.reason, record, permanent)
-    if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT):
-        status = record.status
     return Bounce(
         record=record,
         kind=report.kind,

@@ -14,5 +14,6 @@ app = typer.Typer(
 
 # Command modules register themselves on `app` when imported.
 from bounceback.cli import parse_cmd  # noqa: E402,F401
+from bounceback.cli import ledger_cmds  # noqa: E402,F401
 
 __all__ = ["app"]

@@ -3,23 +3,63 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bounceback.classify import RuleError, RuleSet, classify
 from bounceback.classify import load as load_rules
 from bounceback.cli import app
 from bounceback.inputs import Item, count, iter_items
-from bounceback.model import Bounce, Kind, Report
+from bounceback.model import Bounce, DeliveryRecord, Kind, Report
 from bounceback.parse import parse
 
+# Inputs at least this many messages long get a progress bar (on a terminal).
 PROGRESS_THRESHOLD = 200
+
+# The keys every JSON line carries, bounce or not, so consumers see one schema.
+_RECORD_KEYS = tuple(DeliveryRecord.__dataclass_fields__)
+JSON_KEYS = (
+    "file",
+    *_RECORD_KEYS,
+    "status_found",
+    "kind",
+    "detector",
+    "reason",
+    "hardbounce",
+    "permanent",
+    "bounce_type",
+    "rule",
+    "original_message_id",
+    "original_subject",
+    "original_from",
+    "original_to",
+    "bounceback_id",
+    "envelope_id",
+    "subject",
+    "error",
+)
+
+
+@dataclass(slots=True)
+class Result:
+    """One message's outcome."""
+
+    label: str
+    report: Report
+    bounces: list[Bounce]
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, soft_wrap=True)
 
 
 def _rules(path: Path | None) -> RuleSet | None:
@@ -27,94 +67,186 @@ def _rules(path: Path | None) -> RuleSet | None:
         return None
     try:
         return load_rules(path)
-    except RuleError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+    except (RuleError, OSError) as exc:
+        _stderr().print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
 
 
-def _analyse(item: Item, rules: RuleSet | None) -> tuple[Report, list[Bounce]]:
+def analyse(item: Item, rules: RuleSet | None) -> Result:
+    """Parse and classify one input; never raises, whatever the bytes."""
     if item.error:
-        return Report(kind=Kind.UNPARSEABLE, detector="", error=item.error), []
-    report = parse(item.data)
-    return report, classify(report, rules)
+        return Result(item.label, Report(kind=Kind.UNPARSEABLE, detector="", error=item.error), [])
+    try:
+        report = parse(item.data)
+        return Result(item.label, report, classify(report, rules))
+    except Exception as exc:  # a bug in one detector must not stop a run over a mailbox
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        return Result(item.label, Report(kind=Kind.UNPARSEABLE, detector="", error=error), [])
 
 
-def _message_row(label: str, report: Report) -> dict[str, Any]:
-    return {
-        "file": label,
-        "recipient": None,
-        "kind": str(report.kind),
-        "detector": report.detector,
-        "error": report.error,
-        "subject": report.subject,
-        "original_message_id": report.original.message_id,
-        "bounceback_id": report.original.bounceback_id,
-    }
+def json_rows(result: Result, show_all: bool) -> list[dict[str, Any]]:
+    """The JSON objects to print for one message: one per record, or one for the message."""
+    report = result.report
+    if result.bounces:
+        return [
+            {
+                **dict.fromkeys(JSON_KEYS),
+                "file": result.label,
+                **b.to_dict(),
+                "subject": report.subject,
+                "error": report.error,
+            }
+            for b in result.bounces
+        ]
+    if not show_all:
+        return []
+    row: dict[str, Any] = dict.fromkeys(JSON_KEYS)
+    row.update(
+        file=result.label,
+        kind=str(report.kind),
+        detector=report.detector,
+        error=report.error,
+        subject=report.subject,
+        original_message_id=report.original.message_id,
+        original_subject=report.original.subject,
+        original_from=report.original.from_,
+        original_to=report.original.to,
+        bounceback_id=report.original.bounceback_id,
+        envelope_id=report.original.envelope_id,
+    )
+    return [row]
 
 
-def json_rows(label: str, report: Report, bounces: list[Bounce], show_all: bool) -> list[dict[str, Any]]:
-    if bounces:
-        return [{"file": label, **b.to_dict()} for b in bounces]
-    if show_all:
-        return [_message_row(label, report)]
-    return []
+def _results(items: Iterable[Item], rules: RuleSet | None) -> Iterable[Result]:
+    for item in items:
+        yield analyse(item, rules)
 
 
 @app.command("parse")
 def parse_command(
-    paths: list[str] = typer.Argument(..., help="Files, folders, Maildirs, mboxes, or - for stdin."),
+    paths: list[str] = typer.Argument(
+        ..., help="Message files, folders of them, Maildirs, mboxes, or - for stdin."
+    ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per failed recipient."),
     rules_file: Path | None = typer.Option(None, "--rules", help="A TOML rules file."),
-    show_all: bool = typer.Option(False, "--all", help="Also list messages that are not bounces."),
+    show_all: bool = typer.Option(
+        False, "--all", help="Also list messages that are not bounces, or could not be read."
+    ),
 ) -> None:
     """Parse and classify bounces; print a table, or JSON lines with --json."""
     rules = _rules(rules_file)
-    items = iter_items(paths)
+    results = _results(iter_items(paths), rules)
+    missing = _missing(paths)
     if as_json:
         out = sys.stdout
-        for item in items:
-            report, bounces = _analyse(item, rules)
-            for row in json_rows(item.label, report, bounces, show_all):
+        for result in results:
+            for row in json_rows(result, show_all):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         out.flush()
-        return
-    _table(paths, items, rules, show_all)
+    else:
+        _table(paths, results, show_all)
+    if missing:
+        err = _stderr()
+        for path in missing:
+            err.print(f"[red]error:[/red] {path}: no such file or folder")
+        raise typer.Exit(1)
 
 
-def _table(paths: list[str], items: Any, rules: RuleSet | None, show_all: bool) -> None:
+def _missing(paths: list[str]) -> list[str]:
+    return [p for p in paths if p != "-" and not Path(p).exists()]
+
+
+# Columns of the table; a narrow terminal gets the compact set.
+WIDE_COLUMNS = ("file", "recipient", "kind", "status", "reason", "type", "hard", "diagnostic")
+COMPACT_COLUMNS = ("file", "recipient", "status", "reason", "hard", "diagnostic")
+WIDE_FROM = 120  # terminal columns
+PIPE_WIDTH = 160  # output to a file or pipe has no width; this keeps rows readable
+
+
+def table_console() -> Console:
     console = Console()
-    table = Table(title="bounceback parse", show_lines=False)
-    for column in ("file", "recipient", "kind", "status", "reason", "type", "hard", "diagnostic"):
-        table.add_column(column, overflow="fold", max_width=60 if column == "diagnostic" else None)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=PIPE_WIDTH)
+    return console
+
+
+def _table(paths: list[str], results: Iterable[Result], show_all: bool) -> None:
+    console = table_console()
+    columns = WIDE_COLUMNS if console.width >= WIDE_FROM else COMPACT_COLUMNS
+    table = Table(title="bounceback parse", title_justify="left")
+    for column in columns:
+        if column == "diagnostic":
+            table.add_column(column, overflow="fold", min_width=12, ratio=1)
+        else:
+            table.add_column(column, no_wrap=column not in ("recipient", "file"), overflow="fold")
     total = count(paths) if "-" not in paths else 0
-    stats = {"messages": 0, "records": 0, "unparseable": 0}
-    with Progress(console=console, transient=True, disable=total < PROGRESS_THRESHOLD) as bar:
+    stats = {"messages": 0, "records": 0, "hard": 0, "unparseable": 0, "not bounces": 0}
+    with Progress(
+        TextColumn("parsing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not show_progress(total),
+    ) as bar:
         task = bar.add_task("parsing", total=total or None)
-        for item in items:
-            report, bounces = _analyse(item, rules)
-            stats["messages"] += 1
-            stats["records"] += len(bounces)
-            if report.kind == Kind.UNPARSEABLE:
-                stats["unparseable"] += 1
+        for result in results:
+            _tally(stats, result)
             bar.advance(task)
-            for b in bounces:
-                table.add_row(
-                    item.label,
-                    b.recipient,
-                    str(b.kind),
-                    b.status,
-                    b.reason,
-                    b.bounce_type,
-                    "hard" if b.hardbounce else "soft",
-                    b.record.diagnostic[:200],
-                )
-            if not bounces and show_all:
-                table.add_row(item.label, "", str(report.kind), "", "", "", "", report.error)
-    console.print(table)
-    console.print(
-        f"{stats['messages']} messages, {stats['records']} records, "
-        f"{stats['unparseable']} unparseable"
-    )
+            for row in table_rows(result, show_all, columns):
+                table.add_row(*(row[c] for c in columns))
+    if table.row_count:
+        console.print(table)
+    console.print(", ".join(f"{n} {name}" for name, n in stats.items()))
+
+
+def show_progress(total: int) -> bool:
+    """A progress bar only where a person watches a long run."""
+    return total >= PROGRESS_THRESHOLD and Console(stderr=True).is_terminal
+
+
+def _tally(stats: dict[str, int], result: Result) -> None:
+    stats["messages"] += 1
+    stats["records"] += len(result.bounces)
+    stats["hard"] += sum(b.hardbounce for b in result.bounces)
+    if result.report.kind == Kind.UNPARSEABLE:
+        stats["unparseable"] += 1
+    elif not result.bounces:
+        stats["not bounces"] += 1
+
+
+def table_rows(
+    result: Result, show_all: bool, columns: tuple[str, ...] = WIDE_COLUMNS
+) -> list[dict[str, str]]:
+    """The table cells for one message, keyed by column."""
+    label = short_label(result.label, 36 if columns == WIDE_COLUMNS else 18)
+    rows = [
+        {
+            "file": label,
+            "recipient": b.recipient,
+            "kind": str(b.kind),
+            "status": b.status,
+            "reason": b.reason,
+            "type": b.bounce_type,
+            "hard": "hard" if b.hardbounce else "soft",
+            "diagnostic": " ".join(b.record.diagnostic.split())[:200],
+        }
+        for b in result.bounces
+    ]
+    if not rows and show_all:
+        report = result.report
+        cells = dict.fromkeys(WIDE_COLUMNS, "")
+        cells.update(file=label, kind=str(report.kind), diagnostic=report.error or report.subject)
+        if "kind" not in columns:
+            cells["reason"] = str(report.kind)  # so the compact table says what it was
+        rows.append(cells)
+    return rows
+
+
+def short_label(label: str, width: int = 28) -> str:
+    """A long path cut from the left: the file name is the part a person reads."""
+    return label if len(label) <= width else "…" + label[-(width - 1) :]
 
 
 @app.command("explain")
@@ -126,6 +258,11 @@ def explain_command(
     from bounceback.explain import render
 
     rules = _rules(rules_file)
-    item = next(iter(iter_items([path])))
-    report, bounces = _analyse(item, rules)
-    Console().print(render(item.label, report, bounces, rules))
+    item = next(iter(iter_items([path])), None)
+    if item is None:
+        _stderr().print(f"[red]error:[/red] {path}: no message there")
+        raise typer.Exit(1)
+    result = analyse(item, rules)
+    Console().print(render(result.label, result.report, result.bounces, rules))
+    if item.error:
+        raise typer.Exit(1)

@@ -1,4 +1,11 @@
-"""RFC 3834 automatic responses: vacation notices and other auto-replies."""
+"""RFC 3834 automatic responses: vacation notices and other auto-replies.
+
+Signals, strongest first: X-Autoreply / X-Autorespond headers, Precedence:
+auto_reply, Auto-Submitted: auto-replied, and a vacation subject in one of
+several languages. Bounces carry some of the same marks (Google's say
+Auto-Submitted: auto-replied), so anything that looks like a bounce (sent by
+a mailer-daemon, a bounce subject, a delivery-status part) is never taken.
+"""
 
 from __future__ import annotations
 
@@ -12,45 +19,54 @@ from bounceback.parse.text import find_address
 NAME = "rfc3834"
 
 _SUBJECT_RE = re.compile(
-    r"^(?:auto(?:matic)?[ _-]?(?:reply|response|antwort|risposta|respuesta)\b|"
-    r"out of (?:the )?office|away from (?:the )?office|"
-    r"(?:i am|i'm) (?:currently )?(?:away|out)|on vacation|vacation|"
-    r"abwesenheit|absence|abwesend|r[ée]ponse automatique|"
-    r"risposta automatica|respuesta autom[áa]tica|automatisch antwoord|"
-    r"away until|autoreply|autoresponse)",
+    r"^(?:(?:re|aw|fw|fwd|sv|vs)\s*:\s*)?(?:"
+    r"auto(?:matic|matische|matisk|matikus)?[ _-]?(?:reply|response|respons|antwort|svar|"
+    r"risposta|respuesta|resposta|réponse|odpowiedź|odpověď|válasz|vastaus|"
+    r"beantwoording|antwoord)\b|"
+    r"out of (?:the )?office|away from (?:the |my )?office|"
+    r"(?:i am|i'm) (?:currently )?(?:away|out)|on (?:vacation|holiday|leave)|vacation|"
+    r"abwesenheit|abwesend|absence|absent|congés|r[ée]ponse automatique|"
+    r"risposta automatica|fuori ufficio|respuesta autom[áa]tica|fuera de la oficina|"
+    r"resposta autom[áa]tica|ausente|automatisch antwoord|afwezig|"
+    r"frånvaro|fravær|poissa|nieobecno|自動応答|自動返信|不在|自动回复|"
+    r"away until|autoreply|autoresponse|auto-reply)",
     re.I,
 )
 _BOUNCE_SUBJECT_RE = re.compile(
-    r"undeliver|delivery (?:status|failure|notification)|returned mail|failure notice|"
-    r"mail delivery|non.?deliver|rejected|could not be delivered",
+    r"undeliver|delivery (?:status|failure|notification|has failed|problem)|returned mail|"
+    r"failure notice|mail delivery|non.?deliver|rejected|could not be delivered|"
+    r"not delivered|error sending|returned to sender|mail system error|delivery failed",
     re.I,
 )
+_DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 
 
-def _auto_submitted(mail: Mail) -> bool:
-    value = mail.header("Auto-Submitted").lower()
-    return value.startswith("auto-replied") or value.startswith("auto-generated")
+def _looks_like_bounce(mail: Mail) -> bool:
+    if mail.status_groups or mail.report_type == "delivery-status":
+        return True
+    if _DAEMON_RE.search(mail.from_):
+        return True
+    return bool(_BOUNCE_SUBJECT_RE.search(mail.subject))
 
 
 def is_autoreply(mail: Mail) -> bool:
-    if _BOUNCE_SUBJECT_RE.search(mail.subject):
+    if _looks_like_bounce(mail):
         return False
-    if mail.header("X-Autoreply") or mail.header("X-Autorespond") or mail.header(
-        "X-Autoresponder"
+    if (
+        mail.msg.get("X-Autoreply")
+        or mail.msg.get("X-Autorespond")
+        or mail.msg.get("X-Autoresponder")
     ):
         return True
-    if mail.header("X-Auto-Response-Suppress") and _SUBJECT_RE.search(mail.subject):
+    if mail.header("Precedence").strip().lower() in ("auto_reply", "auto-reply"):
         return True
-    if _auto_submitted(mail) and mail.header("Auto-Submitted").lower().startswith("auto-replied"):
+    if mail.header("Auto-Submitted").strip().lower().startswith("auto-replied"):
         return True
-    precedence = mail.header("Precedence").lower()
-    if precedence in ("auto_reply", "auto-reply"):
-        return True
-    return bool(_SUBJECT_RE.search(mail.subject))
+    return bool(_SUBJECT_RE.search(mail.subject.strip()))
 
 
 def detect(mail: Mail) -> Report | None:
-    if mail.status_groups or not is_autoreply(mail):
+    if not is_autoreply(mail):
         return None
     sender = find_address(mail.header("From")) or find_address(mail.header("Reply-To"))
     body = " ".join(mail.text.split())[:300]
@@ -60,5 +76,4 @@ def detect(mail: Mail) -> Report | None:
         diagnostic=body or mail.subject,
         reason_hint="vacation",
     )
-    report = make_report(mail, NAME, [record], kind=Kind.AUTOREPLY)
-    return report
+    return make_report(mail, NAME, [record], kind=Kind.AUTOREPLY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from email.message import Message
 
@@ -9,9 +10,11 @@ from bounceback.model import DeliveryRecord, Kind, OriginalMessage, Report
 from bounceback.parse.mail import Mail, decode_header_value
 from bounceback.parse.text import (
     find_address,
+    find_remote_mta,
     find_reply_code,
     find_smtp_command,
     find_status,
+    join_reply_lines,
     squeeze,
 )
 
@@ -39,6 +42,17 @@ def original_of(mail: Mail) -> OriginalMessage:
     )
 
 
+def with_envelope_id(original: OriginalMessage, mail: Mail) -> OriginalMessage:
+    """The RFC 3461 ENVID a DSN echoes (Original-Envelope-Id), whichever detector ran:
+    the matcher checks it against the VERP token and looks the send up by it."""
+    for group in mail.status_groups:
+        for name, value in group:
+            if name.lower() == "original-envelope-id" and value.strip():
+                original.envelope_id = value.strip()
+                return original
+    return original
+
+
 def normalise_action(action: str) -> str:
     a = action.strip().lower().split()[0] if action.strip() else ""
     if a in _FAILED:
@@ -61,7 +75,8 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
         found = find_status(diag)
         if found and (not rec.status or (rec.status.endswith(".0.0") and found[0] == rec.status[0])):
             rec.status = found
-        if not rec.reply_code:
+        # An x-unix diagnostic holds a program's exit code, not an SMTP reply.
+        if not rec.reply_code and rec.diagnostic_type not in ("x-unix", "unix"):
             rec.reply_code = find_reply_code(diag)
         if not rec.smtp_command:
             rec.smtp_command = find_smtp_command(diag)
@@ -72,15 +87,19 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
         rec.action = "failed"
     elif not rec.action and (rec.status[:1] == "4" or rec.reply_code[:1] == "4"):
         rec.action = "delayed"
+    if not rec.remote_mta and diag:
+        rec.remote_mta = find_remote_mta(diag)
     rec.remote_mta = _host_of(rec.remote_mta)
     rec.reporting_mta = _host_of(rec.reporting_mta)
     return rec
 
 
 def _host_of(value: str) -> str:
+    """The bare host of a Remote-MTA value: "dns; mx.example.org. (192.0.2.1, ...)"."""
     if ";" in value:
         value = value.split(";", 1)[1]
-    return value.strip().strip("[]<>").strip()
+    words = value.replace("[", " ").replace("]", " ").split()
+    return words[0].strip("<>(),").rstrip(".") if words else ""
 
 
 def kind_of(records: Iterable[DeliveryRecord]) -> Kind:
@@ -123,7 +142,7 @@ def make_report(
         kind=kind or kind_of(out),
         detector=detector,
         records=out,
-        original=original_of(mail),
+        original=with_envelope_id(original_of(mail), mail),
         subject=mail.subject,
         from_=mail.from_,
         to=mail.to,
@@ -140,4 +159,67 @@ def delivered_to(mail: Mail) -> list[str]:
             addr = find_address(value)
             if addr and addr.lower() not in (a.lower() for a in out):
                 out.append(addr)
+    return out
+
+
+def split_blocks(text: str, start: re.Pattern[str]) -> list[tuple[re.Match[str], list[str]]]:
+    """Cut a text into blocks, each beginning at a line that matches ``start``.
+
+    A block holds the start line's match and the lines after it, up to the next
+    start line; text before the first start line is dropped.
+    """
+    blocks: list[tuple[re.Match[str], list[str]]] = []
+    for line in text.splitlines():
+        m = start.match(line)
+        if m:
+            blocks.append((m, []))
+        elif blocks:
+            blocks[-1][1].append(line)
+    return blocks
+
+
+def paragraph(lines: list[str]) -> list[str]:
+    """The lines up to the first blank line, leading blank lines skipped."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if out:
+                break
+            continue
+        out.append(line)
+    return out
+
+
+def text_record(recipient: str, lines: Iterable[str], **fields: str) -> DeliveryRecord:
+    """A record from a recipient and the diagnostic lines printed for it."""
+    diagnostic = join_reply_lines("\n".join(lines))
+    return DeliveryRecord(recipient=recipient, diagnostic=diagnostic, **fields)
+
+
+def merge_records(
+    primary: list[DeliveryRecord], extra: list[DeliveryRecord], *, add_new: bool = True
+) -> list[DeliveryRecord]:
+    """Primary records (a DSN's) completed by a text's records for the same recipient.
+
+    The text usually carries the diagnostic a terse DSN leaves out; recipients only
+    the text names are added when ``add_new`` (and primary has none of them).
+    """
+    by_rcpt = {find_address(r.recipient).lower(): r for r in primary}
+    out = list(primary)
+    for rec in extra:
+        key = find_address(rec.recipient).lower()
+        prev = by_rcpt.get(key)
+        if prev is None:
+            if key and (add_new or not primary):
+                by_rcpt[key] = rec
+                out.append(rec)
+            continue
+        if not prev.diagnostic or (len(rec.diagnostic) > len(prev.diagnostic) and not find_status(
+            prev.diagnostic
+        ) and find_status(rec.diagnostic)):
+            prev.diagnostic = rec.diagnostic
+            prev.diagnostic_type = prev.diagnostic_type or rec.diagnostic_type
+        for name in ("remote_mta", "smtp_command", "reply_code", "action"):
+            if not getattr(prev, name) and getattr(rec, name):
+                setattr(prev, name, getattr(rec, name))
     return out

@@ -67,7 +67,23 @@ def records_from_fields(fields: Fields, defaults: dict[str, str] | None = None) 
     for rec in records:
         if not rec.recipient or "@" not in rec.recipient:
             rec.recipient = rec.original_recipient or rec.recipient
+        _misplaced_fields(rec, per_message)
     return records
+
+
+def _misplaced_fields(rec: DeliveryRecord, per_message: dict[str, str]) -> None:
+    """Per-recipient fields some MTAs (Facebook's) print before Final-Recipient."""
+    if not rec.action and "action" in per_message:
+        rec.action = per_message["action"]
+    if not rec.status and "status" in per_message:
+        rec.status = per_message["status"]
+    if not rec.diagnostic and "diagnostic-code" in per_message:
+        kind, sep, text = per_message["diagnostic-code"].partition(";")
+        if sep and " " not in kind.strip():
+            rec.diagnostic_type = kind.strip().lower()
+            rec.diagnostic = text.strip()
+        else:
+            rec.diagnostic = per_message["diagnostic-code"]
 
 
 def records(mail: Mail) -> list[DeliveryRecord]:

@@ -1,12 +1,162 @@
-"""Last resort: a message that looks like a bounce but follows no known format."""
+"""Last resort: a message that plainly is a bounce but follows no known format.
+
+It must look like a bounce by its envelope (a MAILER-DAEMON or postmaster
+sender, a bounce-like Subject, Auto-Submitted, a multipart/report, or an
+X-Failed-Recipients header) and then names its recipients conservatively: the
+X-Failed-Recipients header, or text lines that pair an address with an SMTP
+error or with an introduction such as "the following recipients failed".
+Addresses of the sender, of the bounce's own envelope and of mail services
+(postmaster, mailer-daemon) never count.
+"""
 
 from __future__ import annotations
 
-from bounceback.model import Report
+import re
+
+from bounceback.model import DeliveryRecord, Report
+from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.text import ADDRESS_RE, clean_address, find_addresses
 
 NAME = "fallback"
 
+_DAEMON_RE = re.compile(
+    r"\b(?:mailer-?daemon|mail-?daemon|postmaster|mail delivery (?:system|subsystem|service)|"
+    r"mailadmin|mail administrator|bounces?)\b",
+    re.I,
+)
+_SUBJECT_RE = re.compile(
+    r"undeliver|delivery (?:status|failure|failed|notification|problem|report)|returned mail|"
+    r"\bfail(?:ed|ure)\b|returning (?:message )?to sender|"
+    r"failure notice|mail delivery|non.?deliver|not (?:be )?delivered|delivery has failed|"
+    r"bounced?\b|rejected|mail (?:system )?error|failed delivery|delivery error|"
+    r"nicht zustellbar|unzustellbar|non remis|no entregado",
+    re.I,
+)
+# An SMTP error on the same line as the address, or words that say it failed.
+_ERROR_RE = re.compile(
+    r"(?<![\d.])[45]\d\d(?:[ \-]|$)|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?![\d.])|"
+    r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|domain)|"
+    r"unknown (?:host|domain|recipient|address)|host unknown|does not exist|not exist|"
+    r"mailbox (?:is )?(?:full|unavailable|not found|disabled)|over quota|quota exceeded|"
+    r"invalid (?:recipient|address|mailbox|user)|recipient (?:address )?rejected|"
+    r"address rejected|not found|unavailable|undeliverable|not (?:be )?delivered|"
+    r"unrouteable|unroutable|refused|rejected|denied|disabled|inactive|blocked|timed? ?out|"
+    r"expired|failed|failure",
+    re.I,
+)
+_INTRO_RE = re.compile(
+    r"(?:following|these|the) (?:recipients?|address(?:es|\(es\))?|destination(?:s| addresses)?)"
+    r"|failed (?:recipients?|address(?:es)?)|did not reach|could not be delivered to|"
+    r"delivery (?:to|has failed to) the following|unable to deliver (?:your message )?to|"
+    r"undeliverable to|error delivering (?:your )?(?:mail|message) to|recipient(?:s)?:",
+    re.I,
+)
+_SERVICE_LOCALS = frozenset(
+    {"postmaster", "mailer-daemon", "mailerdaemon", "mail-daemon", "abuse", "noreply", "no-reply"}
+)
+MAX_RECIPIENTS = 50
+
+
+def looks_like_bounce(mail: Mail) -> bool:
+    """The envelope says "bounce" loudly enough to read the text for recipients."""
+    if mail.header("X-Failed-Recipients") or mail.report_type == "delivery-status":
+        return True
+    daemon = bool(_DAEMON_RE.search(mail.from_)) or mail.header("Return-Path").strip() == "<>"
+    subject = bool(_SUBJECT_RE.search(mail.subject))
+    auto = mail.header("Auto-Submitted").lower().startswith("auto-")
+    return (daemon and (subject or auto)) or (subject and auto)
+
+
+def _excluded(mail: Mail) -> set[str]:
+    """Addresses that are the bounce's own parties or the original sender."""
+    out: set[str] = set()
+    for name in ("From", "To", "Reply-To", "Return-Path", "Sender", "Delivered-To", "X-Original-To"):
+        out.update(a.lower() for a in find_addresses(mail.header(name)))
+    original = mail.original
+    if original is not None:
+        for name in ("From", "Return-Path", "Sender", "Reply-To"):
+            out.update(a.lower() for a in find_addresses(str(original.get(name, ""))))
+    return out
+
+
+def _usable(address: str, excluded: set[str]) -> bool:
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain and not domain.startswith("["):
+        return False
+    if local.lower().strip('"') in _SERVICE_LOCALS:
+        return False
+    return address.lower() not in excluded
+
+
+_HEADER_RE = re.compile(
+    r"^\s*(?:received|return-path|message-id|in-reply-to|references|date|from|sender|reply-to|"
+    r"cc|bcc|subject|dkim-signature|x-[\w-]+|content-[\w-]+|mime-version|list-[\w-]+|"
+    r"feedback-id|authentication-results|arc-[\w-]+)\s*:",
+    re.I,
+)
+# Lines that offer help rather than report a failure ("please contact <x>").
+_CONTACT_RE = re.compile(
+    r"\b(?:contact|assistance|questions?|send (?:e-?)?mail to|write to|reach us|support)\b", re.I
+)
+_ORIGINAL_START_RE = re.compile(r"^(?:received|return-path|dkim-signature|message-id):", re.I)
+
+
+def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
+    lines = text.split("\n")
+    records: dict[str, DeliveryRecord] = {}
+    # An introduction ("the following recipients failed") covers the rest of
+    # its paragraph and the next one.
+    intro_paragraphs = 0
+    for n, line in enumerate(lines):
+        if _ORIGINAL_START_RE.match(line):
+            break  # an unmarked copy of the returned message starts here
+        if not line.strip():
+            if intro_paragraphs and n > 0 and lines[n - 1].strip():
+                intro_paragraphs -= 1
+            continue
+        if _INTRO_RE.search(line):
+            intro_paragraphs = 2
+        if _HEADER_RE.match(line) or _CONTACT_RE.search(line):
+            continue
+        for m in ADDRESS_RE.finditer(line):
+            start = m.start()
+            if "/" in line[max(0, start - 1) : start] or "://" in line[max(0, start - 120) : start]:
+                continue  # part of a URL
+            address = clean_address(m.group(0))
+            if not _usable(address, excluded) or address.lower() in records:
+                continue
+            rest = (line[:start] + " " + line[m.end() :]).strip(" <>:;,.-*[]\t")
+            following = lines[n + 1].strip() if n + 1 < len(lines) else ""
+            if _ERROR_RE.search(rest):
+                diagnostic = rest
+            elif intro_paragraphs:
+                # An address under an introduction; its error may follow it.
+                nested = following and not ADDRESS_RE.search(following)
+                diagnostic = following if nested and _ERROR_RE.search(following) else rest
+            else:
+                continue
+            records[address.lower()] = DeliveryRecord(
+                recipient=address, diagnostic=diagnostic, action="failed"
+            )
+            if len(records) > MAX_RECIPIENTS:
+                return []
+    return list(records.values())
+
 
 def detect(mail: Mail) -> Report | None:
-    return None
+    if not looks_like_bounce(mail):
+        return None
+    excluded = _excluded(mail)
+    failed = [a for a in find_addresses(mail.header("X-Failed-Recipients")) if "@" in a]
+    found = _text_records(mail.report_text, excluded)
+    if failed:
+        by_address = {r.recipient.lower(): r for r in found}
+        records = [
+            by_address.get(a.lower()) or DeliveryRecord(recipient=a, action="failed") for a in failed
+        ]
+    else:
+        records = found
+    if not records:
+        return None
+    return make_report(mail, NAME, records)

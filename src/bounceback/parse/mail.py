@@ -133,6 +133,27 @@ def parse_fields(text: str) -> list[Fields]:
     return groups
 
 
+_BOUNDARY_LINE_RE = re.compile(r"^--([^\s]{1,200})[ \t]*$", re.M)
+
+
+def _repair_multipart(part: Message, ctype: str) -> Message | None:
+    """A multipart whose boundary parameter was lost: guess it from its first delimiter line."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return None
+    m = _BOUNDARY_LINE_RE.search(payload[:4096])
+    if m is None:
+        text = Message()
+        text.set_payload(payload)
+        text.set_type("text/plain")
+        return text
+    boundary = m.group(1).removesuffix("--")
+    repaired = email.message_from_string(
+        f'Content-Type: {ctype}; boundary="{boundary}"\n\n' + payload
+    )
+    return repaired if repaired.is_multipart() else None
+
+
 def _message_fields(msg: Message) -> Fields:
     return [(k, " ".join(str(v).split())) for k, v in msg.items()]
 
@@ -159,10 +180,42 @@ class Mail:
         self.html_parts: list[str] = []
         self.status_groups: list[Fields] = []
         self.feedback_fields: Fields = []
-        self.original: Message | None = None
+        self._original: Message | None = None
+        self._inline_checked = False
         self.original_text = ""
         self.content_types: list[str] = []
         self._walk()
+        if not self.status_groups and self.text_parts:
+            self.status_groups = rescue_status_groups(self.text_parts)
+
+    # -- the returned message ------------------------------------------------
+    @property
+    def original(self) -> Message | None:
+        """The returned message's headers: the MIME part, else the inline copy."""
+        if self._original is None and not self._inline_checked:
+            self._inline_checked = True
+            after = self.inline_split[1]
+            if after and HEADER_LINE_RE.match(after):
+                self._set_original_text(after)
+        return self._original
+
+    @original.setter
+    def original(self, value: Message | None) -> None:
+        self._original = value
+
+    @cached_property
+    def inline_split(self) -> tuple[str, str]:
+        """The text cut at an inline "copy of the message follows" marker line.
+
+        Many MTAs return the message as plain text after such a line rather
+        than as a MIME part; ('text', '') when there is no marker.
+        """
+        return split_inline_original(self.text)
+
+    @cached_property
+    def report_text(self) -> str:
+        """The human-readable text without any inline copy of the returned message."""
+        return self.inline_split[0]
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Mail:
@@ -172,11 +225,23 @@ class Mail:
         return cls(email.message_from_bytes(data))
 
     # -- headers -----------------------------------------------------------
+    @cached_property
+    def _header_index(self) -> dict[str, list[str]]:
+        # One pass over the raw fields: detectors ask for the same few headers
+        # many times, and Message.get() rescans every field on each call.
+        index: dict[str, list[str]] = {}
+        for name, value in self.msg.raw_items():
+            index.setdefault(name.lower(), []).append(value)
+        return index
+
     def header(self, name: str) -> str:
-        return decode_header_value(self.msg.get(name))
+        """The first field of that name, RFC 2047-decoded and unfolded; '' when missing."""
+        values = self._header_index.get(name.lower())
+        return decode_header_value(self.msg.policy.header_fetch_parse(name, values[0])) if values else ""
 
     def headers(self, name: str) -> list[str]:
-        return [decode_header_value(v) for v in self.msg.get_all(name, [])]
+        values = self._header_index.get(name.lower(), [])
+        return [decode_header_value(self.msg.policy.header_fetch_parse(name, v)) for v in values]
 
     @cached_property
     def subject(self) -> str:
@@ -230,11 +295,11 @@ class Mail:
             ctype = part.get_content_type()
             self.content_types.append(ctype)
             if ctype in _ORIGINAL_TYPES:
-                if in_original or self.original is not None:
+                if in_original or self._original is not None:
                     continue
                 inner = part.get_payload()
                 if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                    self.original = inner[0]
+                    self._original = inner[0]
                 elif isinstance(inner, str):
                     self._set_original_text(inner)
                 continue
@@ -249,12 +314,17 @@ class Mail:
                         if isinstance(sub, Message):
                             stack.append((sub, depth + 1, in_original))
                 continue
+            if ctype.startswith("multipart/") and not in_original:
+                repaired = _repair_multipart(part, ctype)
+                if repaired is not None:
+                    stack.append((repaired, depth + 1, in_original))
+                    continue
             if in_original:
                 continue
             if ctype == "message/feedback-report":
                 groups = parse_fields(part_text(part))
                 self.feedback_fields = [f for g in groups for f in g]
-            elif ctype in _ORIGINAL_HEADER_TYPES and self.original is None:
+            elif ctype in _ORIGINAL_HEADER_TYPES and self._original is None:
                 self._set_original_text(part_text(part))
             elif ctype == "text/html":
                 self.html_parts.append(part_text(part))
@@ -294,4 +364,109 @@ class Mail:
 
     def _set_original_text(self, text: str) -> None:
         self.original_text = text
-        self.original = _HEADER_PARSER.parsestr(text.lstrip("\r\n"))
+        self._original = _HEADER_PARSER.parsestr(text.lstrip("\r\n"))
+
+
+# Lines that announce an inline copy of the returned message (Exim, qmail,
+# sendmail, DragonFly, OpenSMTPD and many appliances word it so).
+INLINE_ORIGINAL_RE = re.compile(
+    r"^[ \t>|*=_-]*(?:(?:"
+    r"this is a copy of the message|"
+    r"(?:below this line is|enclosed is|here is) a copy of the (?:original )?message|"
+    r"below is a copy of the original message|"
+    r"(?:original |returned |unsent |undelivered )?message headers? follows?|"
+    r"(?:the )?(?:original|unsent|returned|undelivered|rejected) message(?: text)? follows|"
+    r"message text follows|"
+    r"headers of the (?:original|returned) message follow"
+    r")\b[^\n]{0,60}|"
+    r"(?:original|returned|undelivered) message(?: headers?)?[ \t:.*=_-]*"
+    r")$",
+    re.I | re.M,
+)
+HEADER_LINE_RE = re.compile(r"\s*(?:From |[!-9;-~]+:[ \t]?\S?)")
+
+
+def split_inline_original(text: str) -> tuple[str, str]:
+    """Split text at the first inline-original marker: (before, after)."""
+    m = INLINE_ORIGINAL_RE.search(text)
+    if m is None:
+        return text, ""
+    after = text[m.end() :].lstrip("\n")
+    if after.startswith("From ") and "\n" in after:
+        after = after.split("\n", 1)[1]  # an mbox separator inside the copy
+    return text[: m.start()], after
+
+
+_DSN_FIELD_RE = re.compile(
+    r"^[ \t]*(?:> ?)*(?:final-recipient|original-recipient)[ \t]*:", re.I | re.M
+)
+_DSN_FIELDS = frozenset(
+    {
+        "reporting-mta",
+        "received-from-mta",
+        "arrival-date",
+        "original-envelope-id",
+        "dsn-gateway",
+        "final-recipient",
+        "original-recipient",
+        "action",
+        "status",
+        "remote-mta",
+        "diagnostic-code",
+        "last-attempt-date",
+        "will-retry-until",
+        "final-log-id",
+    }
+)
+
+
+def rescue_status_groups(parts: list[str]) -> list[Fields]:
+    """DSN fields printed in a text part: a lost MIME boundary or a forwarded DSN.
+
+    Collects the field lines (and their continuations) around the first
+    recipient field and stops at the first line that is not a DSN field.
+    """
+    for text in parts:
+        m = _DSN_FIELD_RE.search(text)
+        if m is None:
+            continue
+        lines = text.replace("\r\n", "\n").split("\n")
+        first = text.count("\n", 0, m.start())
+        start = first
+        # Walk back over the per-message fields that precede the first recipient.
+        while start > 0 and _dsn_line(lines[start - 1]) != "other":
+            start -= 1
+        block: list[str] = []
+        for n, line in enumerate(lines[start:], start):
+            kind = _dsn_line(line)
+            if kind == "other":
+                if n > first:
+                    break
+                continue
+            block.append(_unquote(line))
+        return parse_fields("\n".join(block))
+    return []
+
+
+def _unquote(line: str) -> str:
+    """A line without the '> ' quoting of a forwarded message."""
+    if not line.lstrip().startswith(">"):
+        return line
+    stripped = line.lstrip()
+    while stripped.startswith(">"):
+        stripped = stripped[1:]
+        stripped = stripped[1:] if stripped.startswith(" ") else stripped
+    return stripped
+
+
+def _dsn_line(line: str) -> str:
+    body = _unquote(line)
+    if not body.strip():
+        return "blank"
+    if body[:1] in (" ", "\t"):
+        return "cont"
+    name, sep, _ = body.partition(":")
+    name = name.strip().lower()
+    if sep and " " not in name and (name in _DSN_FIELDS or name.startswith("x-")):
+        return "field"
+    return "other"

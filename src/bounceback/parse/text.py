@@ -35,7 +35,10 @@ def find_addresses(text: str) -> list[str]:
 
 
 def clean_address(addr: str) -> str:
-    addr = addr.strip().strip("<>\"'.,;:()[]").strip()
+    addr = addr.strip().strip("<>'.,;:()[]").strip()
+    # Keep the quotes of a quoted local part ("john..doe"@example.org).
+    if not (addr.startswith('"') and '"@' in addr):
+        addr = addr.strip('"').strip()
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
     return addr
@@ -76,3 +79,55 @@ def find_smtp_command(text: str) -> str:
 def squeeze(text: str) -> str:
     """Collapse white space, the form diagnostics are compared in."""
     return " ".join(text.split())
+
+
+# The host a text bounce names as the one that refused: "host mx[192.0.2.1] said",
+# Exim's "host mx.example.jp [192.0.2.1]:", qmail's "remote host 192.0.2.1 said",
+# DragonFly's "mx.example.jp [192.0.2.1] did not like our RCPT TO", sendmail's
+# "while talking to mx.example.jp.:".
+_HOST = r"\[?([A-Za-z0-9][A-Za-z0-9.\-:]*[A-Za-z0-9])\]?"
+_REMOTE_MTA_RES = (
+    re.compile(r"\bhost\s+" + _HOST + r"\s*\[[0-9A-Fa-f.:IPv]+\]", re.I),
+    re.compile(r"\bremote host\s+" + _HOST + r"\s+(?:said|says|replied|refused)", re.I),
+    re.compile(r"\bconnected to\s+" + _HOST + r"\s+but\b", re.I),
+    re.compile(
+        r"(?:^|\s)" + _HOST + r"(?:\s*\[[0-9A-Fa-f.:IPv]+\])?\s+(?:does not like recipient|"
+        r"failed after I sent the message|did not like our)",
+        re.I | re.M,
+    ),
+    re.compile(r"\bgiving up on\s+" + _HOST, re.I),
+    re.compile(r"\bwhile talking to\s+" + _HOST + r"\.?:", re.I),
+    re.compile(r"\bhost\s+" + _HOST + r"\s+said\b", re.I),
+)
+
+
+def find_remote_mta(text: str) -> str:
+    """The remote host a text diagnostic says refused the message; '' when none."""
+    for regex in _REMOTE_MTA_RES:
+        m = regex.search(text)
+        if m:
+            return m.group(1).rstrip(".")
+    return ""
+
+
+_CONTINUED_RE = re.compile(r"^([245]\d\d)-(?:([245]\.\d{1,3}\.\d{1,3})\s)?")
+
+
+def join_reply_lines(text: str) -> str:
+    """One line from a multi-line SMTP reply: drop the repeated '550-5.7.1 ' prefixes."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    out: list[str] = []
+    prefix: re.Pattern[str] | None = None
+    for line in lines:
+        if prefix is not None:
+            stripped = prefix.sub("", line, count=1)
+            if stripped != line:
+                out.append(stripped.strip())
+                continue
+        m = _CONTINUED_RE.search(line) or _CONTINUED_RE.search(line.split(": ", 1)[-1])
+        if m and prefix is None:
+            code, status = m.group(1), m.group(2)
+            pattern = rf"^{code}[ \-]" + (rf"(?:{re.escape(status)}\s+)?" if status else "")
+            prefix = re.compile(pattern)
+        out.append(line)
+    return " ".join(out)

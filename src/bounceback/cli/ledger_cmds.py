@@ -1,0 +1,480 @@
+"""The ledger's commands: db, process, contacts, suppression, campaigns, holds, sends,
+resend-list, replay, undo, health, unmatched, quarantine.
+
+The database comes from ``BOUNCEBACK_DATABASE_URL`` or the config file
+(``BOUNCEBACK_CONFIG``, else ./bounceback.toml), default ./bounceback.db.
+Exit codes: 0 done, 1 "no" (suppression check), 2 bad input, 3 database unavailable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bounceback.cli import app
+from bounceback.inputs import count, iter_items
+from bounceback.model import RawMessage
+
+PROGRESS_THRESHOLD = 200
+
+db_app = typer.Typer(help="The ledger database.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Contacts and their addresses.", no_args_is_help=True)
+suppression_app = typer.Typer(help="The suppression list.", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Campaigns and their bounce statistics.", no_args_is_help=True)
+holds_app = typer.Typer(help="Addresses on hold.", no_args_is_help=True)
+sends_app = typer.Typer(help="The send log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(suppression_app, name="suppression")
+app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(holds_app, name="holds")
+app.add_typer(sends_app, name="sends")
+
+SHOW_FIELDS = [
+    "name",
+    "kind",
+    "email",
+    "bounced_address",
+    "bulk_mail",
+    "disabled",
+    "bounced",
+    "on_hold",
+    "hold_type",
+    "hold_since",
+    "suppressed",
+    "bounce_counts",
+    "consecutive_bounces",
+]
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
+err = Console(stderr=True)
+
+
+@contextmanager
+def _ledger(rules_file: Path | None = None) -> Iterator[Any]:
+    """Open the configured ledger; turn its errors into messages and exit codes."""
+    from bounceback.classify import RuleError
+    from bounceback.classify import load as load_rules
+    from bounceback.config import ConfigError
+    from bounceback.ledger import Ledger, LedgerError, LedgerUnavailable
+
+    ledger = None
+    try:
+        rules = load_rules(rules_file) if rules_file else None
+        ledger = Ledger.open(rules=rules)
+        yield ledger
+    except (ConfigError, RuleError, LedgerError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except LedgerUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from exc
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    Console().print(table)
+
+
+def _pairs(title: str, values: dict[str, Any]) -> None:
+    table = Table(title=title, show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    for key, value in values.items():
+        table.add_row(key, _cell(value))
+    Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+
+
+def parse_when(value: str) -> dt.datetime:
+    """ISO 8601 (date or date-time; naive is UTC), or relative: 30m, 6h, 2d, 1w ago."""
+    value = value.strip()
+    if found := _RELATIVE.match(value):
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[found[2]]
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        return now - dt.timedelta(**{unit: int(found[1])})
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r}: not a time (ISO 8601, or 30m/6h/2d/1w)") from exc
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when
+
+
+# --- db ----------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema."""
+    from bounceback.ledger.db import current_revision, upgrade
+
+    with _ledger() as ledger:  # opening migrates already; say where it stands
+        upgrade(ledger.engine)
+        typer.echo(f"database at revision {current_revision(ledger.engine)}")
+
+
+# --- process -----------------------------------------------------------------------
+@app.command("process")
+def process_command(
+    paths: list[str] = typer.Argument(..., help="Files, folders, Maildirs, mboxes, or -."),
+    as_json: bool = JSON_OPTION,
+    rules_file: Path | None = typer.Option(None, "--rules", help="A TOML rules file."),
+) -> None:
+    """Parse, classify, match and apply bounces to the ledger; print a summary."""
+    from bounceback.ledger import Summary
+
+    summary = Summary()
+    unreadable: list[str] = []
+
+    def messages() -> Iterator[tuple[str, RawMessage]]:
+        for item in iter_items(paths):
+            if item.error:
+                unreadable.append(f"{item.label}: {item.error}")
+                continue
+            yield item.label, RawMessage(data=item.data, source="cli", ref=item.label)
+
+    total = count(paths) if "-" not in paths else 0
+    errors: list[str] = []
+    with _ledger(rules_file) as ledger:
+        console = Console(stderr=True)
+        hide = as_json or total < PROGRESS_THRESHOLD
+        with Progress(console=console, transient=True, disable=hide) as bar:
+            task = bar.add_task("processing", total=total or None)
+            for outcome in ledger.process(messages()):
+                summary.add(outcome)
+                if outcome.error and outcome.outcome == "error":
+                    errors.append(f"{outcome.label}: {outcome.error}")
+                bar.advance(task)
+    result = summary.as_dict()
+    result["unreadable"] = len(unreadable)
+    if as_json:
+        _print_json({**result, "problems": unreadable + errors})
+    else:
+        for line in unreadable + errors:
+            err.print(f"[yellow]warning:[/yellow] {line}")
+        _pairs("bounceback process", result)
+    if errors:
+        raise typer.Exit(1)
+
+
+# --- contacts ----------------------------------------------------------------------
+@contacts_app.command("import")
+def contacts_import(
+    file: Path = typer.Argument(..., help="CSV: email, name, kind, campaign (optional)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Import contacts; bad rows are reported by line number, good rows imported."""
+    text = _read_text(file)
+    with _ledger() as ledger:
+        result = ledger.import_contacts(text)
+    _import_report(result, as_json)
+
+
+def _read_text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"[red]error:[/red] {file}: {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _import_report(result: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(
+            {"imported": result.imported, "updated": result.updated, "errors": result.errors}
+        )
+    else:
+        for line in result.errors:
+            err.print(f"[yellow]skipped[/yellow] {line}")
+        typer.echo(
+            f"{result.imported} imported, {result.updated} updated, {len(result.errors)} errors"
+        )
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@contacts_app.command("add")
+def contacts_add(
+    email: str,
+    name: str = typer.Option("", "--name"),
+    kind: str = typer.Option("contact", "--kind", help="contact, company or lead"),
+) -> None:
+    """Add one contact with one address."""
+    with _ledger() as ledger:
+        ledger.add_contact(email, name, kind)
+    typer.echo(f"added {email}")
+
+
+@contacts_app.command("show")
+def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
+    """Status, flags, counts, bounced address and bounce history (newest first)."""
+    with _ledger() as ledger:
+        view = ledger.contact_view(email)
+    if view is None:
+        err.print(f"no contact has the address {email}")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(view)
+        return
+    console = Console()
+    for key in SHOW_FIELDS:
+        console.print(f"[bold]{key}[/bold]: {_cell(view[key])}")
+    _table(
+        "history",
+        view["history"],
+        ["at", "email", "kind", "reason", "bounce_type", "hardbounce", "status", "diagnostic"],
+    )
+
+
+@contacts_app.command("unhold")
+def contacts_unhold(email: str) -> None:
+    """Take the address off hold and restore bulk mail; history stays."""
+    with _ledger() as ledger:
+        done = ledger.unhold(email)
+    if not done:
+        err.print(f"no contact has the address {email}")
+        raise typer.Exit(1)
+    typer.echo(f"{email} is off hold")
+
+
+@contacts_app.command("set-email")
+def contacts_set_email(old: str, new: str) -> None:
+    """Give the contact a new address: counts start over, bulk mail restored."""
+    with _ledger() as ledger:
+        ledger.set_email(old, new)
+    typer.echo(f"{old} -> {new}")
+
+
+# --- suppression -------------------------------------------------------------------
+@suppression_app.command("list")
+def suppression_list(as_json: bool = JSON_OPTION) -> None:
+    """Every suppressed address, newest first."""
+    with _ledger() as ledger:
+        rows = ledger.suppressions()
+    if as_json:
+        _print_json(rows)
+    else:
+        _table("suppression list", rows, ["email", "reason", "source", "since"])
+
+
+@suppression_app.command("add")
+def suppression_add(email: str, reason: str = typer.Option("manual", "--reason")) -> None:
+    """Suppress an address."""
+    with _ledger() as ledger:
+        added = ledger.suppress(email, reason)
+    typer.echo(f"{email} suppressed" if added else f"{email} was already suppressed")
+
+
+@suppression_app.command("remove")
+def suppression_remove(email: str) -> None:
+    """Lift a suppression (bulk mail restored; history stays)."""
+    with _ledger() as ledger:
+        removed = ledger.unsuppress(email)
+    if not removed:
+        err.print(f"{email} was not suppressed")
+        raise typer.Exit(1)
+    typer.echo(f"{email} is no longer suppressed")
+
+
+@suppression_app.command("check")
+def suppression_check(email: str, as_json: bool = JSON_OPTION) -> None:
+    """Exit 0 when the address is suppressed, 1 when not."""
+    with _ledger() as ledger:
+        found = ledger.is_suppressed(email)
+    if as_json:
+        _print_json({"email": email, "suppressed": found})
+    else:
+        typer.echo(f"{email}: {'suppressed' if found else 'not suppressed'}")
+    raise typer.Exit(0 if found else 1)
+
+
+# --- campaigns ---------------------------------------------------------------------
+@campaigns_app.command("add")
+def campaigns_add(name: str, status: str = typer.Option("active", "--status")) -> None:
+    """Add a campaign."""
+    with _ledger() as ledger:
+        ledger.add_campaign(name, status)
+    typer.echo(f"campaign {name!r} added ({status})")
+
+
+@campaigns_app.command("set-status")
+def campaigns_set_status(name: str, status: str) -> None:
+    """Change a campaign's status (closed statuses stop its bounce counts)."""
+    with _ledger() as ledger:
+        ledger.set_campaign_status(name, status)
+    typer.echo(f"campaign {name!r} is {status}")
+
+
+@campaigns_app.command("stats")
+def campaigns_stats(name: str, as_json: bool = JSON_OPTION) -> None:
+    """Sends, hard and soft bounces, rate, by reason and type."""
+    with _ledger() as ledger:
+        stats = ledger.campaign_stats(name)
+    if as_json:
+        _print_json(stats)
+    else:
+        _pairs(f"campaign {name}", stats)
+
+
+# --- holds, resend list ------------------------------------------------------------
+@holds_app.command("list")
+def holds_list(
+    bounce_type: str | None = typer.Option(None, "--type", help="Only this bounce type."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Addresses on hold."""
+    with _ledger() as ledger:
+        rows = ledger.holds(bounce_type)
+    if as_json:
+        _print_json(rows)
+    else:
+        _table("on hold", rows, ["email", "name", "hold_type", "hold_since", "bounce_counts"])
+
+
+@app.command("resend-list")
+def resend_list(campaign: str, as_json: bool = JSON_OPTION) -> None:
+    """Addresses that soft-bounced in the campaign and may be sent again."""
+    with _ledger() as ledger:
+        rows = ledger.resend_list(campaign)
+    if as_json:
+        _print_json(rows)
+    else:
+        _table(f"resend {campaign}", rows, ["email", "name", "reason", "last_bounce_at"])
+
+
+# --- sends -------------------------------------------------------------------------
+@sends_app.command("import")
+def sends_import(
+    file: Path = typer.Argument(
+        ..., help="CSV: email, campaign, message_id, bounceback_id, return_path, sent_at."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Load a send log from another system; bad rows reported by line number."""
+    text = _read_text(file)
+    with _ledger() as ledger:
+        result = ledger.import_sends(text)
+    _import_report(result, as_json)
+
+
+# --- replay, undo ------------------------------------------------------------------
+@app.command("replay")
+def replay_command(
+    since: str | None = typer.Option(None, "--since", help="ISO time or 30m/6h/2d/1w."),
+    rules_file: Path | None = typer.Option(None, "--rules", help="The rule set to replay."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Re-classify stored bounces under other rules; show (and apply) what changes."""
+    from bounceback.ledger.replay import replay
+
+    when = parse_when(since) if since else None
+    with _ledger(rules_file) as ledger:
+        report = replay(ledger, ledger.rules, when, dry_run)
+    _run_report("replay", report, as_json)
+
+
+@app.command("undo")
+def undo_command(
+    since: str = typer.Option(..., "--since", help="ISO time or 30m/6h/2d/1w."),
+    until: str = typer.Option(..., "--until", help="ISO time or 30m/6h/2d/1w."),
+    reason: str = typer.Option("", "--reason", help="Only bounces with this reason."),
+    domain: str = typer.Option("", "--domain", help="Only bounces from this recipient domain."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Reverse the holds, suppressions and removals that bounces in a window caused."""
+    from bounceback.ledger.replay import undo
+
+    with _ledger() as ledger:
+        report = undo(ledger, parse_when(since), parse_when(until), reason, domain, dry_run)
+    _run_report("undo", report, as_json)
+
+
+def _run_report(title: str, report: Any, as_json: bool) -> None:
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    verb = "would change" if report.dry_run else "changed"
+    typer.echo(
+        f"{title}: {report.events_checked} bounces checked, {report.events_changed} {verb}, "
+        f"{len(report.addresses)} addresses affected"
+    )
+    rows = [
+        {k: (f"{v[0]} -> {v[1]}" if isinstance(v, list) else v) for k, v in a.items()}
+        for a in report.addresses
+    ]
+    if rows:
+        columns = ["email", "on_hold", "hold_type", "bounced", "suppressed"]
+        _table(f"{title}: addresses", rows, columns)
+
+
+# --- health, unmatched, quarantine -------------------------------------------------
+@app.command("health")
+def health_command(as_json: bool = JSON_OPTION) -> None:
+    """Sender-health warnings: bursts of sender-fault bounces from one recipient domain."""
+    with _ledger() as ledger:
+        health = ledger.health()
+    if as_json:
+        _print_json(health)
+        return
+    if not health["warnings"]:
+        typer.echo(f"no sender-health warnings in the last {health['window_hours']} hours")
+    for entry in health["warnings"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in entry["reasons"].items())
+        typer.echo(
+            f"WARNING {entry['domain']}: {entry['count']} sender-fault bounces "
+            f"in {health['window_hours']} h ({reasons}) - check IP/domain reputation, "
+            "SPF/DKIM/DMARC, PTR, rate and TLS for this provider"
+        )
+    if health["domains"]:
+        _table("sender-fault bounces by domain", health["domains"], ["domain", "count", "reasons"])
+
+
+def _listing(outcome: str) -> Callable[[bool, int], None]:
+    def command(as_json: bool = JSON_OPTION, limit: int = typer.Option(100, "--limit")) -> None:
+        with _ledger() as ledger:
+            rows = ledger.messages(outcome, limit)
+        if as_json:
+            _print_json(rows)
+        else:
+            _table(outcome, rows, ["id", "ref", "received_at", "kind", "detector", "error"])
+
+    return command
+
+
+app.command("unmatched", help="Bounces that matched no contact (kept).")(_listing("unmatched"))
+app.command("quarantine", help="Messages quarantined (unparseable, forged, too large).")(
+    _listing("quarantined")
+)

@@ -1,0 +1,203 @@
+"""The configuration: one TOML file (``bounceback.toml``) plus environment variables.
+
+Where it is read from: ``--config``/``BOUNCEBACK_CONFIG``, else ``./bounceback.toml``
+when it exists, else the defaults. ``BOUNCEBACK_DATABASE_URL`` overrides the
+database URL of the file, so the same file serves every environment.
+
+```toml
+[database]
+url = "sqlite:///bounceback.db"        # or postgresql+psycopg://user@host/db
+
+[policy]
+remove_address_on_hard_bounce = true
+disable_after = 5                      # consecutive bounces; 0 = never disable
+closed_campaign_statuses = ["closed", "completed", "cancelled"]
+max_message_bytes = 10_000_000         # larger messages are quarantined
+sender_health_burst = 10               # Sender-type bounces from one domain ...
+sender_health_window_hours = 24        # ... within this window raise a warning
+
+[policy.thresholds]                    # hold after N bounces of a type (0 = never)
+Quota = 5
+
+[policy.decay]                         # Mailman style
+enabled = false
+stale_after_days = 7
+
+[verp]
+domain = "bounces.example.org"
+prefix = "bounce"
+separator = "+"
+active_key = "2026a"
+max_age_days = 60
+
+[verp.keys]
+2026a = "a long random secret"
+
+[rules]
+rules_file = "rules.toml"
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bounceback.classify.reasons import BOUNCE_TYPES
+
+DEFAULT_URL = "sqlite:///bounceback.db"
+DEFAULT_FILE = "bounceback.toml"
+
+
+class ConfigError(ValueError):
+    """The config file cannot be used; the text says where and why."""
+
+
+@dataclass(slots=True)
+class Decay:
+    enabled: bool = False
+    stale_after_days: int = 0  # 0: counts never go stale
+
+
+@dataclass(slots=True)
+class PolicyConfig:
+    remove_address_on_hard_bounce: bool = True
+    disable_after: int = 5
+    closed_campaign_statuses: frozenset[str] = frozenset({"closed", "completed", "cancelled"})
+    thresholds: dict[str, int | None] = field(default_factory=lambda: dict(BOUNCE_TYPES))
+    # The thresholds the file set; they win over the bounce_types table.
+    threshold_overrides: dict[str, int | None] = field(default_factory=dict)
+    decay: Decay = field(default_factory=Decay)
+    max_message_bytes: int = 10_000_000
+    sender_health_burst: int = 10
+    sender_health_window_hours: int = 24
+
+
+@dataclass(slots=True)
+class VerpConfig:
+    domain: str = ""
+    prefix: str = "bounce"
+    separator: str = "+"
+    active_key: str = ""
+    keys: dict[str, bytes] = field(default_factory=dict)
+    max_age_days: int = 60
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.domain and self.active_key and self.keys)
+
+
+@dataclass(slots=True)
+class Config:
+    database_url: str = DEFAULT_URL
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    verp: VerpConfig = field(default_factory=VerpConfig)
+    rules_file: Path | None = None
+    path: Path | None = None
+
+
+def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """The config from ``path`` (or the usual places) with the environment applied."""
+    environ = os.environ if env is None else env
+    chosen = Path(path) if path else None
+    if chosen is None and environ.get("BOUNCEBACK_CONFIG"):
+        chosen = Path(environ["BOUNCEBACK_CONFIG"])
+    if chosen is None and Path(DEFAULT_FILE).is_file():
+        chosen = Path(DEFAULT_FILE)
+    data: dict[str, Any] = {}
+    if chosen is not None:
+        try:
+            data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{chosen}: {exc.strerror or exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{chosen}: {exc}") from exc
+    config = from_dict(data, base=chosen.parent if chosen else None)
+    config.path = chosen
+    if environ.get("BOUNCEBACK_DATABASE_URL"):
+        config.database_url = environ["BOUNCEBACK_DATABASE_URL"]
+    return config
+
+
+def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
+    config = Config()
+    database = _table(data, "database")
+    if "url" in database:
+        config.database_url = _str(database["url"], "database.url")
+    config.policy = _policy(_table(data, "policy"))
+    config.verp = _verp(_table(data, "verp"))
+    rules = _table(data, "rules")
+    if rules.get("rules_file"):
+        rules_path = Path(_str(rules["rules_file"], "rules.rules_file"))
+        config.rules_file = (
+            rules_path if rules_path.is_absolute() or base is None else base / rules_path
+        )
+    return config
+
+
+def _policy(raw: dict[str, Any]) -> PolicyConfig:
+    policy = PolicyConfig()
+    if "remove_address_on_hard_bounce" in raw:
+        policy.remove_address_on_hard_bounce = bool(raw["remove_address_on_hard_bounce"])
+    for name in ("disable_after", "max_message_bytes", "sender_health_burst"):
+        if name in raw:
+            setattr(policy, name, _int(raw[name], f"policy.{name}"))
+    if "sender_health_window_hours" in raw:
+        policy.sender_health_window_hours = _int(
+            raw["sender_health_window_hours"], "policy.sender_health_window_hours"
+        )
+    if "closed_campaign_statuses" in raw:
+        statuses = raw["closed_campaign_statuses"]
+        if not isinstance(statuses, list):
+            raise ConfigError("policy.closed_campaign_statuses: expected a list of strings")
+        policy.closed_campaign_statuses = frozenset(str(s).lower() for s in statuses)
+    for type_name, value in _table(raw, "thresholds", "policy.").items():
+        if type_name not in BOUNCE_TYPES:
+            known = ", ".join(BOUNCE_TYPES)
+            raise ConfigError(f"policy.thresholds.{type_name}: unknown bounce type ({known})")
+        number = _int(value, f"policy.thresholds.{type_name}")
+        policy.thresholds[type_name] = number or None
+        policy.threshold_overrides[type_name] = number or None
+    decay = _table(raw, "decay", "policy.")
+    policy.decay = Decay(
+        enabled=bool(decay.get("enabled", False)),
+        stale_after_days=_int(decay.get("stale_after_days", 0), "policy.decay.stale_after_days"),
+    )
+    return policy
+
+
+def _verp(raw: dict[str, Any]) -> VerpConfig:
+    verp = VerpConfig()
+    for name in ("domain", "prefix", "separator", "active_key"):
+        if name in raw:
+            setattr(verp, name, _str(raw[name], f"verp.{name}"))
+    if "max_age_days" in raw:
+        verp.max_age_days = _int(raw["max_age_days"], "verp.max_age_days")
+    verp.keys = {
+        str(k): _str(v, f"verp.keys.{k}").encode() for k, v in _table(raw, "keys", "verp.").items()
+    }
+    if verp.active_key and verp.keys and verp.active_key not in verp.keys:
+        raise ConfigError(f"verp.active_key: {verp.active_key!r} is not in [verp.keys]")
+    return verp
+
+
+def _table(data: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{prefix}{name}: expected a table")
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a string")
+    return value
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: expected a whole number ≥ 0")
+    return value

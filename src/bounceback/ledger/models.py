@@ -1,0 +1,218 @@
+"""The ledger's tables (SQLAlchemy 2). Alembic migrations in ``migrations/`` create them.
+
+Times are stored as naive UTC (``utcnow()``) so SQLite and PostgreSQL agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+EMAIL = 320
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="contact")  # contact | company | lead
+    name: Mapped[str] = mapped_column(String(255), default="")
+    bulk_mail: Mapped[str] = mapped_column(String(16), default="allowed")  # | do_not_allow
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EmailAddress(Base):
+    __tablename__ = "email_addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    # The current address; NULL once a hard bounce moved it to bounced_address.
+    email: Mapped[str | None] = mapped_column(String(EMAIL), unique=True, nullable=True)
+    bounced_address: Mapped[str | None] = mapped_column(String(EMAIL), index=True, nullable=True)
+    bounced: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_since: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    hold_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Bounces counted per bounce type, e.g. {"Quota": 2}.
+    bounce_counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    consecutive_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    last_bounce_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_counted_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # A person reset this address (unhold, new address): earlier bounces no longer count.
+    reset_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    hard_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Send(Base):
+    """The send log: one row per message sent to one address."""
+
+    __tablename__ = "sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    address_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_addresses.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    email: Mapped[str] = mapped_column(String(EMAIL), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True, nullable=True)
+    bounceback_id: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
+    return_path: Mapped[str | None] = mapped_column(String(EMAIL), nullable=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Message(Base):
+    """An inbound message or event, once: the idempotency key makes re-processing a no-op."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    ref: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # zlib
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    detector: Mapped[str] = mapped_column(String(64), default="")
+    # matched | unmatched | ignored | quarantined
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class BounceEvent(Base):
+    """Every classified record, kept for history, statistics, replay and undo."""
+
+    __tablename__ = "bounce_events"
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), nullable=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    address_id: Mapped[int | None] = mapped_column(
+        ForeignKey("email_addresses.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+    )
+    send_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sends.id", ondelete="SET NULL"), nullable=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    match_method: Mapped[str] = mapped_column(String(16), default="none")
+    email: Mapped[str] = mapped_column(String(EMAIL), default="")  # the address at the time
+    domain: Mapped[str] = mapped_column(String(255), default="", index=True)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    detector: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    hardbounce: Mapped[bool] = mapped_column(Boolean, default=False)
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    bounce_type: Mapped[str] = mapped_column(String(32), default="")
+    rule: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(16), default="")
+    reply_code: Mapped[str] = mapped_column(String(8), default="")
+    action: Mapped[str] = mapped_column(String(16), default="")
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
+    remote_mta: Mapped[str] = mapped_column(String(255), default="")
+    reporting_mta: Mapped[str] = mapped_column(String(255), default="")
+    smtp_command: Mapped[str] = mapped_column(String(16), default="")
+    original_message_id: Mapped[str] = mapped_column(String(998), default="")
+    bounceback_id: Mapped[str] = mapped_column(String(128), default="")
+    envelope_id: Mapped[str] = mapped_column(String(128), default="")
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # What this event did, for undo: counted, held, suppressed, removed, bulk_off, disabled.
+    effects: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    campaign_counted: Mapped[str] = mapped_column(String(4), default="")  # "" | hard | soft
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    undo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("undo_runs.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class Suppression(Base):
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL), unique=True)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    source: Mapped[str] = mapped_column(String(32), default="manual")  # bounce | complaint | manual
+    since: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    bounce_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bounce_events.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class BounceType(Base):
+    __tablename__ = "bounce_types"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)  # NULL: never held
+    description: Mapped[str] = mapped_column(String(255), default="")
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class UndoRun(Base):
+    """A recorded undo (or applied replay): which window, which filters, what it reversed."""
+
+    __tablename__ = "undo_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="undo")  # undo | replay
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    since: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    reason_filter: Mapped[str] = mapped_column(String(32), default="")
+    domain_filter: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,536 @@
+"""``process``: the engine plus the ledger, batched, idempotent, safe with two processes.
+
+Per batch of messages: parse and classify (pure, outside any transaction), then in
+ONE transaction: skip keys already seen, match every bounce to a send and an
+address, claim the idempotency keys (``INSERT .. ON CONFLICT DO NOTHING``: a key
+another process claimed first makes the message a duplicate), lock the addresses
+and contacts (``FOR UPDATE`` on PostgreSQL, ordered to avoid deadlocks), apply the
+policy in memory and write everything back with a handful of executemany
+statements. Each message's changes land whole or not at all: a batch that fails
+is rolled back and retried one message at a time, so one bad message cannot sink
+its neighbours, and an outcome is reported (and may be acknowledged) only after
+its transaction committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from bounceback.classify import RuleSet, classify
+from bounceback.config import Config
+from bounceback.ledger import tables as t
+from bounceback.ledger.db import unavailable
+from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
+from bounceback.ledger.models import utcnow
+from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts, apply
+from bounceback.match.matcher import find_send
+from bounceback.match.verp import VerpSigner
+from bounceback.model import Bounce, Kind, RawMessage, Report
+from bounceback.parse import parse
+
+OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error")
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one message; ``error`` means nothing was written (do not ack)."""
+
+    label: str
+    outcome: str
+    key: str
+    records: int = 0
+    error: str = ""
+    raw: RawMessage | None = None
+
+
+@dataclass(slots=True)
+class Summary:
+    processed: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    errors: int = 0
+    bounces: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        self.processed += 1
+        name = "duplicates" if outcome.outcome == "duplicate" else outcome.outcome
+        name = "errors" if name == "error" else name
+        setattr(self, name, getattr(self, name) + 1)
+        if outcome.outcome in ("matched", "unmatched"):
+            self.bounces += outcome.records
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(slots=True)
+class _Item:
+    label: str
+    raw: RawMessage
+    key: str
+    outcome: str = ""
+    error: str = ""
+    report: Report | None = None
+    bounces: list[Bounce] = field(default_factory=list)
+    refs: list[SendRef | None] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    address_ids: list[int | None] = field(default_factory=list)
+    message_id: int | None = None
+
+
+def idempotency_key(raw: RawMessage) -> str:
+    """The provider's event id for events; a hash of the bytes for mail."""
+    if raw.event is not None and raw.event.get("id"):
+        return f"event:{raw.source}:{raw.event['id']}"
+    return "sha256:" + hashlib.sha256(raw.data).hexdigest()
+
+
+def naive_utc(value: dt.datetime | None) -> dt.datetime:
+    if value is None:
+        return utcnow()
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING on either database."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """PostgreSQL deadlock or serialization failure: try again, it is nobody's fault."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01")
+
+
+class Processor:
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        rules: RuleSet | None = None,
+        signer: VerpSigner | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.policy = config.policy
+        self.rules = rules
+        self.signer = signer
+
+    # --- the public loop -----------------------------------------------------------
+    def run(
+        self,
+        messages: Iterable[tuple[str, RawMessage]],
+        batch_size: int = 200,
+        on_committed: Callable[[Outcome], None] | None = None,
+    ) -> Iterator[Outcome]:
+        """Process (label, message) pairs; yield each outcome after its commit."""
+        source = iter(messages)
+        while batch := list(islice(source, batch_size)):
+            items = [self.prepare(label, raw) for label, raw in batch]
+            for outcome in self._commit_safely(items):
+                if on_committed is not None and outcome.outcome != "error":
+                    on_committed(outcome)
+                yield outcome
+
+    def prepare(self, label: str, raw: RawMessage) -> _Item:
+        """Parse and classify: pure work, outside the transaction."""
+        item = _Item(label=label, raw=raw, key=idempotency_key(raw))
+        limit = self.policy.max_message_bytes
+        if limit and len(raw.data) > limit:
+            item.outcome, item.error = "quarantined", f"message too large: {len(raw.data)} bytes"
+            return item
+        report = parse(raw.data)
+        item.report = report
+        if report.kind == Kind.UNPARSEABLE:
+            item.outcome, item.error = "quarantined", report.error or "unparseable"
+            return item
+        item.bounces = classify(report, self.rules)
+        if not item.bounces:
+            if report.kind == Kind.NOT_BOUNCE:
+                item.outcome = "ignored"
+            else:
+                item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
+        return item
+
+    # --- transactions --------------------------------------------------------------
+    def _commit_safely(self, items: list[_Item]) -> list[Outcome]:
+        for attempt in range(3):
+            try:
+                return self._commit(items)
+            except DBAPIError as exc:
+                if _retryable(exc) and attempt < 2:
+                    continue
+                if isinstance(exc, OperationalError) and not _retryable(exc):
+                    raise unavailable(exc) from exc
+                if len(items) == 1:
+                    return [self._failed(items[0], exc)]
+                break
+            except SQLAlchemyError as exc:
+                if len(items) == 1:
+                    return [self._failed(items[0], exc)]
+                break
+        # One at a time, so the bad message is the only one not written.
+        return [o for item in items for o in self._commit_safely([item])]
+
+    @staticmethod
+    def _reset(item: _Item) -> _Item:
+        if item.outcome in ("matched", "unmatched", "duplicate") or (
+            item.outcome == "quarantined" and item.bounces
+        ):
+            item.outcome, item.error = "", ""
+        item.refs, item.methods, item.address_ids, item.message_id = [], [], [], None
+        return item
+
+    @staticmethod
+    def _failed(item: _Item, exc: BaseException) -> Outcome:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return Outcome(item.label, "error", item.key, len(item.bounces), detail, item.raw)
+
+    def _commit(self, items: list[_Item]) -> list[Outcome]:
+        for item in items:  # a retry starts from what prepare() found
+            self._reset(item)
+        with self.engine.begin() as conn:
+            fresh = self._skip_seen(conn, items)
+            self._match(conn, [i for i in fresh if i.bounces and not i.outcome])
+            self._claim(conn, fresh)
+            self._apply(conn, [i for i in fresh if i.outcome in ("matched", "unmatched")])
+        return [Outcome(i.label, i.outcome, i.key, len(i.bounces), i.error, i.raw) for i in items]
+
+    def _skip_seen(self, conn: Connection, items: list[_Item]) -> list[_Item]:
+        seen: set[str] = set()
+        for batch in chunks({i.key for i in items}):
+            col = t.messages.c.idempotency_key
+            seen.update(conn.execute(select(col).where(col.in_(batch))).scalars())
+        fresh = []
+        for item in items:
+            if item.key in seen:
+                item.outcome, item.error = "duplicate", ""
+            else:
+                seen.add(item.key)
+                fresh.append(item)
+        return fresh
+
+    def _match(self, conn: Connection, items: list[_Item]) -> None:
+        lookup = BatchLookup(conn)
+        lookup.recording = True
+        for item in items:
+            assert item.report is not None
+            for bounce in item.bounces:
+                find_send(item.report, bounce, lookup, self.signer)
+        lookup.prefetch()
+        lookup.recording = False
+        for item in items:
+            assert item.report is not None
+            for bounce in item.bounces:
+                result = find_send(item.report, bounce, lookup, self.signer)
+                if result.problem:
+                    item.outcome, item.error = "quarantined", f"matching: {result.problem}"
+                    break
+                ref = lookup.by_id(result.send_id) if result.send_id is not None else None
+                item.refs.append(ref)
+                item.methods.append(result.method if ref is not None else "none")
+        self._resolve_addresses(conn, [i for i in items if not i.outcome])
+
+    def _resolve_addresses(self, conn: Connection, items: list[_Item]) -> None:
+        """The address each bounce is about: the matched send's, else the recipient's."""
+        wanted = {
+            b.recipient.lower()
+            for i in items
+            for b, ref in zip(i.bounces, i.refs, strict=True)
+            if ref is None or ref.address_id is None
+        }
+        by_email: dict[str, int] = {}
+        by_bounced: dict[str, int] = {}
+        a = t.addresses
+        for batch in chunks(wanted):
+            rows = conn.execute(
+                select(a.c.id, a.c.email, a.c.bounced_address)
+                .where(a.c.email.in_(batch) | a.c.bounced_address.in_(batch))
+                .order_by(a.c.id)
+            ).all()
+            for row in rows:
+                if row.email:
+                    by_email[row.email] = row.id
+                if row.bounced_address:
+                    by_bounced[row.bounced_address] = row.id
+        for item in items:
+            for n, (bounce, ref) in enumerate(zip(item.bounces, item.refs, strict=True)):
+                if ref is not None and ref.address_id is not None:
+                    item.address_ids.append(ref.address_id)
+                    continue
+                email = bounce.recipient.lower()
+                found = by_email.get(email) or by_bounced.get(email)
+                item.address_ids.append(found)
+                if found is not None and item.methods[n] == "none":
+                    item.methods[n] = "address"
+            item.outcome = (
+                "matched" if any(x is not None for x in item.address_ids) else "unmatched"
+            )
+
+    def _claim(self, conn: Connection, items: list[_Item]) -> None:
+        """Insert the message rows; a key that is already there makes a duplicate."""
+        if not items:
+            return
+        rows = []
+        for item in sorted(items, key=lambda i: i.key):  # one order: no deadlocks between workers
+            report = item.report
+            keep = item.outcome != "ignored"
+            rows.append(
+                t.clip(
+                    t.messages,
+                    {
+                        "idempotency_key": item.key,
+                        "source": item.raw.source,
+                        "ref": item.raw.ref or item.label,
+                        "received_at": naive_utc(item.raw.received_at),
+                        "size": len(item.raw.data),
+                        "raw": zlib.compress(item.raw.data, 6) if keep else None,
+                        "kind": str(report.kind) if report else "",
+                        "detector": report.detector if report else "",
+                        "outcome": item.outcome,
+                        "error": item.error,
+                    },
+                )
+            )
+        stmt = (
+            dialect_insert(conn, t.messages)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(t.messages.c.id, t.messages.c.idempotency_key)
+        )
+        claimed = {row[1]: row[0] for row in conn.execute(stmt, rows)}
+        for item in items:
+            item.message_id = claimed.get(item.key)
+            if item.message_id is None:
+                item.outcome, item.error = "duplicate", ""
+
+    def _apply(self, conn: Connection, items: list[_Item]) -> None:
+        if not items:
+            return
+        ids = sorted({a for i in items for a in i.address_ids if a is not None})
+        addresses = _lock_rows(conn, t.addresses, ids)
+        contact_ids = sorted({row["contact_id"] for row in addresses.values()})
+        contacts = _lock_rows(conn, t.contacts, contact_ids)
+        campaign_ids = {r.campaign_id for i in items for r in i.refs if r and r.campaign_id}
+        closed = self.policy.closed_campaign_statuses
+        open_campaigns = {
+            row.id
+            for batch in chunks(campaign_ids)
+            for row in conn.execute(
+                select(t.campaigns.c.id, t.campaigns.c.status).where(t.campaigns.c.id.in_(batch))
+            )
+            if row.status.lower() not in closed
+        }
+        states = {aid: _address_state(row) for aid, row in addresses.items()}
+        people = {
+            cid: ContactState(row["bulk_mail"], row["disabled"]) for cid, row in contacts.items()
+        }
+        dirty: set[int] = set()
+        tally: dict[int, list[int]] = {}
+        events: list[dict[str, Any]] = []
+        suppress: dict[str, dict[str, Any]] = {}
+        for item in items:
+            at = naive_utc(item.raw.received_at)
+            for n, bounce in enumerate(item.bounces):
+                aid = item.address_ids[n]
+                ref = item.refs[n]
+                effects = Effects()
+                email = bounce.recipient.lower()
+                contact_id = None
+                if aid is not None and aid in states:
+                    state = states[aid]
+                    email = state.email or state.bounced_address or email
+                    contact_id = addresses[aid]["contact_id"]
+                    facts = Facts(
+                        str(bounce.kind), bounce.hardbounce, bounce.bounce_type, bounce.reason, at
+                    )
+                    effects = apply(facts, state, people[contact_id], self.policy)
+                    dirty.add(aid)
+                    if effects.suppressed:
+                        suppress.setdefault(
+                            email,
+                            {
+                                "email": email,
+                                "reason": bounce.reason or effects.suppressed,
+                                "source": effects.suppressed,
+                                "since": at,
+                            },
+                        )
+                counted = ""
+                campaign_id = ref.campaign_id if ref else None
+                if (
+                    campaign_id is not None
+                    and campaign_id in open_campaigns
+                    and bounce.kind == Kind.BOUNCE
+                ):
+                    counted = "hard" if bounce.hardbounce else "soft"
+                    pair = tally.setdefault(campaign_id, [0, 0])
+                    pair[0 if counted == "hard" else 1] += 1
+                events.append(
+                    _event_row(item, n, bounce, aid, contact_id, ref, email, at, effects, counted)
+                )
+        conn.execute(t.events.insert(), events)
+        if dirty:
+            _write_addresses(conn, {aid: states[aid] for aid in sorted(dirty)})
+            _write_contacts(conn, people, contacts)
+        if suppress:
+            stmt = dialect_insert(conn, t.suppressions).on_conflict_do_nothing(
+                index_elements=["email"]
+            )
+            conn.execute(stmt, [suppress[k] for k in sorted(suppress)])
+        if tally:
+            c = t.campaigns.c
+            conn.execute(
+                update(t.campaigns)
+                .where(c.id == bindparam("cid"))
+                .values(
+                    hard_bounces=c.hard_bounces + bindparam("hard"),
+                    soft_bounces=c.soft_bounces + bindparam("soft"),
+                ),
+                [{"cid": k, "hard": v[0], "soft": v[1]} for k, v in sorted(tally.items())],
+            )
+
+
+def _lock_rows(conn: Connection, table: Table, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Rows by id, locked for this transaction on PostgreSQL (SQLite locks the file)."""
+    out: dict[int, dict[str, Any]] = {}
+    for batch in chunks(ids):
+        stmt = select(table).where(table.c.id.in_(batch)).order_by(table.c.id)
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        for row in conn.execute(stmt).mappings():
+            out[row["id"]] = dict(row)
+    return out
+
+
+def _address_state(row: dict[str, Any]) -> AddressState:
+    return AddressState(
+        email=row["email"],
+        bounced_address=row["bounced_address"],
+        bounced=row["bounced"],
+        on_hold=row["on_hold"],
+        hold_since=row["hold_since"],
+        hold_type=row["hold_type"],
+        counts=dict(row["bounce_counts"] or {}),
+        consecutive=row["consecutive_bounces"],
+        last_bounce_at=row["last_bounce_at"],
+        last_counted_on=row["last_counted_on"],
+    )
+
+
+def address_values(state: AddressState) -> dict[str, Any]:
+    return {
+        "email": state.email,
+        "bounced_address": state.bounced_address,
+        "bounced": state.bounced,
+        "on_hold": state.on_hold,
+        "hold_since": state.hold_since,
+        "hold_type": state.hold_type,
+        "bounce_counts": state.counts,
+        "consecutive_bounces": state.consecutive,
+        "last_bounce_at": state.last_bounce_at,
+        "last_counted_on": state.last_counted_on,
+    }
+
+
+def _write_addresses(conn: Connection, states: dict[int, AddressState]) -> None:
+    names = list(address_values(AddressState(email=None)))
+    stmt = (
+        update(t.addresses)
+        .where(t.addresses.c.id == bindparam("aid"))
+        .values({name: bindparam(f"v_{name}") for name in names})
+    )
+    rows = [
+        {"aid": aid, **{f"v_{k}": v for k, v in address_values(state).items()}}
+        for aid, state in states.items()
+    ]
+    conn.execute(stmt, rows)
+
+
+def _write_contacts(
+    conn: Connection, people: dict[int, ContactState], before: dict[int, dict[str, Any]]
+) -> None:
+    changed = [
+        {"cid": cid, "v_bulk": p.bulk_mail, "v_disabled": p.disabled, "v_at": utcnow()}
+        for cid, p in sorted(people.items())
+        if (p.bulk_mail, p.disabled) != (before[cid]["bulk_mail"], before[cid]["disabled"])
+    ]
+    if not changed:
+        return
+    c = t.contacts.c
+    conn.execute(
+        update(t.contacts)
+        .where(c.id == bindparam("cid"))
+        .values(bulk_mail=bindparam("v_bulk"), disabled=bindparam("v_disabled"))
+        .values(disabled_at=bindparam("v_at")),
+        changed,
+    )
+
+
+def _event_row(
+    item: _Item,
+    n: int,
+    bounce: Bounce,
+    address_id: int | None,
+    contact_id: int | None,
+    ref: SendRef | None,
+    email: str,
+    at: dt.datetime,
+    effects: Effects,
+    counted: str,
+) -> dict[str, Any]:
+    record = bounce.record
+    original = bounce.original
+    return t.clip(
+        t.events,
+        {
+            "message_id": item.message_id,
+            "position": n,
+            "address_id": address_id,
+            "contact_id": contact_id,
+            "send_id": ref.id if ref else None,
+            "campaign_id": ref.campaign_id if ref else None,
+            "match_method": item.methods[n],
+            "email": email,
+            "domain": email.rpartition("@")[2],
+            "source": item.raw.source,
+            "kind": str(bounce.kind),
+            "detector": bounce.detector,
+            "reason": bounce.reason,
+            "hardbounce": bounce.hardbounce,
+            "permanent": bounce.permanent,
+            "bounce_type": bounce.bounce_type,
+            "rule": bounce.rule,
+            "status": bounce.status,
+            "reply_code": record.reply_code,
+            "action": record.action,
+            "diagnostic": record.diagnostic,
+            "remote_mta": record.remote_mta,
+            "reporting_mta": record.reporting_mta,
+            "smtp_command": record.smtp_command,
+            "original_message_id": original.message_id,
+            "bounceback_id": original.bounceback_id,
+            "envelope_id": original.envelope_id,
+            "occurred_at": at,
+            "effects": effects.as_dict(),
+            "campaign_counted": counted,
+            "undone_at": None,
+            "undo_id": None,
+        },
+    )

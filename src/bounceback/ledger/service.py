@@ -1,0 +1,714 @@
+"""The ledger as one object: contacts, sends, campaigns, suppression, holds, health.
+
+``Ledger.open()`` reads the config, connects, migrates on first use. Every write
+method is one transaction. ``process`` lives in :mod:`bounceback.ledger.process`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bounceback import config as config_mod
+from bounceback.classify import RuleSet
+from bounceback.classify import load as load_rules
+from bounceback.config import Config
+from bounceback.ledger import tables as t
+from bounceback.ledger.db import ensure_schema, make_engine, unavailable
+from bounceback.ledger.models import utcnow
+from bounceback.ledger.process import Outcome, Processor, dialect_insert
+from bounceback.match.verp import VerpSigner
+from bounceback.model import RawMessage
+
+KINDS = ("contact", "company", "lead")
+
+
+class LedgerError(ValueError):
+    """A request the ledger refuses (unknown contact, address taken...)."""
+
+
+@dataclass(slots=True)
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def normalise(email: str) -> str:
+    return email.strip().strip("<>").strip().lower()
+
+
+def valid_email(email: str) -> bool:
+    local, at, domain = email.rpartition("@")
+    return bool(at and local and "." in domain and " " not in email and len(email) <= 320)
+
+
+def signer_from(config: Config) -> VerpSigner | None:
+    verp = config.verp
+    if not verp.enabled:
+        return None
+    return VerpSigner(
+        keys=verp.keys,
+        active_key=verp.active_key,
+        domain=verp.domain,
+        prefix=verp.prefix,
+        separator=verp.separator,
+        max_age=dt.timedelta(days=verp.max_age_days),
+    )
+
+
+class Ledger:
+    def __init__(self, engine: Engine, config: Config, rules: RuleSet | None = None) -> None:
+        self.engine = engine
+        self.config = config
+        self.rules = rules
+        self.signer = signer_from(config)
+
+    @classmethod
+    def open(
+        cls, config: Config | None = None, url: str | None = None, rules: RuleSet | None = None
+    ) -> Ledger:
+        """Connect (migrating on first use) with the config file's settings."""
+        config = config or config_mod.load()
+        if url:
+            config.database_url = url
+        if rules is None and config.rules_file is not None:
+            rules = load_rules(config.rules_file)
+        engine = make_engine(config.database_url)
+        ensure_schema(engine)
+        ledger = cls(engine, config, rules)
+        ledger.load_thresholds()
+        return ledger
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def load_thresholds(self) -> None:
+        """The bounce_types table's thresholds, with the config file's on top."""
+        with self._read() as conn:
+            table = {r.name: r.threshold for r in conn.execute(select(t.bounce_types))}
+        policy = self.config.policy
+        policy.thresholds = {**policy.thresholds, **table, **policy.threshold_overrides}
+
+    def _read(self) -> Any:
+        try:
+            return self.engine.connect()
+        except DBAPIError as exc:
+            raise unavailable(exc) from exc
+
+    def _write(self) -> Any:
+        try:
+            return self.engine.begin()
+        except DBAPIError as exc:
+            raise unavailable(exc) from exc
+
+    # --- processing ---------------------------------------------------------------
+    def process(
+        self,
+        messages: Iterable[tuple[str, RawMessage]],
+        batch_size: int = 200,
+        on_committed: Callable[[Outcome], None] | None = None,
+    ) -> Iterator[Outcome]:
+        processor = Processor(self.engine, self.config, self.rules, self.signer)
+        return processor.run(messages, batch_size, on_committed)
+
+    def process_bytes(self, data: bytes, label: str = "-", source: str = "cli") -> Outcome:
+        return next(iter(self.process([(label, RawMessage(data=data, source=source))])))
+
+    # --- contacts -------------------------------------------------------------------
+    def add_contact(self, email: str, name: str = "", kind: str = "contact") -> int:
+        """Add a contact with one address; returns the address id."""
+        email = normalise(email)
+        if not valid_email(email):
+            raise LedgerError(f"not an email address: {email!r}")
+        if kind not in KINDS:
+            raise LedgerError(f"kind must be one of {', '.join(KINDS)}")
+        with self._write() as conn:
+            if self._address_by_email(conn, email, current_only=True) is not None:
+                raise LedgerError(f"{email} already belongs to a contact")
+            return self._insert_contact(conn, email, name, kind)
+
+    def _insert_contact(self, conn: Connection, email: str, name: str, kind: str) -> int:
+        cid = conn.execute(
+            insert(t.contacts).values(kind=kind, name=name).returning(t.contacts.c.id)
+        ).scalar_one()
+        return int(
+            conn.execute(
+                insert(t.addresses)
+                .values(contact_id=cid, email=email, bounce_counts={})
+                .returning(t.addresses.c.id)
+            ).scalar_one()
+        )
+
+    def import_contacts(self, text: str) -> ImportResult:
+        """CSV with a header: email (required), name, kind, campaign. Bad rows by line."""
+        result = ImportResult()
+        rows, errors = _read_csv(text, required=("email",))
+        result.errors.extend(errors)
+        with self._write() as conn:
+            campaigns: dict[str, int] = {}
+            for line, row in rows:
+                email = normalise(row.get("email", ""))
+                kind = (row.get("kind") or "contact").strip().lower()
+                if not valid_email(email):
+                    result.errors.append(f"line {line}: not an email address: {email!r}")
+                    continue
+                if kind not in KINDS:
+                    result.errors.append(f"line {line}: kind must be one of {', '.join(KINDS)}")
+                    continue
+                name = (row.get("name") or "").strip()
+                found = self._address_by_email(conn, email, current_only=True)
+                if found is None:
+                    aid = self._insert_contact(conn, email, name, kind)
+                    result.imported += 1
+                else:
+                    aid = found["id"]
+                    conn.execute(
+                        update(t.contacts)
+                        .where(t.contacts.c.id == found["contact_id"])
+                        .values(name=name or t.contacts.c.name, kind=kind)
+                    )
+                    result.updated += 1
+                campaign = (row.get("campaign") or "").strip()
+                if campaign:
+                    if campaign not in campaigns:
+                        campaigns[campaign] = self._campaign_id(conn, campaign, create=True)
+                    # The contact was mailed in this campaign: a send without a Message-ID,
+                    # so recipient matching links its bounces to the campaign.
+                    self._insert_send(conn, email, campaigns[campaign], aid)
+        return result
+
+    def _address_by_email(
+        self, conn: Connection, email: str, current_only: bool = False
+    ) -> dict[str, Any] | None:
+        a = t.addresses.c
+        row = conn.execute(select(t.addresses).where(a.email == email)).mappings().first()
+        if row is None and not current_only:
+            row = (
+                conn.execute(
+                    select(t.addresses).where(a.bounced_address == email).order_by(a.id.desc())
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
+
+    def contact_view(self, email: str, history_limit: int = 100) -> dict[str, Any] | None:
+        """Status, flags, counts, bounced address and history (newest first)."""
+        email = normalise(email)
+        with self._read() as conn:
+            address = self._address_by_email(conn, email)
+            if address is None:
+                return None
+            contact = (
+                conn.execute(select(t.contacts).where(t.contacts.c.id == address["contact_id"]))
+                .mappings()
+                .one()
+            )
+            e = t.events.c
+            history = (
+                conn.execute(
+                    select(t.events)
+                    .where(e.address_id == address["id"])
+                    .order_by(e.occurred_at.desc(), e.id.desc())
+                    .limit(history_limit)
+                )
+                .mappings()
+                .all()
+            )
+            suppressed = self._suppressed(conn, [address["email"], address["bounced_address"]])
+        return {
+            "contact_id": contact["id"],
+            "name": contact["name"],
+            "kind": contact["kind"],
+            "bulk_mail": contact["bulk_mail"],
+            "disabled": contact["disabled"],
+            "email": address["email"],
+            "bounced_address": address["bounced_address"],
+            "bounced": address["bounced"],
+            "on_hold": address["on_hold"],
+            "hold_since": _iso(address["hold_since"]),
+            "hold_type": address["hold_type"],
+            "suppressed": suppressed,
+            "bounce_counts": dict(address["bounce_counts"] or {}),
+            "consecutive_bounces": address["consecutive_bounces"],
+            "history": [_event_view(h) for h in history],
+        }
+
+    def _suppressed(self, conn: Connection, emails: list[str | None]) -> bool:
+        wanted = [x for x in emails if x]
+        if not wanted:
+            return False
+        s = t.suppressions.c
+        return conn.execute(select(s.id).where(s.email.in_(wanted))).first() is not None
+
+    def unhold(self, email: str) -> bool:
+        """Take an address off hold: counts cleared, bounce suppression lifted, bulk mail back."""
+        email = normalise(email)
+        with self._write() as conn:
+            address = self._address_by_email(conn, email)
+            if address is None:
+                return False
+            restored = address["email"] or self._free(conn, address["bounced_address"])
+            self._reset_address(conn, address, restored)
+            s = t.suppressions.c
+            conn.execute(
+                delete(t.suppressions).where(
+                    s.email.in_([x for x in (restored, address["bounced_address"]) if x]),
+                    s.source == "bounce",
+                )
+            )
+            self._restore_contact(conn, address["contact_id"])
+        return True
+
+    def _free(self, conn: Connection, email: str | None) -> str | None:
+        """``email`` if no other address holds it now."""
+        if not email:
+            return None
+        taken = self._address_by_email(conn, email, current_only=True)
+        return None if taken is not None else email
+
+    def _reset_address(self, conn: Connection, address: dict[str, Any], email: str | None) -> None:
+        conn.execute(
+            update(t.addresses)
+            .where(t.addresses.c.id == address["id"])
+            .values(
+                email=email,
+                bounced=False,
+                on_hold=False,
+                hold_since=None,
+                hold_type=None,
+                bounce_counts={},
+                consecutive_bounces=0,
+                reset_at=utcnow(),
+            )
+        )
+
+    def _restore_contact(self, conn: Connection, contact_id: int) -> None:
+        """Bulk mail back on unless another of the contact's addresses is still bad."""
+        a = t.addresses.c
+        still_bad = conn.execute(
+            select(a.id).where(a.contact_id == contact_id, or_(a.bounced, a.on_hold))
+        ).first()
+        if still_bad is None:
+            conn.execute(
+                update(t.contacts)
+                .where(t.contacts.c.id == contact_id)
+                .values(bulk_mail="allowed", disabled=False, disabled_at=None)
+            )
+
+    def set_email(self, old: str, new: str) -> None:
+        """A new address for the contact: counts start over, bulk mail back, history kept."""
+        old, new = normalise(old), normalise(new)
+        if not valid_email(new):
+            raise LedgerError(f"not an email address: {new!r}")
+        with self._write() as conn:
+            address = self._address_by_email(conn, old)
+            if address is None:
+                raise LedgerError(f"no contact has the address {old}")
+            taken = self._address_by_email(conn, new, current_only=True)
+            if taken is not None and taken["id"] != address["id"]:
+                raise LedgerError(f"{new} already belongs to another contact")
+            if address["email"] and address["email"] != new:
+                conn.execute(
+                    update(t.addresses)
+                    .where(t.addresses.c.id == address["id"])
+                    .values(bounced_address=address["email"] if address["bounced"] else None)
+                )
+            self._reset_address(conn, address, new)
+            self._restore_contact(conn, address["contact_id"])
+
+    # --- suppression ----------------------------------------------------------------
+    def suppress(self, email: str, reason: str = "", source: str = "manual") -> bool:
+        """Add to the suppression list; False when it was already there."""
+        email = normalise(email)
+        if not valid_email(email):
+            raise LedgerError(f"not an email address: {email!r}")
+        with self._write() as conn:
+            stmt = dialect_insert(conn, t.suppressions).on_conflict_do_nothing(
+                index_elements=["email"]
+            )
+            added = conn.execute(stmt, [{"email": email, "reason": reason, "source": source}])
+            return bool(added.rowcount)
+
+    def unsuppress(self, email: str) -> bool:
+        """Lift a suppression; the address may be mailed again (bulk mail restored)."""
+        email = normalise(email)
+        with self._write() as conn:
+            gone = conn.execute(delete(t.suppressions).where(t.suppressions.c.email == email))
+            address = self._address_by_email(conn, email)
+            if address is not None and address["bounced"]:
+                restored = address["email"] or self._free(conn, address["bounced_address"])
+                conn.execute(
+                    update(t.addresses)
+                    .where(t.addresses.c.id == address["id"])
+                    .values(email=restored, bounced=False, reset_at=utcnow())
+                )
+            if address is not None:
+                self._restore_contact(conn, address["contact_id"])
+            return bool(gone.rowcount)
+
+    def is_suppressed(self, email: str) -> bool:
+        with self._read() as conn:
+            return self._suppressed(conn, [normalise(email)])
+
+    def suppressions(self) -> list[dict[str, Any]]:
+        s = t.suppressions.c
+        with self._read() as conn:
+            rows = conn.execute(select(t.suppressions).order_by(s.since.desc(), s.id.desc()))
+            return [
+                {"email": r.email, "reason": r.reason, "source": r.source, "since": _iso(r.since)}
+                for r in rows
+            ]
+
+    # --- campaigns ------------------------------------------------------------------
+    def add_campaign(self, name: str, status: str = "active") -> int:
+        with self._write() as conn:
+            try:
+                with conn.begin_nested():
+                    return int(
+                        conn.execute(
+                            insert(t.campaigns)
+                            .values(name=name, status=status)
+                            .returning(t.campaigns.c.id)
+                        ).scalar_one()
+                    )
+            except IntegrityError as exc:
+                raise LedgerError(f"a campaign named {name!r} exists") from exc
+
+    def _campaign_id(self, conn: Connection, name: str, create: bool = False) -> int:
+        c = t.campaigns.c
+        found = conn.execute(select(c.id).where(c.name == name)).scalar()
+        if found is not None:
+            return int(found)
+        if not create:
+            raise LedgerError(f"no campaign named {name!r}")
+        stmt = dialect_insert(conn, t.campaigns).on_conflict_do_nothing(index_elements=["name"])
+        conn.execute(stmt, [{"name": name, "status": "active"}])
+        return int(conn.execute(select(c.id).where(c.name == name)).scalar_one())
+
+    def set_campaign_status(self, name: str, status: str) -> None:
+        with self._write() as conn:
+            cid = self._campaign_id(conn, name)
+            conn.execute(update(t.campaigns).where(t.campaigns.c.id == cid).values(status=status))
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        with self._read() as conn:
+            cid = self._campaign_id(conn, name)
+            row = conn.execute(select(t.campaigns).where(t.campaigns.c.id == cid)).one()
+            sent = conn.execute(
+                select(func.count()).select_from(t.sends).where(t.sends.c.campaign_id == cid)
+            ).scalar_one()
+            e = t.events.c
+            live = and_(e.campaign_id == cid, e.undone_at.is_(None))
+            reasons = conn.execute(
+                select(e.reason, func.count()).where(live).group_by(e.reason).order_by(e.reason)
+            ).all()
+            types = conn.execute(
+                select(e.bounce_type, func.count())
+                .where(live)
+                .group_by(e.bounce_type)
+                .order_by(e.bounce_type)
+            ).all()
+        hard, soft = int(row.hard_bounces), int(row.soft_bounces)
+        closed = row.status.lower() in self.config.policy.closed_campaign_statuses
+        return {
+            "name": row.name,
+            "status": row.status,
+            "closed": closed,
+            "sent": int(sent),
+            "hard_bounces": hard,
+            "soft_bounces": soft,
+            "bounce_rate": round((hard + soft) / sent, 4) if sent else 0.0,
+            "by_reason": {r or "": int(n) for r, n in reasons},
+            "by_type": {b or "": int(n) for b, n in types},
+        }
+
+    # --- holds and resends ----------------------------------------------------------
+    def holds(self, bounce_type: str | None = None) -> list[dict[str, Any]]:
+        a, c = t.addresses.c, t.contacts.c
+        stmt = (
+            select(a.email, a.bounced_address, a.hold_type, a.hold_since, a.bounce_counts, c.name)
+            .join(t.contacts, c.id == a.contact_id)
+            .where(a.on_hold)
+            .order_by(a.hold_since.desc(), a.id)
+        )
+        if bounce_type:
+            stmt = stmt.where(a.hold_type == bounce_type)
+        with self._read() as conn:
+            return [
+                {
+                    "email": r.email or r.bounced_address,
+                    "name": r.name,
+                    "hold_type": r.hold_type,
+                    "hold_since": _iso(r.hold_since),
+                    "bounce_counts": dict(r.bounce_counts or {}),
+                }
+                for r in conn.execute(stmt)
+            ]
+
+    def resend_list(self, campaign: str) -> list[dict[str, Any]]:
+        """Addresses that soft-bounced in the campaign and may be tried again."""
+        e, a, c, s = t.events.c, t.addresses.c, t.contacts.c, t.suppressions.c
+        with self._read() as conn:
+            cid = self._campaign_id(conn, campaign)
+            hard = select(e.address_id).where(
+                e.campaign_id == cid,
+                e.hardbounce,
+                e.undone_at.is_(None),
+                e.address_id.is_not(None),
+            )
+            stmt = (
+                select(a.email, c.name, func.max(e.occurred_at), func.max(e.reason))
+                .select_from(t.events)
+                .join(t.addresses, a.id == e.address_id)
+                .join(t.contacts, c.id == a.contact_id)
+                .where(
+                    e.campaign_id == cid,
+                    e.kind == "bounce",
+                    ~e.hardbounce,
+                    e.undone_at.is_(None),
+                    a.email.is_not(None),
+                    ~a.on_hold,
+                    ~a.bounced,
+                    ~c.disabled,
+                    a.id.not_in(hard),
+                    ~select(s.id).where(s.email == a.email).exists(),
+                )
+                .group_by(a.email, c.name)
+                .order_by(a.email)
+            )
+            return [
+                {"email": r[0], "name": r[1], "last_bounce_at": _iso(r[2]), "reason": r[3]}
+                for r in conn.execute(stmt)
+            ]
+
+    # --- sends ----------------------------------------------------------------------
+    def record_send(
+        self,
+        email: str,
+        campaign: str | None = None,
+        message_id: str | None = None,
+        bounceback_id: str | None = None,
+        return_path: str | None = None,
+        sent_at: dt.datetime | None = None,
+    ) -> int:
+        """One line of the send log; returns the send id."""
+        email = normalise(email)
+        with self._write() as conn:
+            cid = self._campaign_id(conn, campaign, create=True) if campaign else None
+            return self._insert_send(
+                conn, email, cid, None, message_id, bounceback_id, return_path, sent_at
+            )
+
+    def set_send_ids(self, send_id: int, bounceback_id: str, return_path: str | None) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(t.sends)
+                .where(t.sends.c.id == send_id)
+                .values(bounceback_id=bounceback_id, return_path=return_path)
+            )
+
+    def _insert_send(
+        self,
+        conn: Connection,
+        email: str,
+        campaign_id: int | None,
+        address_id: int | None = None,
+        message_id: str | None = None,
+        bounceback_id: str | None = None,
+        return_path: str | None = None,
+        sent_at: dt.datetime | None = None,
+    ) -> int:
+        contact_id = None
+        if address_id is None:
+            found = self._address_by_email(conn, email, current_only=True)
+            if found is not None:
+                address_id, contact_id = found["id"], found["contact_id"]
+        else:
+            contact_id = conn.execute(
+                select(t.addresses.c.contact_id).where(t.addresses.c.id == address_id)
+            ).scalar()
+        row = t.clip(
+            t.sends,
+            {
+                "email": email,
+                "campaign_id": campaign_id,
+                "address_id": address_id,
+                "contact_id": contact_id,
+                "message_id": (message_id or "").strip() or None,
+                "bounceback_id": bounceback_id or None,
+                "return_path": return_path or None,
+                "sent_at": _naive(sent_at) or utcnow(),
+            },
+        )
+        return int(conn.execute(insert(t.sends).values(row).returning(t.sends.c.id)).scalar_one())
+
+    def import_sends(self, text: str) -> ImportResult:
+        """A send log from another system (see match.send_csv); bad rows by line."""
+        from bounceback.match.send_csv import parse_sends_csv
+
+        rows, errors = parse_sends_csv(text)
+        result = ImportResult(errors=list(errors))
+        with self._write() as conn:
+            campaigns: dict[str, int] = {}
+            for row in rows:
+                cid = None
+                if row.campaign:
+                    if row.campaign not in campaigns:
+                        campaigns[row.campaign] = self._campaign_id(conn, row.campaign, True)
+                    cid = campaigns[row.campaign]
+                try:
+                    with conn.begin_nested():
+                        self._insert_send(
+                            conn,
+                            normalise(row.email),
+                            cid,
+                            None,
+                            row.message_id,
+                            row.bounceback_id,
+                            row.return_path,
+                            row.sent_at,
+                        )
+                    result.imported += 1
+                except IntegrityError:
+                    result.errors.append(
+                        f"{row.email}: bounceback id {row.bounceback_id!r} is already in the log"
+                    )
+        return result
+
+    # --- sender health --------------------------------------------------------------
+    def health(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """Sender-fault bounces per recipient domain in the window; bursts are warnings."""
+        policy = self.config.policy
+        now = _naive(now) or utcnow()
+        since = now - dt.timedelta(hours=policy.sender_health_window_hours)
+        e = t.events.c
+        with self._read() as conn:
+            rows = conn.execute(
+                select(e.domain, e.reason, func.count(), func.max(e.occurred_at))
+                .where(e.bounce_type == "Sender", e.occurred_at >= since, e.undone_at.is_(None))
+                .group_by(e.domain, e.reason)
+            ).all()
+        domains: dict[str, dict[str, Any]] = {}
+        for domain, reason, n, last in rows:
+            entry = domains.setdefault(domain, {"domain": domain, "count": 0, "reasons": {}})
+            entry["count"] += int(n)
+            entry["reasons"][reason] = int(n)
+            entry["last"] = max(entry.get("last") or "", _iso(last) or "")
+        ordered = sorted(domains.values(), key=lambda d: (-d["count"], d["domain"]))
+        for entry in ordered:
+            entry["warning"] = entry["count"] >= policy.sender_health_burst
+        return {
+            "window_hours": policy.sender_health_window_hours,
+            "burst": policy.sender_health_burst,
+            "since": _iso(since),
+            "warnings": [d for d in ordered if d["warning"]],
+            "domains": ordered,
+        }
+
+    # --- unmatched and quarantined ---------------------------------------------------
+    def messages(self, outcome: str, limit: int = 100) -> list[dict[str, Any]]:
+        m = t.messages.c
+        with self._read() as conn:
+            rows = conn.execute(
+                select(m.id, m.ref, m.received_at, m.kind, m.detector, m.error, m.size)
+                .where(m.outcome == outcome)
+                .order_by(m.id.desc())
+                .limit(limit)
+            ).all()
+        return [
+            {
+                "id": r.id,
+                "ref": r.ref,
+                "received_at": _iso(r.received_at),
+                "kind": r.kind,
+                "detector": r.detector,
+                "error": r.error,
+                "size": r.size,
+            }
+            for r in rows
+        ]
+
+    # --- settings -------------------------------------------------------------------
+    def setting(self, key: str) -> str | None:
+        with self._read() as conn:
+            value = conn.execute(select(t.settings.c.value).where(t.settings.c.key == key))
+            found = value.scalar()
+            return None if found is None else str(found)
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(delete(t.settings).where(t.settings.c.key == key))
+            conn.execute(insert(t.settings).values(key=key, value=value))
+
+    def set_threshold(self, bounce_type: str, threshold: int | None) -> None:
+        with self._write() as conn:
+            done = conn.execute(
+                update(t.bounce_types)
+                .where(t.bounce_types.c.name == bounce_type)
+                .values(threshold=threshold)
+            )
+            if not done.rowcount:
+                raise LedgerError(f"no bounce type named {bounce_type!r}")
+        self.config.policy.thresholds[bounce_type] = threshold
+
+
+def _read_csv(
+    text: str, required: tuple[str, ...]
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """Rows with their line numbers (the header is line 1) and the errors found."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    missing = [r for r in required if r not in fields]
+    if missing:
+        return [], [f"line 1: the header lacks {', '.join(missing)}"]
+    reader.fieldnames = fields
+    rows = []
+    errors = []
+    for record in reader:
+        line = reader.line_num
+        if None in record:
+            errors.append(f"line {line}: more fields than the header")
+            continue
+        if any(v is None for v in record.values()):
+            errors.append(f"line {line}: fewer fields than the header")
+            continue
+        rows.append((line, {k: v for k, v in record.items() if k}))
+    return rows, errors
+
+
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _event_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "at": _iso(row["occurred_at"]),
+        "email": row["email"],
+        "kind": row["kind"],
+        "reason": row["reason"],
+        "bounce_type": row["bounce_type"],
+        "hardbounce": row["hardbounce"],
+        "status": row["status"],
+        "diagnostic": row["diagnostic"],
+        "source": row["source"],
+        "match_method": row["match_method"],
+        "rule": row["rule"],
+        "effects": row["effects"] or {},
+        "undone": row["undone_at"] is not None,
+    }

@@ -1,0 +1,52 @@
+"""``bounceback.stamp(message, send)``: mark an outgoing message and log the send."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import getaddresses, make_msgid
+
+from bounceback.ledger.service import Ledger
+from bounceback.match.stamp import SendStamp, bounceback_id_for
+from bounceback.match.stamp import stamp as stamp_message
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Who a message goes to, in which campaign (created when new)."""
+
+    email: str = ""  # default: the message's first To address
+    campaign: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+def stamp(
+    message: EmailMessage, send: Send | None = None, ledger: Ledger | None = None
+) -> EmailMessage:
+    """Record the send in the ledger, then set X-Bounceback-ID and the VERP Return-Path.
+
+    A message without a Message-ID gets one, so a bounce quoting it can be matched too.
+    Returns ``message`` itself. Without ``ledger``, the configured ledger is opened.
+    """
+    send = send or Send()
+    email = send.email or next((a for _, a in getaddresses(message.get_all("To", [])) if a), "")
+    if not email:
+        raise ValueError("no recipient: give Send(email=...) or a To header")
+    if not message["Message-ID"]:
+        domain = ledger.config.verp.domain if ledger else ""
+        message["Message-ID"] = make_msgid(domain=domain or None)
+    own = ledger is None
+    active = ledger or Ledger.open()
+    try:
+        send_id = active.record_send(
+            email, send.campaign, message_id=str(message["Message-ID"]), sent_at=send.sent_at
+        )
+        stamp_id = SendStamp(send_id, bounceback_id_for(send_id))
+        stamp_message(message, stamp_id, active.signer)
+        return_path = str(message["Return-Path"] or "").strip("<>") or None
+        active.set_send_ids(send_id, stamp_id.bounceback_id, return_path)
+    finally:
+        if own:
+            active.close()
+    return message

@@ -1,0 +1,40 @@
+"""Core ``Table`` handles for the hot paths, plus clipping values to column lengths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, Table
+
+from bounceback.ledger.models import Base
+
+contacts: Table = Base.metadata.tables["contacts"]
+addresses: Table = Base.metadata.tables["email_addresses"]
+campaigns: Table = Base.metadata.tables["campaigns"]
+sends: Table = Base.metadata.tables["sends"]
+messages: Table = Base.metadata.tables["messages"]
+events: Table = Base.metadata.tables["bounce_events"]
+suppressions: Table = Base.metadata.tables["suppressions"]
+bounce_types: Table = Base.metadata.tables["bounce_types"]
+settings: Table = Base.metadata.tables["settings"]
+undo_runs: Table = Base.metadata.tables["undo_runs"]
+
+
+def _limits(table: Table) -> dict[str, int]:
+    return {
+        c.name: c.type.length
+        for c in table.columns
+        if isinstance(c.type, String) and c.type.length is not None
+    }
+
+
+_LIMITS = {t.name: _limits(t) for t in Base.metadata.tables.values()}
+
+
+def clip(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """Cut over-long strings to the column's length: PostgreSQL refuses them, SQLite not."""
+    limits = _LIMITS[table.name]
+    for name, value in row.items():
+        if isinstance(value, str) and name in limits and len(value) > limits[name]:
+            row[name] = value[: limits[name]]
+    return row

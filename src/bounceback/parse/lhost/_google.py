@@ -1,0 +1,28 @@
+"""What the Google formats share: who sends them, and the failed-recipient header.
+
+Gmail, Google Workspace and Google Groups all bounce from the same
+mailer-daemon addresses and list the failed recipients in X-Failed-Recipients.
+"""
+
+from __future__ import annotations
+
+from bounceback.parse.mail import Mail
+from bounceback.parse.text import find_addresses
+
+_SENDERS = ("mailer-daemon@googlemail.com", "mailer-daemon@google.com", "mailer-daemon@gmail.com")
+
+
+def from_google(mail: Mail) -> bool:
+    """The bounce comes from Google's mail delivery subsystem (cheap header check)."""
+    sender = mail.from_lc
+    return any(s in sender for s in _SENDERS)
+
+
+def failed_recipients(mail: Mail) -> list[str]:
+    """The addresses in X-Failed-Recipients, in order, without duplicates."""
+    out: list[str] = []
+    for value in mail.headers("X-Failed-Recipients"):
+        for addr in find_addresses(value):
+            if addr.lower() not in (a.lower() for a in out):
+                out.append(addr)
+    return out

@@ -1,0 +1,57 @@
+"""qmail (and netqmail, indimail, vpopmail): qmail-send's plain-text bounce.
+
+Each failed recipient is a line ``<address>:`` followed by qmail-remote's or the
+local delivery's account of the failure, the block ending at a blank line; the
+returned message follows "--- Below this line is a copy of the message.".
+"""
+
+from __future__ import annotations
+
+import re
+
+from bounceback.model import Report
+from bounceback.parse.base import make_report, merge_records, paragraph, split_blocks, text_record
+from bounceback.parse.dsn import records as dsn_records
+from bounceback.parse.mail import Mail
+
+NAME = "qmail"
+ORDER = 150
+
+_START_RE = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*(.*)$")
+_MARKERS = ("qmail-send program", "this is the qmail-", "qmail-remote")
+# qmail-remote's own words say at which step the remote host refused.
+_COMMANDS = (
+    ("does not like recipient", "RCPT"),
+    ("sender was rejected", "MAIL"),
+    ("failed after i sent the message", "DATA"),
+    ("failed on data command", "DATA"),
+    ("my name was rejected", "HELO"),
+    ("greeting failed", "CONNECT"),
+)
+
+
+def _is_qmail(mail: Mail) -> bool:
+    text = mail.text_lc[:2000]
+    if any(marker in text for marker in _MARKERS):
+        return True
+    return "i wasn't able to deliver your message to the following addresses" in text
+
+
+def detect(mail: Mail) -> Report | None:
+    if not _is_qmail(mail):
+        return None
+    records = []
+    for m, lines in split_blocks(mail.report_text, _START_RE):
+        body = paragraph([m.group(2), *lines])
+        rec = text_record(m.group(1), body, action="failed")
+        low = rec.diagnostic.lower()
+        for phrase, command in _COMMANDS:
+            if phrase in low:
+                rec.smtp_command = command
+                break
+        records.append(rec)
+    if mail.status_groups:
+        records = merge_records(dsn_records(mail), records)
+    if not records:
+        return None
+    return make_report(mail, NAME, records)

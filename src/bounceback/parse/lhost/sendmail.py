@@ -1,0 +1,156 @@
+"""Sendmail's DSN ("Returned mail: ...") and the text that comes with it.
+
+Sendmail sends a multipart/report whose first part lists the failed addresses
+("----- The following addresses had permanent fatal errors -----", each
+``<address>`` with an indented "(reason: ...)") and a transcript of the SMTP
+session ("... while talking to host:", ">>> COMMAND", "<<< reply", and a
+"NNN <address>... text" line per recipient). The DSN fields come first; the
+text fills what the DSN leaves out (often the diagnostic).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bounceback.model import DeliveryRecord, Report
+from bounceback.parse.base import make_report, merge_records, split_blocks
+from bounceback.parse.dsn import records as dsn_records
+from bounceback.parse.mail import Mail
+from bounceback.parse.text import find_address, join_reply_lines
+
+NAME = "sendmail"
+ORDER = 150
+
+_TRANSCRIPT_RE = re.compile(r"^\s*-+\s*Transcript of session follows\s*-+\s*$", re.I | re.M)
+_SECTION_RE = re.compile(r"^\s*-{3,}\s*(.*?)\s*-{3,}\s*$")
+_FATAL_RE = re.compile(r"following addresses? (?:had|has) (?:permanent fatal errors|"
+                       r"transient non-fatal errors|delivery problems)", re.I)
+_TALKING_RE = re.compile(r"^\s*(?:\.\.\.\s*)?while talking to\s+\[?([A-Za-z0-9.\-:]+?)\]?\.?:\s*$", re.I)
+# "550 5.1.1 <user@example.org>... User unknown" (the code may be missing).
+_FINAL_RE = re.compile(
+    r"^\s*(?:([245]\d\d)(?:[ \-]([245]\.\d{1,3}\.\d{1,3}))?\s+)?"
+    r"<?([^\s<>]*@[^\s<>]+?|[^\s<>]+)>?\.\.\.\s*(.*)$"
+)
+_HOST_LINE_RE = re.compile(r"^\s*[245]\d\d\s+([A-Za-z0-9.\-]+)\s+\((?:smtp|esmtp|tcp)\)\.\.\.", re.I)
+_LIST_RE = re.compile(r"^\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*(?:\(.*\))?\s*$")
+
+
+def _verb(command: str) -> str:
+    word = command.strip().split(":")[0].upper()
+    for verb in ("MAIL", "RCPT", "DATA", "EHLO", "HELO", "STARTTLS", "AUTH", "QUIT"):
+        if word.startswith(verb):
+            return verb
+    return ""
+
+
+def transcript_records(text: str) -> list[DeliveryRecord]:
+    """Per-recipient records from a sendmail session transcript."""
+    m = _TRANSCRIPT_RE.search(text)
+    if m is None:
+        return []
+    records: list[DeliveryRecord] = []
+    host = command = ""
+    replies: list[str] = []
+    for line in text[m.end() :].split("\n"):
+        if _SECTION_RE.match(line):
+            break
+        talking = _TALKING_RE.match(line)
+        if talking:
+            host, command, replies = talking.group(1), "", []
+            continue
+        stripped = line.strip()
+        if stripped.startswith(">>>"):
+            command, replies = _verb(stripped[3:]), []
+            continue
+        if stripped.startswith("<<<"):
+            replies.append(stripped[3:].strip())
+            continue
+        host_line = _HOST_LINE_RE.match(line)
+        if host_line:
+            if host_line.group(1).lower().rstrip(".") != host.lower():
+                host, command, replies = "", "", []
+            continue
+        final = _FINAL_RE.match(line)
+        if final is None or "@" not in final.group(3):
+            continue
+        code, status, address, said = final.groups()
+        diagnostic = join_reply_lines("\n".join(replies)) if replies else ""
+        if not diagnostic and said[:3].isdigit():
+            diagnostic = said
+        elif not diagnostic:
+            diagnostic = " ".join(x for x in (code, status, said) if x)
+        elif said and not said[:3].isdigit():
+            diagnostic = f"{diagnostic} ({said})" if said.lower() not in diagnostic.lower() else diagnostic
+        records.append(
+            DeliveryRecord(
+                recipient=address,
+                diagnostic=diagnostic,
+                remote_mta=host,
+                smtp_command=command,
+                status=status or "",
+            )
+        )
+        replies = []
+    return records
+
+
+def fatal_list_records(text: str) -> list[DeliveryRecord]:
+    """Records from the "following addresses had permanent fatal errors" list."""
+    m = _FATAL_RE.search(text)
+    if m is None:
+        return []
+    records: list[DeliveryRecord] = []
+    for line in text[m.end() :].split("\n")[1:]:
+        if _SECTION_RE.match(line) or (not line.strip() and records):
+            break
+        addr = _LIST_RE.match(line) if not line.startswith((" ", "\t")) else None
+        if addr:
+            records.append(DeliveryRecord(recipient=addr.group(1)))
+            continue
+        stripped = line.strip()
+        if records and stripped.lower().startswith("(reason:"):
+            reason = stripped[len("(reason:") :].rstrip(")").strip()
+            records[-1].diagnostic = reason
+    return records
+
+
+def _is_sendmail(mail: Mail) -> bool:
+    if mail.subject_lc.startswith(("returned mail:", "warning: could not send message")):
+        return True
+    head = mail.text_lc[:3000]
+    return "transcript of session follows" in head or bool(_FATAL_RE.search(head))
+
+
+def detect(mail: Mail) -> Report | None:
+    if not mail.status_groups or not _is_sendmail(mail):
+        return None
+    records = dsn_records(mail)
+    text = mail.report_text
+    for extra in (fatal_list_records(text), transcript_records(text)):
+        for rec in extra:
+            for prev in records:
+                if find_address(prev.recipient).lower() == find_address(rec.recipient).lower() and (
+                    prev.diagnostic_type in ("x-unix", "unix") or not any(c.isalpha() for c in prev.diagnostic)
+                ):
+                    prev.diagnostic = prev.diagnostic_type = ""
+        records = merge_records(records, extra, add_new=False)
+    good = [r for r in records if _valid(r.recipient)]
+    if not good:
+        # The DSN's recipient is mangled ("@host"): the text's list names it.
+        listed = [r for r in fatal_list_records(text) or transcript_records(text) if _valid(r.recipient)]
+        if len(listed) == len(records):
+            for rec, named in zip(records, listed, strict=True):
+                rec.recipient = named.recipient
+                rec.diagnostic = rec.diagnostic or named.diagnostic
+            good = records
+    if not good:
+        return None
+    return make_report(mail, NAME, good)
+
+
+def _valid(address: str) -> bool:
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and domain)
+
+
+__all__ = ["detect", "fatal_list_records", "split_blocks", "transcript_records"]
