@@ -7,6 +7,7 @@ database URL of the file, so the same file serves every environment.
 ```toml
 [database]
 url = "sqlite:///bounceback.db"        # or postgresql+psycopg://user@host/db
+lock_timeout_ms = 15000                # wait this long for a locked database, then fail
 
 [policy]
 remove_address_on_hard_bounce = true
@@ -93,6 +94,7 @@ class VerpConfig:
 @dataclass(slots=True)
 class Config:
     database_url: str = DEFAULT_URL
+    lock_timeout_ms: int = 15000
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     verp: VerpConfig = field(default_factory=VerpConfig)
     rules_file: Path | None = None
@@ -127,6 +129,8 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     database = _table(data, "database")
     if "url" in database:
         config.database_url = _str(database["url"], "database.url")
+    if "lock_timeout_ms" in database:
+        config.lock_timeout_ms = _int(database["lock_timeout_ms"], "database.lock_timeout_ms")
     config.policy = _policy(_table(data, "policy"))
     config.verp = _verp(_table(data, "verp"))
     rules = _table(data, "rules")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bounceback.match import SendRow, parse_sends_csv
 
@@ -72,3 +77,39 @@ def test_header_required() -> None:
 def test_bad_return_path() -> None:
     rows, errors = parse_sends_csv("email,return_path\na@example.org,nobody\n")
     assert rows == [] and errors == ["line 2: return_path 'nobody' is not an email address"]
+
+
+ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
+LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
+EMAILS = st.builds(
+    "{}@{}.{}".format,
+    st.text(alphabet=ATEXT, min_size=1, max_size=20),
+    LABEL,
+    st.sampled_from(["org", "com", "example", "xn--p1ai"]),
+)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            EMAILS,
+            st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
+            st.datetimes(timezones=st.just(dt.UTC)),
+        ),
+        max_size=20,
+    ),
+    crlf=st.booleans(),
+)
+def test_property_written_rows_read_back(
+    rows: list[tuple[str, str, dt.datetime]], crlf: bool
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(["email", "campaign", "sent_at"])
+    for email, campaign, sent_at in rows:
+        writer.writerow([email, campaign, sent_at.isoformat()])
+    parsed, errors = parse_sends_csv(out.getvalue())
+    assert errors == []
+    assert [(r.email, r.campaign, r.sent_at) for r in parsed] == [
+        (e, c.strip(), s) for e, c, s in rows
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -238,6 +239,7 @@ def test_envid_agreement() -> None:
         ("kid.12@lists.example.org", None),
         ("someone@example.org", None),
         ("id.@example.org", None),
+        ("id.\u0661\u0662@example.org", None),  # Arabic-Indic digits are not ids
     ],
 )
 def test_civicrm_send_id(address: str, expected: int | None) -> None:
@@ -248,3 +250,13 @@ def test_configuration_that_could_exceed_64_characters_is_refused() -> None:
     with pytest.raises(ValueError, match="64"):
         VerpSigner({"k" * 32: OLD}, "k" * 32, "d.example")
     VerpSigner({"k" * 16: OLD}, "k" * 16, "d.example")
+
+
+@given(local=st.text(max_size=80), domain=st.sampled_from(["bounces.example.org", "x.example"]))
+def test_property_any_input_gives_a_token_or_a_verp_error(local: str, domain: str) -> None:
+    s = signer()
+    for address in (f"{local}@{domain}", f"bounce+{local}@{domain}", f"bounce+k1.{local}@{domain}"):
+        with contextlib.suppress(VerpError):
+            s.verify(address, NOW)
+    send_id = civicrm_send_id(f"{local}@{domain}")
+    assert send_id is None or int(local.rpartition(".")[2]) == send_id

@@ -56,3 +56,26 @@ def test_delivery_notification() -> None:
     [rec] = report.records
     assert rec.recipient == "success@simulator.amazonses.com"
     assert (rec.action, rec.status, rec.reply_code) == ("delivered", "2.6.0", "250")
+
+
+def test_event_publishing_delay_and_ignored_types() -> None:
+    # The event-publishing form (eventType) of a DeliveryDelay, as AWS documents it.
+    event = (
+        '{"eventType":"DeliveryDelay","mail":{"messageId":"0100abc","source":"s@example.com",'
+        '"headers":[{"name":"Message-ID","value":"<m1@example.com>"}]},'
+        '"deliveryDelay":{"delayType":"TransientCommunicationFailure",'
+        '"delayedRecipients":[{"emailAddress":"r@example.net","status":"4.4.1",'
+        '"diagnosticCode":"smtp; 421 4.4.1 Unable to connect"}],'
+        '"reportingMTA":"a1-2.smtp-out.amazonses.com"}}'
+    )
+    data = (
+        "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n"
+        "Content-Type: text/plain\n\n" + event + "\n"
+    ).encode()
+    report = parse(data)
+    assert (report.detector, report.kind) == ("amazonses", Kind.DELAY)
+    [rec] = report.records
+    assert (rec.recipient, rec.action, rec.status) == ("r@example.net", "delayed", "4.4.1")
+    assert report.original.message_id == "<m1@example.com>"
+    opened = data.replace(b'"DeliveryDelay"', b'"Open"')
+    assert parse(opened).records == []

@@ -50,3 +50,20 @@ def test_vacation_subject_in_other_languages() -> None:
             "Content-Type: text/plain; charset=utf-8\n\nI am away.\n"
         ).encode()
         assert parse(data).kind == Kind.AUTOREPLY, subject
+
+
+def test_auto_submitted_bounce_text_is_not_an_autoreply() -> None:
+    # RFC 3464 tells MTAs to mark bounces Auto-Submitted too.
+    data = (
+        b"From: Mail Robot <robot@mx.example.org>\nTo: a@example.com\n"
+        b"Subject: Your message\nAuto-Submitted: auto-replied\n\n"
+        b"Your message to b@example.org could not be delivered.\n"
+        b"550 5.1.1 <b@example.org>: Recipient address rejected\n"
+    )
+    assert parse(data).kind != Kind.AUTOREPLY
+    vacation = data.replace(
+        b"Your message to b@example.org could not be delivered.\n"
+        b"550 5.1.1 <b@example.org>: Recipient address rejected\n",
+        b"I am on leave until Monday.\n",
+    )
+    assert parse(vacation).kind == Kind.AUTOREPLY

@@ -18,7 +18,10 @@ def test_two_recipients_refused_at_rcpt() -> None:
     report = load("lhost-qmail-02.eml")
     assert report.detector == "qmail"
     assert report.kind == Kind.BOUNCE
-    assert [r.recipient for r in report.records] == ["userunknown@example.jp", "filtered@example.jp"]
+    assert [r.recipient for r in report.records] == [
+        "userunknown@example.jp",
+        "filtered@example.jp",
+    ]
     first, second = report.records
     assert (first.status, first.reply_code, first.smtp_command) == ("5.1.1", "550", "RCPT")
     assert first.remote_mta == "192.0.2.153"

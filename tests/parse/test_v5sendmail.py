@@ -25,7 +25,11 @@ def test_each_recipient_gets_its_own_remote_reply() -> None:
         "mikeneko@example.co.jp",
     }
     user = by["mikeneko@example.co.jp"]
-    assert (user.reply_code, user.smtp_command, user.remote_mta) == ("550", "RCPT", "mail.example.co.jp")
+    assert (user.reply_code, user.smtp_command, user.remote_mta) == (
+        "550",
+        "RCPT",
+        "mail.example.co.jp",
+    )
     assert "No such user here" in user.diagnostic
     host = by["kuroneko@example.or.jp"]
     # No remote dialogue for it: the reason sendmail printed, with its code.

@@ -44,7 +44,9 @@ def test_bounced_line_with_queue_context(tmp_path: Path) -> None:
     assert first.report.original.return_path == "bounces+ab12@news.example.org"
     assert first.report.delivered_to == ["bounces+ab12@news.example.org"]
     assert first.meta["queue_id"] == "4A1B21C0042"
-    assert first.received_at.replace(year=2026) == dt.datetime(2026, 11, 20, 9, 14, 1, tzinfo=dt.UTC)
+    assert first.received_at.replace(year=2026) == dt.datetime(
+        2026, 11, 20, 9, 14, 1, tzinfo=dt.UTC
+    )
 
 
 def test_outcomes_and_reasons(tmp_path: Path) -> None:

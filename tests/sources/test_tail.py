@@ -156,7 +156,12 @@ def test_move_to_folder(tmp_path: Path) -> None:
         "b,c@example.com",
     ]
     tail.commit()
-    assert TailReader(live, state, move_to=done).read() == []
+    again = TailReader(live, state, move_to=done)
+    assert again.read() == []
+    assert [p.name for p in again.done_files()] == [
+        "acct-2026-11-20-0800.csv",
+        "acct-2026-11-20-0900.csv",
+    ]
 
 
 def test_damaged_state_file_starts_over(tmp_path: Path) -> None:
@@ -175,3 +180,16 @@ def test_missing_file_is_not_an_error(tmp_path: Path) -> None:
     tail = TailReader(tmp_path / "absent.log", tmp_path / "s.json")
     assert tail.read() == []
     assert not tail.problems
+
+
+def test_lines_written_late_to_a_rotated_file_are_still_read(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text("1\n")
+    tail = TailReader(log, tmp_path / "s.json")
+    assert texts(tail.read()) == ["1"]
+    rotated = tmp_path / "mail.log.1"
+    log.rename(rotated)
+    log.write_text("2\n")
+    assert texts(tail.read()) == ["2"]
+    append(rotated, "late\n")  # the daemon had not reopened its log yet
+    assert texts(tail.read()) == ["late"]

@@ -5,8 +5,9 @@ reply codes to reasons, names the codes specific enough to decide alone, and hol
 the refinements that the SMTP stage or status class make to a reason.
 ``data/reasons/<reason>.toml`` lists, per reason, the diagnostic phrases
 (case-insensitive substrings, white space squeezed) and regular expressions that
-are evidence for it, with the priority in which reasons are tried; a ``[late]``
-table holds generic wording tried only after every reason's specific wording.
+are evidence for it, with the priority in which reasons are tried; an ``[early]``
+table holds wording so specific that it is tried before any other reason's, a
+``[late]`` table generic wording tried only after every reason's own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-# Late phrases are tried after every reason's ordinary phrases.
+# Early phrases (unambiguous wording) are tried before every reason's ordinary
+# phrases, late ones (generic wording) after them.
+EARLY_OFFSET = -1000
 LATE_OFFSET = 1000
 
 
@@ -48,20 +51,26 @@ class PhraseRule:
 
 @dataclass(frozen=True, slots=True)
 class Refinement:
-    """Turns one reason into another when the SMTP stage or the status class says so."""
+    """Turns a reason into another when the SMTP stage or the status code says so."""
 
-    reason: str
+    reasons: frozenset[str]
     to: str
-    command: str = ""  # the SMTP command the failure followed (MAIL, RCPT, DATA)
-    status: str = ""  # a status code prefix: "4." or "5.2.0"
+    commands: frozenset[str] = frozenset()  # the SMTP command the failure followed
+    statuses: tuple[str, ...] = ()  # status prefixes ("5.2.", "4."); "" is no status
     why: str = ""
 
     def applies(self, reason: str, command: str, status: str) -> bool:
-        if reason != self.reason:
+        if reason not in self.reasons:
             return False
-        if self.command and command != self.command:
+        if self.commands and command not in self.commands:
             return False
-        return not self.status or status.startswith(self.status)
+        if not self.statuses:
+            return True
+        return any(status.startswith(p) if p else not status for p in self.statuses)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +97,10 @@ def status_table() -> StatusTable:
         reply_codes={str(k): str(v) for k, v in data.get("reply_codes", {}).items()},
         refinements=tuple(
             Refinement(
-                reason=str(r["reason"]),
+                reasons=frozenset(_strings(r["reason"])),
                 to=str(r["to"]),
-                command=str(r.get("command", "")).upper(),
-                status=str(r.get("status", "")),
+                commands=frozenset(c.upper() for c in _strings(r.get("command", ()))),
+                statuses=_strings(r.get("status", ())),
                 why=str(r.get("why", "")),
             )
             for r in data.get("refine", [])
@@ -109,9 +118,9 @@ def _phrase_rule(reason: str, priority: int, table: dict[str, Any]) -> PhraseRul
     return PhraseRule(
         reason=reason,
         priority=priority,
-        regex=re.compile("|".join(alternatives), re.I),
+        regex=re.compile("|".join(alternatives)),
         phrases=lowered,
-        patterns=tuple(re.compile(p, re.I) for p in patterns),
+        patterns=tuple(re.compile(p) for p in patterns),
     )
 
 
@@ -127,6 +136,7 @@ def phrase_rules() -> tuple[PhraseRule, ...]:
         reason = entry.name[: -len(".toml")]
         priority = int(data.get("priority", 100))
         for rule in (
+            _phrase_rule(reason, EARLY_OFFSET + priority, data.get("early", {})),
             _phrase_rule(reason, priority, data),
             _phrase_rule(reason, LATE_OFFSET + priority, data.get("late", {})),
         ):

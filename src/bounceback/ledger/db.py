@@ -18,8 +18,12 @@ class LedgerUnavailable(RuntimeError):
     """The database cannot be used right now (locked, gone, refused); nothing was written."""
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, busy_timeout_ms: int = 15000) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``busy_timeout_ms``: how long to wait for a lock another process holds before
+    failing with a clear error (SQLite busy_timeout, PostgreSQL lock_timeout).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -28,7 +32,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _sqlite_pragmas(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    options = f"-c lock_timeout={int(busy_timeout_ms)}"
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"options": options, "connect_timeout": 10}
+    )
 
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:

@@ -54,14 +54,17 @@ def signer_from(config: Config) -> VerpSigner | None:
     verp = config.verp
     if not verp.enabled:
         return None
-    return VerpSigner(
-        keys=verp.keys,
-        active_key=verp.active_key,
-        domain=verp.domain,
-        prefix=verp.prefix,
-        separator=verp.separator,
-        max_age=dt.timedelta(days=verp.max_age_days),
-    )
+    try:
+        return VerpSigner(
+            keys=verp.keys,
+            active_key=verp.active_key,
+            domain=verp.domain,
+            prefix=verp.prefix,
+            separator=verp.separator,
+            max_age=dt.timedelta(days=verp.max_age_days),
+        )
+    except ValueError as exc:
+        raise config_mod.ConfigError(f"[verp]: {exc}") from exc
 
 
 class Ledger:
@@ -81,7 +84,7 @@ class Ledger:
             config.database_url = url
         if rules is None and config.rules_file is not None:
             rules = load_rules(config.rules_file)
-        engine = make_engine(config.database_url)
+        engine = make_engine(config.database_url, busy_timeout_ms=config.lock_timeout_ms)
         ensure_schema(engine)
         ledger = cls(engine, config, rules)
         ledger.load_thresholds()
@@ -335,7 +338,7 @@ class Ledger:
             stmt = dialect_insert(conn, t.suppressions).on_conflict_do_nothing(
                 index_elements=["email"]
             )
-            added = conn.execute(stmt, [{"email": email, "reason": reason, "source": source}])
+            added = conn.execute(stmt, {"email": email, "reason": reason, "source": source})
             return bool(added.rowcount)
 
     def unsuppress(self, email: str) -> bool:

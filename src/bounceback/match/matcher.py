@@ -13,6 +13,7 @@ bounce is exactly how an attacker would silence a member.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -23,7 +24,6 @@ from bounceback.match.verp import (
     VerpToken,
     civicrm_send_id,
     envid_agrees,
-    envid_send_id,
 )
 from bounceback.model import Bounce, Report
 from bounceback.parse.text import find_address
@@ -71,12 +71,15 @@ def find_send(
     envelope_recipients: Sequence[str] = (),
     *,
     allow_unsigned: bool = True,
+    now: dt.datetime | None = None,
 ) -> MatchResult:
     """The send ``bounce`` belongs to, and how it was found.
 
     ``envelope_recipients`` are the SMTP RCPT addresses when the bounce came in by
     SMTP; they are trusted before the headers. ``allow_unsigned=False`` refuses
-    the CiviCRM ``id.<n>`` style, which anyone can forge.
+    the CiviCRM ``id.<n>`` style, which anyone can forge. ``now`` is the time the
+    token's age is judged at: pass when the bounce was received when re-matching
+    stored messages, or old tokens read as expired.
     """
     found = [*envelope_recipients, *report.delivered_to, report.original.return_path]
     addresses = _unique(find_address(a) or a for a in found)
@@ -86,7 +89,7 @@ def find_send(
             if not signer.owns(address):
                 continue
             try:
-                token = signer.verify(address)
+                token = signer.verify(address, now)
             except VerpError as exc:
                 return MatchResult(None, "verp", str(exc))
             if not envid_agrees(token, envid):
@@ -103,9 +106,9 @@ def find_send(
             send_id = civicrm_send_id(address)
             if send_id is not None and (send := lookup.by_id(send_id)) is not None:
                 return MatchResult(send.id, "civicrm")
+    # The ENVID is looked up whatever its format: a send log imported from another
+    # system may hold that system's ENVIDs as bounceback ids.
     for value in _unique([bounce.original.bounceback_id, envid]):
-        if value == envid and envid_send_id(value) is None:
-            continue  # a foreign ENVID (an MTA queue id) is not our bounceback id
         if (send := lookup.by_bounceback_id(value)) is not None:
             return MatchResult(send.id, "bounceback_id")
     for value in _message_id_forms(bounce.original.message_id):

@@ -41,8 +41,8 @@ _MAX_SEND_ID = 2**64 - 1
 _MAX_LOCAL = 64  # RFC 5321 4.5.3.1.1
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # The bounceback id (X-Bounceback-ID and our RFC 3461 ENVID): bb.<send id>.<suffix>
-_BOUNCEBACK_ID = re.compile(r"bb\.(\d{1,20})\.[a-z2-7]+", re.IGNORECASE)
-_CIVICRM = re.compile(r"(?:[a-z0-9_-]+[+.-])?id\.(\d{1,19})", re.IGNORECASE)
+_BOUNCEBACK_ID = re.compile(r"bb\.([0-9]{1,20})\.[a-z2-7]+", re.IGNORECASE)
+_CIVICRM = re.compile(r"(?:[a-z0-9_-]+[+.-])?id\.([0-9]{1,19})", re.IGNORECASE)
 
 
 class VerpError(ValueError):

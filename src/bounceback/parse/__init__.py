@@ -13,6 +13,10 @@ __all__ = ["MAX_MESSAGE_BYTES", "ParseError", "parse"]
 # an attack or an accident, and the returned attachment is not worth the memory.
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 MAX_HEADER_FIELDS = 10_000
+# Bounces carry a handful of MIME parts; each part starts with a "--boundary" line.
+MAX_BOUNDARY_LINES = 5_000
+# Bytes no text message holds raw (TAB, LF, VT, FF, CR and ESC for ISO-2022-JP are text).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 
 
 def _unparseable(reason: str) -> Report:
@@ -25,7 +29,7 @@ def _precheck(data: bytes, max_bytes: int) -> str:
     if len(data) > max_bytes:
         return f"message too large: {len(data)} bytes (limit {max_bytes})"
     head = data[:4096]
-    if b"\x00" in head and head.count(b"\x00") > 16:
+    if len(head) - len(head.translate(None, _CONTROL_BYTES)) > len(head) // 20:
         return "binary data, not an email message"
     if b":" not in head:
         return "no header fields: not an email message"
@@ -36,6 +40,8 @@ def _precheck(data: bytes, max_bytes: int) -> str:
         _count_fields(header_block) > MAX_HEADER_FIELDS
     ):
         return f"more than {MAX_HEADER_FIELDS} header fields"
+    if data.count(b"\n--") > MAX_BOUNDARY_LINES:
+        return f"more than {MAX_BOUNDARY_LINES} MIME parts"
     return ""
 
 

@@ -39,6 +39,16 @@ _BOUNCE_SUBJECT_RE = re.compile(
     re.I,
 )
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
+# What bounce texts say and vacation notices do not; checked only when the
+# auto-reply evidence is weak (Auto-Submitted or the subject alone).
+_BOUNCE_TEXT_RE = re.compile(
+    r"could not be delivered|couldn't be delivered|was not delivered|undeliverable|"
+    r"delivery (?:has )?failed|permanent(?:ly)? (?:fatal )?(?:error|failure)|"
+    r"remote (?:host|server) (?:said|returned)|returned to sender|"
+    r"following (?:address|recipient)s? (?:failed|had)|unable to deliver|"
+    r"message (?:was )?rejected|\b5[0-5]\d[ -]5\.\d{1,3}\.\d{1,3}\b",
+    re.I,
+)
 
 
 def _looks_like_bounce(mail: Mail) -> bool:
@@ -60,9 +70,10 @@ def is_autoreply(mail: Mail) -> bool:
         return True
     if mail.header("Precedence").strip().lower() in ("auto_reply", "auto-reply"):
         return True
-    if mail.header("Auto-Submitted").strip().lower().startswith("auto-replied"):
-        return True
-    return bool(_SUBJECT_RE.search(mail.subject.strip()))
+    weak = mail.header("Auto-Submitted").strip().lower().startswith("auto-replied") or bool(
+        _SUBJECT_RE.search(mail.subject.strip())
+    )
+    return weak and not _BOUNCE_TEXT_RE.search(mail.report_text[:5000])
 
 
 def detect(mail: Mail) -> Report | None:

@@ -73,7 +73,9 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     diag = rec.diagnostic
     if diag:
         found = find_status(diag)
-        if found and (not rec.status or (rec.status.endswith(".0.0") and found[0] == rec.status[0])):
+        if found and (
+            not rec.status or (rec.status.endswith(".0.0") and found[0] == rec.status[0])
+        ):
             rec.status = found
         # An x-unix diagnostic holds a program's exit code, not an SMTP reply.
         if not rec.reply_code and rec.diagnostic_type not in ("x-unix", "unix"):
@@ -83,7 +85,7 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     if rec.status:
         found = find_status(rec.status)
         rec.status = found
-    if not rec.action and rec.status[:1] == "5" or not rec.action and rec.reply_code[:1] == "5":
+    if (not rec.action and rec.status[:1] == "5") or (not rec.action and rec.reply_code[:1] == "5"):
         rec.action = "failed"
     elif not rec.action and (rec.status[:1] == "4" or rec.reply_code[:1] == "4"):
         rec.action = "delayed"
@@ -214,9 +216,11 @@ def merge_records(
                 by_rcpt[key] = rec
                 out.append(rec)
             continue
-        if not prev.diagnostic or (len(rec.diagnostic) > len(prev.diagnostic) and not find_status(
-            prev.diagnostic
-        ) and find_status(rec.diagnostic)):
+        if not prev.diagnostic or (
+            len(rec.diagnostic) > len(prev.diagnostic)
+            and not find_status(prev.diagnostic)
+            and find_status(rec.diagnostic)
+        ):
             prev.diagnostic = rec.diagnostic
             prev.diagnostic_type = prev.diagnostic_type or rec.diagnostic_type
         for name in ("remote_mta", "smtp_command", "reply_code", "action"):

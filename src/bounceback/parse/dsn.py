@@ -12,7 +12,9 @@ NAME = "rfc3464"
 _RECIPIENT_STARTS = frozenset({"final-recipient", "original-recipient"})
 
 
-def records_from_fields(fields: Fields, defaults: dict[str, str] | None = None) -> list[DeliveryRecord]:
+def records_from_fields(
+    fields: Fields, defaults: dict[str, str] | None = None
+) -> list[DeliveryRecord]:
     """Per-recipient records from a flat run of DSN fields.
 
     Real DSNs often miss the blank line between the per-message and the
@@ -25,10 +27,14 @@ def records_from_fields(fields: Fields, defaults: dict[str, str] | None = None) 
     for raw_name, value in fields:
         name = raw_name.lower()
         if name in _RECIPIENT_STARTS:
-            starts_new = current is None or (
-                name == "final-recipient"
-                and (current.recipient or not current.original_recipient)
-            ) or (name == "original-recipient" and (current.original_recipient or current.action))
+            starts_new = (
+                current is None
+                or (
+                    name == "final-recipient"
+                    and (current.recipient or not current.original_recipient)
+                )
+                or (name == "original-recipient" and (current.original_recipient or current.action))
+            )
             if starts_new:
                 current = DeliveryRecord(
                     reporting_mta=per_message.get("reporting-mta", ""),
@@ -77,6 +83,8 @@ def _misplaced_fields(rec: DeliveryRecord, per_message: dict[str, str]) -> None:
         rec.action = per_message["action"]
     if not rec.status and "status" in per_message:
         rec.status = per_message["status"]
+    if not rec.remote_mta and "remote-mta" in per_message:
+        rec.remote_mta = per_message["remote-mta"]
     if not rec.diagnostic and "diagnostic-code" in per_message:
         kind, sep, text = per_message["diagnostic-code"].partition(";")
         if sep and " " not in kind.strip():

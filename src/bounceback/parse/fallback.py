@@ -71,7 +71,15 @@ def looks_like_bounce(mail: Mail) -> bool:
 def _excluded(mail: Mail) -> set[str]:
     """Addresses that are the bounce's own parties or the original sender."""
     out: set[str] = set()
-    for name in ("From", "To", "Reply-To", "Return-Path", "Sender", "Delivered-To", "X-Original-To"):
+    for name in (
+        "From",
+        "To",
+        "Reply-To",
+        "Return-Path",
+        "Sender",
+        "Delivered-To",
+        "X-Original-To",
+    ):
         out.update(a.lower() for a in find_addresses(mail.header(name)))
     original = mail.original
     if original is not None:
@@ -82,7 +90,7 @@ def _excluded(mail: Mail) -> set[str]:
 
 def _usable(address: str, excluded: set[str]) -> bool:
     local, _, domain = address.rpartition("@")
-    if not local or "." not in domain and not domain.startswith("["):
+    if not local or ("." not in domain and not domain.startswith("[")):
         return False
     if local.lower().strip('"') in _SERVICE_LOCALS:
         return False
@@ -153,7 +161,8 @@ def detect(mail: Mail) -> Report | None:
     if failed:
         by_address = {r.recipient.lower(): r for r in found}
         records = [
-            by_address.get(a.lower()) or DeliveryRecord(recipient=a, action="failed") for a in failed
+            by_address.get(a.lower()) or DeliveryRecord(recipient=a, action="failed")
+            for a in failed
         ]
     else:
         records = found

@@ -9,6 +9,7 @@ and feedback-report fields, and the returned original message's headers.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email
 import email.parser
 import html
@@ -49,6 +50,9 @@ _ORIGINAL_TYPES = frozenset({"message/rfc822", "message/global", "message/partia
 _ORIGINAL_HEADER_TYPES = frozenset(
     {"text/rfc822-headers", "message/rfc822-headers", "message/global-headers"}
 )
+
+
+_EOL_RE = re.compile(r"\r+\n?")
 
 
 class ParseError(ValueError):
@@ -237,7 +241,11 @@ class Mail:
     def header(self, name: str) -> str:
         """The first field of that name, RFC 2047-decoded and unfolded; '' when missing."""
         values = self._header_index.get(name.lower())
-        return decode_header_value(self.msg.policy.header_fetch_parse(name, values[0])) if values else ""
+        return (
+            decode_header_value(self.msg.policy.header_fetch_parse(name, values[0]))
+            if values
+            else ""
+        )
 
     def headers(self, name: str) -> list[str]:
         values = self._header_index.get(name.lower(), [])
@@ -280,7 +288,8 @@ class Mail:
     def text(self) -> str:
         """The human-readable text: plain parts, or HTML parts when there are none."""
         parts = self.text_parts or self.html_parts
-        return "\n".join(parts).replace("\r\n", "\n").replace("\r", "\n")
+        # "\r\r\n" is common damage (CRLF converted twice): one line end, not two.
+        return _EOL_RE.sub("\n", "\n".join(parts))
 
     @cached_property
     def text_lc(self) -> str:
@@ -328,9 +337,7 @@ class Mail:
                 self._set_original_text(part_text(part))
             elif ctype == "text/html":
                 self.html_parts.append(part_text(part))
-            elif ctype.startswith("text/") or ctype == "application/octet-stream" and (
-                depth == 0
-            ):
+            elif ctype.startswith("text/") or (ctype == "application/octet-stream" and depth == 0):
                 self.text_parts.append(part_text(part))
 
     def _add_status(self, part: Message) -> None:
@@ -350,10 +357,8 @@ class Mail:
             if cte == "base64":
                 import base64
 
-                try:
+                with contextlib.suppress(ValueError):
                     text = base64.b64decode(raw).decode("utf-8", "replace")
-                except ValueError:
-                    pass
             else:
                 import quopri
 

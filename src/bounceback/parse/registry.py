@@ -34,11 +34,11 @@ def lhost_detectors() -> tuple[Detector, ...]:
         module = importlib.import_module(f"bounceback.parse.lhost.{info.name}")
         found.append((getattr(module, "ORDER", 100), info.name, module))
     found.sort(key=lambda item: (item[0], item[1]))
-    return tuple(module for _, _, module in found)  # type: ignore[misc]
+    return tuple(module for _, _, module in found)
 
 
 @cache
 def detectors() -> tuple[Detector, ...]:
     from bounceback.parse import arf, autoreply, dsn, fallback
 
-    return (arf, *lhost_detectors(), dsn, autoreply, fallback)  # type: ignore[return-value]
+    return (arf, *lhost_detectors(), dsn, autoreply, fallback)

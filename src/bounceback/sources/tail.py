@@ -135,7 +135,10 @@ class TailReader:
                 continue
             final = finishing and path.parent == self.move_to
             at_end = self._read_file(path, progress, out, max_lines, final)
-            if finishing and at_end:
+            # A moved file is closed for good. A rotated one is not marked done:
+            # the writer may add lines until it reopens its log, so it is read on
+            # (a seek to its end) for as long as it keeps its rotated name.
+            if final and at_end:
                 progress.done = True
             if len(out) >= max_lines:
                 break
@@ -144,6 +147,19 @@ class TailReader:
         for ident in list(self._files):
             if ident not in present:
                 del self._files[ident]
+        return out
+
+    def done_files(self) -> list[Path]:
+        """Move-to files read to the end: the caller may archive or delete them once
+        the events from them are committed (and after ``commit()``)."""
+        if self.move_to is None or not self.move_to.is_dir():
+            return []
+        out: list[Path] = []
+        for entry in sorted(self.move_to.iterdir()):
+            with contextlib.suppress(OSError):
+                progress = self._files.get(_ident(entry.stat()))
+                if progress is not None and progress.done:
+                    out.append(entry)
         return out
 
     def _candidates(self) -> list[tuple[Path, os.stat_result, bool]]:

@@ -33,6 +33,8 @@ def detect(mail: Mail) -> Report | None:
     rcpts = _RCPT_RE.findall(after(text, "following addresses had", "transcript of session"))
     if not rcpts:
         return None
-    transcript = join_reply_lines("\n".join(paragraph(after(text, "transcript of session follows").splitlines())))
+    transcript = join_reply_lines(
+        "\n".join(paragraph(after(text, "transcript of session follows").splitlines()))
+    )
     records = [DeliveryRecord(recipient=r, action="failed", diagnostic=transcript) for r in rcpts]
     return make_report(mail, NAME, records)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage, Report
@@ -105,26 +106,30 @@ def _original(mail_obj: dict[str, Any]) -> OriginalMessage:
     return out
 
 
-def _bounce_records(bounce: dict[str, Any]) -> list[DeliveryRecord]:
-    subtype = str(bounce.get("bounceSubType", "")).lower()
-    hint = _SUBTYPE_REASONS.get(subtype, "")
-    transient = str(bounce.get("bounceType", "")).lower() == "transient"
-    reporting = str(bounce.get("reportingMTA", "") or "")
-    remote = str(bounce.get("remoteMtaIp", "") or "")
+def _diagnostic(value: object) -> tuple[str, str]:
+    """(type, text) of an SES diagnosticCode such as 'smtp; 550 5.1.1 ...'."""
+    kind, sep, text = str(value or "").partition(";")
+    if not sep or " " in kind.strip():
+        return "", str(value or "").strip()
+    return kind.strip().lower(), text.strip()
+
+
+def _recipient_records(
+    entries: object, action: str, reporting: str, remote: str, hint: str = ""
+) -> list[DeliveryRecord]:
+    """Records from bouncedRecipients / delayedRecipients entries."""
     records = []
-    for r in bounce.get("bouncedRecipients", []) or []:
+    for r in entries if isinstance(entries, list) else []:
         if not isinstance(r, dict):
             continue
-        diag_type, _, diag = str(r.get("diagnosticCode", "") or "").partition(";")
-        if not diag:
-            diag, diag_type = diag_type, ""
+        diag_type, diag = _diagnostic(r.get("diagnosticCode"))
         records.append(
             DeliveryRecord(
                 recipient=str(r.get("emailAddress", "")),
-                action=str(r.get("action", "") or ("delayed" if transient else "failed")),
+                action=str(r.get("action", "") or action),
                 status=str(r.get("status", "") or ""),
-                diagnostic=diag.strip(),
-                diagnostic_type=diag_type.strip().lower(),
+                diagnostic=diag,
+                diagnostic_type=diag_type,
                 reporting_mta=reporting,
                 remote_mta=remote,
                 reason_hint=hint,
@@ -133,45 +138,93 @@ def _bounce_records(bounce: dict[str, Any]) -> list[DeliveryRecord]:
     return records
 
 
-def _from_json(mail: Mail, note: dict[str, Any]) -> Report | None:
-    kind = str(note.get("notificationType") or note.get("eventType")).lower()
-    kind_of: Kind | None = None
+def _bounce(bounce: dict[str, Any]) -> list[DeliveryRecord]:
+    hint = _SUBTYPE_REASONS.get(str(bounce.get("bounceSubType", "")).lower(), "")
+    # Even a transient bounce is final: SES stopped retrying that message.
+    return _recipient_records(
+        bounce.get("bouncedRecipients"),
+        "failed",
+        str(bounce.get("reportingMTA", "") or ""),
+        str(bounce.get("remoteMtaIp", "") or ""),
+        hint,
+    )
+
+
+def _delay(delay: dict[str, Any]) -> list[DeliveryRecord]:
+    return _recipient_records(
+        delay.get("delayedRecipients"),
+        "delayed",
+        str(delay.get("reportingMTA", "") or ""),
+        str(delay.get("remoteMtaIp", "") or ""),
+    )
+
+
+def _complaint(complaint: dict[str, Any]) -> list[DeliveryRecord]:
+    feedback = str(complaint.get("complaintFeedbackType", "") or "abuse")
+    entries = complaint.get("complainedRecipients")
+    return [
+        DeliveryRecord(
+            recipient=str(r.get("emailAddress", "")),
+            action="failed",
+            feedback_type=feedback,
+            diagnostic=str(complaint.get("userAgent", "") or ""),
+            reason_hint="feedback",
+        )
+        for r in (entries if isinstance(entries, list) else [])
+        if isinstance(r, dict)
+    ]
+
+
+def _delivery(delivery: dict[str, Any]) -> list[DeliveryRecord]:
+    entries = delivery.get("recipients")
+    return [
+        DeliveryRecord(
+            recipient=str(r),
+            action="delivered",
+            diagnostic=str(delivery.get("smtpResponse", "") or ""),
+            reporting_mta=str(delivery.get("reportingMTA", "") or ""),
+            remote_mta=str(delivery.get("remoteMtaIp", "") or ""),
+        )
+        for r in (entries if isinstance(entries, list) else [])
+    ]
+
+
+# notification type → (key of its object, record builder, report kind or None)
+_Builder = Callable[[dict[str, Any]], list[DeliveryRecord]]
+_TYPES: dict[str, tuple[str, _Builder, Kind | None]] = {
+    "bounce": ("bounce", _bounce, None),
+    "complaint": ("complaint", _complaint, Kind.COMPLAINT),
+    "delivery": ("delivery", _delivery, Kind.DELIVERED),
+    "deliverydelay": ("deliveryDelay", _delay, Kind.DELAY),
+}
+
+
+def notification_records(
+    note: dict[str, Any],
+) -> tuple[Kind | None, list[DeliveryRecord], OriginalMessage]:
+    """What one SES notification (or event) says: usable by a webhook as well.
+
+    Returns (kind or None to derive it from the records, records, original);
+    no records for types that report no delivery outcome (Send, Open, ...).
+    """
+    kind = str(note.get("notificationType") or note.get("eventType") or "").lower()
     records: list[DeliveryRecord] = []
-    if kind == "bounce" and isinstance(note.get("bounce"), dict):
-        records = _bounce_records(note["bounce"])
-    elif kind == "complaint" and isinstance(note.get("complaint"), dict):
-        complaint = note["complaint"]
-        feedback = str(complaint.get("complaintFeedbackType", "") or "abuse")
-        records = [
-            DeliveryRecord(
-                recipient=str(r.get("emailAddress", "")),
-                action="failed",
-                feedback_type=feedback,
-                diagnostic=str(complaint.get("userAgent", "") or ""),
-                reason_hint="feedback",
-            )
-            for r in complaint.get("complainedRecipients", []) or []
-            if isinstance(r, dict)
-        ]
-        kind_of = Kind.COMPLAINT
-    elif kind == "delivery" and isinstance(note.get("delivery"), dict):
-        delivery = note["delivery"]
-        records = [
-            DeliveryRecord(
-                recipient=str(r),
-                action="delivered",
-                diagnostic=str(delivery.get("smtpResponse", "") or ""),
-                reporting_mta=str(delivery.get("reportingMTA", "") or ""),
-                remote_mta=str(delivery.get("remoteMtaIp", "") or ""),
-            )
-            for r in delivery.get("recipients", []) or []
-        ]
-        kind_of = Kind.DELIVERED
+    report_kind: Kind | None = None
+    if kind in _TYPES:
+        key, build, report_kind = _TYPES[kind]
+        body = note.get(key)
+        records = build(body) if isinstance(body, dict) else []
+    mail_obj = note.get("mail")
+    original = _original(mail_obj) if isinstance(mail_obj, dict) else OriginalMessage()
+    return report_kind, records, original
+
+
+def _from_json(mail: Mail, note: dict[str, Any]) -> Report | None:
+    kind, records, original = notification_records(note)
     if not records:
         return None
-    report = make_report(mail, NAME, records, kind=kind_of)
-    if isinstance(note.get("mail"), dict):
-        report.original = _original(note["mail"])
+    report = make_report(mail, NAME, records, kind=kind)
+    report.original = original
     return report
 
 

@@ -45,7 +45,9 @@ def detect(mail: Mail) -> Report | None:
     first = text[: error.start()].strip().split("\n")[0] if error is not None else ""
     if first and first.lower() not in diagnostic.lower():
         diagnostic = f"{first} {diagnostic}".strip()
-    records = [DeliveryRecord(recipient=r, diagnostic=diagnostic, action="failed") for r in recipients]
+    records = [
+        DeliveryRecord(recipient=r, diagnostic=diagnostic, action="failed") for r in recipients
+    ]
     report = make_report(mail, NAME, records)
     original = report.original
     original.subject = original.subject or fields.get("subject", "")

@@ -36,7 +36,13 @@ def detect(mail: Mail) -> Report | None:
     if "was not delivered to:" not in head or "because:" not in head:
         return None
     text = mail.report_text
-    rcpts = [a for a in (find_address(x) for x in paragraph(after(text, "was not delivered to:").splitlines())) if a]
+    rcpts = [
+        a
+        for a in (
+            find_address(x) for x in paragraph(after(text, "was not delivered to:").splitlines())
+        )
+        if a
+    ]
     if not rcpts:
         return None
     diagnostic = squeeze(" ".join(paragraph(after(text, "because:").splitlines())))

@@ -16,7 +16,9 @@ from bounceback.parse.mail import Mail
 NAME = "dragonfly"
 ORDER = 150
 
-_START_RE = re.compile(r"^\s*There was an error delivering your mail to <?([^<>\s]+@[^<>\s]+?)>?\.?\s*$")
+_START_RE = re.compile(
+    r"^\s*There was an error delivering your mail to <?([^<>\s]+@[^<>\s]+?)>?\.?\s*$"
+)
 _COMMAND_RE = re.compile(r"did not like our (?:final )?(RCPT TO|MAIL FROM|DATA|EHLO|HELO)", re.I)
 
 

@@ -11,7 +11,11 @@ ORDER = 39
 
 
 def detect(mail: Mail) -> Report | None:
-    if "kundenserver" not in mail.from_lc and "1und1" not in mail.from_lc and "ionos" not in mail.from_lc:
+    if (
+        "kundenserver" not in mail.from_lc
+        and "1und1" not in mail.from_lc
+        and "ionos" not in mail.from_lc
+    ):
         return None
     if MARKER not in mail.text_lc:
         return None

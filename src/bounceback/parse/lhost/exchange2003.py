@@ -20,8 +20,8 @@ import re
 
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
-from bounceback.parse.mail import Mail
 from bounceback.parse.lhost._textbounce import after
+from bounceback.parse.mail import Mail
 
 NAME = "exchange2003"
 ORDER = 40
@@ -32,7 +32,7 @@ _MARKERS = (
     "following recipient(s) cannot be reached",
 )
 _START_RE = re.compile(r"^\s*<?([^\s<>]+@[^\s<>]+?)>? on \S.*$")
-_SERVER_RE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9.\-]*) #[245]\.\d{1,3}\.\d{1,3}>")
+_SERVER_RE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9.\-]*) #[245]\.\d{1,3}\.\d{1,3}[ >]")
 _BY_IMS_RE = re.compile(r"by ([A-Za-z0-9][A-Za-z0-9.\-]*) with internet mail service", re.I)
 # Exchange's error numbers with a meaning that does not depend on the text.
 _CODES = {

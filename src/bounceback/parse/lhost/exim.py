@@ -71,7 +71,7 @@ def _records(text: str, failed: list[str]) -> list[DeliveryRecord]:
             head = m_addr.group(1)
             if blocks and not started and not find_address(head.split()[0]):
                 break
-            if find_address(head.split()[0]) and "@" in head.split()[0] or (
+            if (find_address(head.split()[0]) and "@" in head.split()[0]) or (
                 head.startswith(("pipe to", "save to", "/", "|"))
             ):
                 blocks.append((head, []))

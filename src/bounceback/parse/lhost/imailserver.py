@@ -40,10 +40,14 @@ def detect(mail: Mail) -> Report | None:
         records.append(DeliveryRecord(recipient=m.group(1), action="failed", diagnostic=response))
     if not records:
         for line in text.splitlines():
-            m = _LINE_RE.match(line)
-            if m:
+            line_m = _LINE_RE.match(line)
+            if line_m:
                 records.append(
-                    DeliveryRecord(recipient=m.group(2), action="failed", diagnostic=m.group(1).strip())
+                    DeliveryRecord(
+                        recipient=line_m.group(2),
+                        action="failed",
+                        diagnostic=line_m.group(1).strip(),
+                    )
                 )
     if not records:
         return None

@@ -1,8 +1,8 @@
 """au one net (KDDI, dion.ne.jp): a Japanese notice over an English template.
 
-    Your mail sent on: Thu, 29 Apr 2013 23:45:22 +0900
-         Could not be delivered to: <user@x.dion.ne.jp>
-         As their mailbox is full.
+Your mail sent on: Thu, 29 Apr 2013 23:45:22 +0900
+     Could not be delivered to: <user@x.dion.ne.jp>
+     As their mailbox is full.
 """
 
 from __future__ import annotations

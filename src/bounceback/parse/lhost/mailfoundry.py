@@ -1,10 +1,10 @@
 """MailFoundry: "Unable to deliver message to: <address>".
 
-    Unable to deliver message to: <user@example.org>
-    Delivery failed for the following reason:
-    Server mx.example.org[192.0.2.1] failed with: 550 <user@example.org> No such user here
+Unable to deliver message to: <user@example.org>
+Delivery failed for the following reason:
+Server mx.example.org[192.0.2.1] failed with: 550 <user@example.org> No such user here
 
-    This has been a permanent failure.  No further delivery attempts will be made.
+This has been a permanent failure.  No further delivery attempts will be made.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from bounceback.parse.text import squeeze
 NAME = "mailfoundry"
 ORDER = 40
 
-_RCPT_RE = re.compile(r"^\s*Unable to deliver message to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
+_RCPT_RE = re.compile(
+    r"^\s*Unable to deliver message to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M
+)
 _SERVER_RE = re.compile(
-    r"^(?:Server\s+)?([A-Za-z0-9][A-Za-z0-9.\-]*)\[[0-9A-Fa-f.:]+\]\s+(?:failed with|responded with failure):\s*",
+    r"^(?:Server\s+)?([A-Za-z0-9][A-Za-z0-9.\-]*)\[[0-9A-Fa-f.:]+\]\s+"
+    r"(?:failed with|responded with failure):\s*",
     re.I,
 )
 
@@ -34,11 +37,16 @@ def detect(mail: Mail) -> Report | None:
     rcpts = _RCPT_RE.findall(text)
     if not rcpts:
         return None
-    reason = squeeze(" ".join(paragraph(after(text, "delivery failed for the following reason:").splitlines())))
+    reason = squeeze(
+        " ".join(paragraph(after(text, "delivery failed for the following reason:").splitlines()))
+    )
     remote = ""
     m = _SERVER_RE.match(reason)
     if m:
         remote, reason = m.group(1), reason[m.end() :]
     action = "delayed" if "temporary failure" in mail.text_lc else "failed"
-    records = [DeliveryRecord(recipient=r, action=action, diagnostic=reason, remote_mta=remote) for r in rcpts]
+    records = [
+        DeliveryRecord(recipient=r, action=action, diagnostic=reason, remote_mta=remote)
+        for r in rcpts
+    ]
     return make_report(mail, NAME, records)

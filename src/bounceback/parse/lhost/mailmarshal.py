@@ -37,7 +37,9 @@ def detect(mail: Mail) -> Report | None:
     if _AFFECTED not in low or "could not be delivered because of" not in low:
         return None
     text = mail.report_text
-    diagnostic = join_reply_lines("\n".join(paragraph(after(text, "could not be delivered because of").splitlines())))
+    diagnostic = join_reply_lines(
+        "\n".join(paragraph(after(text, "could not be delivered because of").splitlines()))
+    )
     remote = _REMOTE_RE.search(text)
     reporting = _REPORTING_RE.search(text)
     records = [

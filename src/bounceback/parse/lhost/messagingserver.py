@@ -87,8 +87,10 @@ def detect(mail: Mail) -> Report | None:
         if (not rcpt or _routed(rcpt)) and rec.original_recipient:
             rec.recipient = rec.original_recipient
         # "dns;mx.example.net (TCP|...) (...)": the host name only.
-        rec.remote_mta = rec.remote_mta.partition(";")[2].split()[0] if ";" in rec.remote_mta else (
-            rec.remote_mta.split()[0] if rec.remote_mta.split() else ""
+        rec.remote_mta = (
+            rec.remote_mta.partition(";")[2].split()[0]
+            if ";" in rec.remote_mta
+            else (rec.remote_mta.split()[0] if rec.remote_mta.split() else "")
         )
     if not records:
         return None

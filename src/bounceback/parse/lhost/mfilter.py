@@ -1,15 +1,15 @@
 """Digital Arts m-FILTER (and mail systems that copy its report): a Japanese notice.
 
-    以下のメールアドレスへの送信に失敗しました。   (sending to these addresses failed)
-    user@example.com
+以下のメールアドレスへの送信に失敗しました。   (sending to these addresses failed)
+user@example.com
 
-    -------server message
-    550 unknown user <user@example.com>
+-------server message
+550 unknown user <user@example.com>
 
-    -------SMTP command
-    DATA
+-------SMTP command
+DATA
 
-    -------original message   (or "-------original mail info")
+-------original message   (or "-------original mail info")
 """
 
 from __future__ import annotations
@@ -30,14 +30,19 @@ def detect(mail: Mail) -> Report | None:
     if "-------server message" not in mail.text_lc:
         return None
     text = mail.text
-    rcpts = [a for a in (find_address(x) for x in paragraph(after(text, _FAILED).splitlines())) if a]
+    rcpts = [
+        a for a in (find_address(x) for x in paragraph(after(text, _FAILED).splitlines())) if a
+    ]
     if not rcpts:
         return None
-    reply = join_reply_lines("\n".join(paragraph(after(text, "-------server message").splitlines())))
+    reply = join_reply_lines(
+        "\n".join(paragraph(after(text, "-------server message").splitlines()))
+    )
     command = " ".join(paragraph(after(text, "-------smtp command").splitlines())).strip().upper()
     command = command.split()[0] if command.split() and command.split()[0] in SMTP_COMMANDS else ""
     set_inline_original(mail, after(text, "-------original message"))
     records = [
-        DeliveryRecord(recipient=r, action="failed", diagnostic=reply, smtp_command=command) for r in rcpts
+        DeliveryRecord(recipient=r, action="failed", diagnostic=reply, smtp_command=command)
+        for r in rcpts
     ]
     return make_report(mail, NAME, records)

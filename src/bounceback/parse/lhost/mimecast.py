@@ -50,12 +50,18 @@ def detect(mail: Mail) -> Report | None:
     if "additional information follows :" not in low or "the problem appears to be :" not in low:
         return None
     text = mail.report_text
-    rcpts = _items_after(text, "could not be delivered:") or _items_after(text, "addressed to email address :")
+    rcpts = _items_after(text, "could not be delivered:") or _items_after(
+        text, "addressed to email address :"
+    )
     problem = " ".join(_items_after(text, "the problem appears to be :"))
     detail = " ".join(_items_after(text, "additional information follows :"))
     detail = _SMTP_PREFIX_RE.sub(r"\1 ", detail)
     diagnostic = squeeze(detail or problem)
-    records = [DeliveryRecord(recipient=r, action="failed", diagnostic=diagnostic) for r in rcpts if "@" in r]
+    records = [
+        DeliveryRecord(recipient=r, action="failed", diagnostic=diagnostic)
+        for r in rcpts
+        if "@" in r
+    ]
     if not records:
         return None
     return make_report(mail, NAME, records)

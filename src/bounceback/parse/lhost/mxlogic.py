@@ -26,14 +26,16 @@ from bounceback.parse.text import squeeze
 NAME = "mxlogic"
 ORDER = 40
 
-_RCPT_RE = re.compile(r"^\s*<([^\s<>]+@[^\s<>]+)>:?\s*(.*)$")
+_RCPT_RE = re.compile(r"^\s*<([^\s<>]+@[^\s<>]+)>:\s*(.*)$")
 _HEADER_COPY = "included is a copy of the message header"
 _INTRO_RE = re.compile(r"following address(?:\(es\)|es)? failed:", re.I)
 
 
 def _is_mxlogic(mail: Mail) -> bool:
-    return "mxl_mta-" in mail.received_lc or "mxlogic" in mail.from_lc or (
-        "mxl_mta-" in mail.text_lc and _HEADER_COPY in mail.text_lc
+    return (
+        "mxl_mta-" in mail.received_lc
+        or "mxlogic" in mail.from_lc
+        or ("mxl_mta-" in mail.text_lc and _HEADER_COPY in mail.text_lc)
     )
 
 

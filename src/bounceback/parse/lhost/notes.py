@@ -40,7 +40,9 @@ def detect(mail: Mail) -> Report | None:
         m = ADDRESS_RE.fullmatch(line.strip("<>"))
         if m:
             records.append(
-                DeliveryRecord(recipient=m.group(0), action="failed", diagnostic=squeeze(" ".join(reason)))
+                DeliveryRecord(
+                    recipient=m.group(0), action="failed", diagnostic=squeeze(" ".join(reason))
+                )
             )
             reason = []
         else:

@@ -33,12 +33,18 @@ _COMMAND_RE = re.compile(r"\bin reply to (RCPT TO|MAIL FROM|DATA|end of DATA|EHL
 
 
 def _is_postfix(mail: Mail) -> bool:
-    if mail.subject_lc.startswith(("undelivered mail returned to sender", "delayed mail (still being")):
+    if mail.subject_lc.startswith(
+        ("undelivered mail returned to sender", "delayed mail (still being")
+    ):
         return True
     head = mail.text_lc[:1500]
     if any(marker in head for marker in _MARKERS):
         return True
-    return any(name.lower().startswith("x-postfix-") for group in mail.status_groups[:1] for name, _ in group)
+    return any(
+        name.lower().startswith("x-postfix-")
+        for group in mail.status_groups[:1]
+        for name, _ in group
+    )
 
 
 def _text_records(text: str) -> list[DeliveryRecord]:

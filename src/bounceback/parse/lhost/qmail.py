@@ -18,6 +18,7 @@ NAME = "qmail"
 ORDER = 150
 
 _START_RE = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*(.*)$")
+_GIVING_UP_RE = re.compile(r"^\s*Giving up on \S+\.?\s*$", re.I)
 _MARKERS = ("qmail-send program", "this is the qmail-", "qmail-remote")
 # qmail-remote's own words say at which step the remote host refused.
 _COMMANDS = (
@@ -42,7 +43,8 @@ def detect(mail: Mail) -> Report | None:
         return None
     records = []
     for m, lines in split_blocks(mail.report_text, _START_RE):
-        body = paragraph([m.group(2), *lines])
+        # "Giving up on <host>." only repeats the host; left in, it reads like an expiry.
+        body = [ln for ln in paragraph([m.group(2), *lines]) if not _GIVING_UP_RE.match(ln)]
         rec = text_record(m.group(1), body, action="failed")
         low = rec.diagnostic.lower()
         for phrase, command in _COMMANDS:

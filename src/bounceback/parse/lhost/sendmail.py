@@ -23,15 +23,22 @@ ORDER = 150
 
 _TRANSCRIPT_RE = re.compile(r"^\s*-+\s*Transcript of session follows\s*-+\s*$", re.I | re.M)
 _SECTION_RE = re.compile(r"^\s*-{3,}\s*(.*?)\s*-{3,}\s*$")
-_FATAL_RE = re.compile(r"following addresses? (?:had|has) (?:permanent fatal errors|"
-                       r"transient non-fatal errors|delivery problems)", re.I)
-_TALKING_RE = re.compile(r"^\s*(?:\.\.\.\s*)?while talking to\s+\[?([A-Za-z0-9.\-:]+?)\]?\.?:\s*$", re.I)
+_FATAL_RE = re.compile(
+    r"following addresses? (?:had|has) (?:permanent fatal errors|"
+    r"transient non-fatal errors|delivery problems)",
+    re.I,
+)
+_TALKING_RE = re.compile(
+    r"^\s*(?:\.\.\.\s*)?while talking to\s+\[?([A-Za-z0-9.\-:]+?)\]?\.?:\s*$", re.I
+)
 # "550 5.1.1 <user@example.org>... User unknown" (the code may be missing).
 _FINAL_RE = re.compile(
     r"^\s*(?:([245]\d\d)(?:[ \-]([245]\.\d{1,3}\.\d{1,3}))?\s+)?"
     r"<?([^\s<>]*@[^\s<>]+?|[^\s<>]+)>?\.\.\.\s*(.*)$"
 )
-_HOST_LINE_RE = re.compile(r"^\s*[245]\d\d\s+([A-Za-z0-9.\-]+)\s+\((?:smtp|esmtp|tcp)\)\.\.\.", re.I)
+_HOST_LINE_RE = re.compile(
+    r"^\s*[245]\d\d\s+([A-Za-z0-9.\-]+)\s+\((?:smtp|esmtp|tcp)\)\.\.\.", re.I
+)
 _LIST_RE = re.compile(r"^\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*(?:\(.*\))?\s*$")
 
 
@@ -80,7 +87,9 @@ def transcript_records(text: str) -> list[DeliveryRecord]:
         elif not diagnostic:
             diagnostic = " ".join(x for x in (code, status, said) if x)
         elif said and not said[:3].isdigit():
-            diagnostic = f"{diagnostic} ({said})" if said.lower() not in diagnostic.lower() else diagnostic
+            diagnostic = (
+                f"{diagnostic} ({said})" if said.lower() not in diagnostic.lower() else diagnostic
+            )
         records.append(
             DeliveryRecord(
                 recipient=address,
@@ -130,14 +139,17 @@ def detect(mail: Mail) -> Report | None:
         for rec in extra:
             for prev in records:
                 if find_address(prev.recipient).lower() == find_address(rec.recipient).lower() and (
-                    prev.diagnostic_type in ("x-unix", "unix") or not any(c.isalpha() for c in prev.diagnostic)
+                    prev.diagnostic_type in ("x-unix", "unix")
+                    or not any(c.isalpha() for c in prev.diagnostic)
                 ):
                     prev.diagnostic = prev.diagnostic_type = ""
         records = merge_records(records, extra, add_new=False)
     good = [r for r in records if _valid(r.recipient)]
     if not good:
         # The DSN's recipient is mangled ("@host"): the text's list names it.
-        listed = [r for r in fatal_list_records(text) or transcript_records(text) if _valid(r.recipient)]
+        listed = [
+            r for r in fatal_list_records(text) or transcript_records(text) if _valid(r.recipient)
+        ]
         if len(listed) == len(records):
             for rec, named in zip(records, listed, strict=True):
                 rec.recipient = named.recipient

@@ -23,7 +23,9 @@ from bounceback.parse.text import squeeze
 NAME = "trendmicro"
 ORDER = 40
 
-_SENT_RE = re.compile(r"^\s*Sent <<<\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b:?\s*<?([^\s<>]*)>?", re.I | re.M)
+_SENT_RE = re.compile(
+    r"^\s*Sent <<<\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b:?\s*<?([^\s<>]*)>?", re.I | re.M
+)
 _RECEIVED_RE = re.compile(r"^\s*Received >>>\s*(.+)$", re.I | re.M)
 _UNABLE_RE = re.compile(r"Unable to deliver message to <([^\s<>]+@[^\s<>]+)>([^\n]*)", re.I)
 
@@ -56,7 +58,9 @@ def detect(mail: Mail) -> Report | None:
     if not records:
         for m in _UNABLE_RE.finditer(text):
             records.append(
-                DeliveryRecord(recipient=m.group(1), action="failed", diagnostic=squeeze(m.group(0)))
+                DeliveryRecord(
+                    recipient=m.group(1), action="failed", diagnostic=squeeze(m.group(0))
+                )
             )
     if not records:
         return None

@@ -8,9 +8,8 @@ message follows -----" and no delivery-status part; each failed recipient is a
 from __future__ import annotations
 
 from bounceback.model import Report
-from bounceback.parse.base import make_report
+from bounceback.parse.base import make_report, merge_records
 from bounceback.parse.lhost.sendmail import fatal_list_records, transcript_records
-from bounceback.parse.base import merge_records
 from bounceback.parse.mail import Mail
 
 NAME = "v5sendmail"
@@ -23,7 +22,9 @@ def detect(mail: Mail) -> Report | None:
     text = mail.report_text
     records = merge_records(transcript_records(text), fatal_list_records(text))
     for rec in records:
-        rec.action = rec.action or ("delayed" if "deferred:" in rec.diagnostic.lower() else "failed")
+        rec.action = rec.action or (
+            "delayed" if "deferred:" in rec.diagnostic.lower() else "failed"
+        )
     records = [r for r in records if "@" in r.recipient and not r.recipient.startswith("@")]
     if not records:
         return None

@@ -32,7 +32,9 @@ def detect(mail: Mail) -> Report | None:
     error = _ERROR_RE.search(text)
     records: list[DeliveryRecord] = []
     if "error message below:" in text.lower():
-        reply = join_reply_lines("\n".join(paragraph(after(text, "error message below:").splitlines())))
+        reply = join_reply_lines(
+            "\n".join(paragraph(after(text, "error message below:").splitlines()))
+        )
         diagnostic = squeeze(f"{error.group(1) if error else ''} {reply}")
         records = [
             DeliveryRecord(recipient=r, action="failed", diagnostic=diagnostic)
@@ -42,8 +44,12 @@ def detect(mail: Mail) -> Report | None:
         original = after(text, "original message:")
         to = _TO_RE.search(original)
         addrs = [find_address(a) for a in to.group(1).split(",")] if to else []
-        diagnostic = squeeze(error.group(1)) if error else "Message could not be delivered to mobile."
-        records = [DeliveryRecord(recipient=a, action="failed", diagnostic=diagnostic) for a in addrs if a]
+        diagnostic = (
+            squeeze(error.group(1)) if error else "Message could not be delivered to mobile."
+        )
+        records = [
+            DeliveryRecord(recipient=a, action="failed", diagnostic=diagnostic) for a in addrs if a
+        ]
     if not records:
         return None
     return make_report(mail, NAME, records)

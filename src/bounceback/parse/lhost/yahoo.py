@@ -30,7 +30,8 @@ _REPLY_RE = re.compile(r"^(?:remote host said:\s*)?([245]\d\d)(?![\d.])")
 
 
 def _looks_like_yahoo(mail: Mail) -> bool:
-    if "failure notice" not in mail.subject_lc and "yahoo" not in mail.from_lc:
+    sender = mail.from_lc
+    if "failure notice" not in mail.subject_lc and "yahoo" not in sender and "aol" not in sender:
         return False
     return _INTRO in mail.text_lc
 

@@ -1,6 +1,7 @@
 """Zoho Mail: one line per recipient with the remote reply code and text.
 
-    user@example.co.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <user@example.co.jp>... User Unknown
+    user@example.co.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <user@example.co.jp>...
+    User Unknown   (all on one line)
 
 The returned message's headers follow after a blank line.
 """
@@ -34,7 +35,9 @@ def detect(mail: Mail) -> Report | None:
         reply, detail = m.group(3) or "", m.group(4).strip()
         diagnostic = squeeze(f"{reply} {detail}") if detail else squeeze(f"{reply} {m.group(2)}")
         # Zoho's own words ("Invalid Address") when the remote said no more.
-        records.append(DeliveryRecord(recipient=m.group(1), diagnostic=diagnostic, reply_code=reply))
+        records.append(
+            DeliveryRecord(recipient=m.group(1), diagnostic=diagnostic, reply_code=reply)
+        )
         last = m.end()
     if not records:
         return None
