@@ -87,7 +87,9 @@ def test_bounceback_id_of_the_returned_message_is_printed(tmp_path: Path, email:
 
 
 def test_non_bounces_print_nothing_unless_all(tmp_path: Path) -> None:
-    path = write(tmp_path, "hello.eml", b"From: a@example.org\nTo: b@example.org\nSubject: hi\n\nhi\n")
+    path = write(
+        tmp_path, "hello.eml", b"From: a@example.org\nTo: b@example.org\nSubject: hi\n\nhi\n"
+    )
     assert run("parse", "--json", str(path)).stdout == ""
     rows = json_lines(run("parse", "--json", "--all", str(path)).stdout)
     assert len(rows) == 1
@@ -126,7 +128,13 @@ def test_folder_maildir_mbox_and_stdin(tmp_path: Path, email: Email) -> None:
     box.add(email(DISABLED))
     box.flush()
 
-    args = ["parse", "--json", str(folder), str(tmp_path / "Maildir"), str(tmp_path / "bounces.mbox")]
+    args = [
+        "parse",
+        "--json",
+        str(folder),
+        str(tmp_path / "Maildir"),
+        str(tmp_path / "bounces.mbox"),
+    ]
     rows = json_lines(run(*args, "-", stdin=email(DISABLED)).stdout)
     files = [r["file"] for r in rows]
     mbox = str(tmp_path / "bounces.mbox")
@@ -149,7 +157,9 @@ def test_missing_path_is_an_error_but_others_still_print(tmp_path: Path, email: 
 def test_user_rules_file_overrides_the_built_in_verdict(tmp_path: Path, email: Email) -> None:
     path = write(tmp_path, DISABLED, email(DISABLED))
     rules = tmp_path / "rules.toml"
-    rules.write_text('patterns = ["The email account that you tried to reach is disabled==>Hard"]\n')
+    rules.write_text(
+        'patterns = ["The email account that you tried to reach is disabled==>Hard"]\n'
+    )
     before = json_lines(run("parse", "--json", str(path)).stdout)
     after = json_lines(run("parse", "--json", "--rules", str(rules), str(path)).stdout)
     assert before[0]["hardbounce"] is False
@@ -234,4 +244,3 @@ def test_a_crashing_detector_becomes_an_unparseable_row(
     rows = json_lines(run("parse", "--json", "--all", str(path)).stdout)
     assert rows[0]["kind"] == "unparseable"
     assert "detector bug" in rows[0]["error"]
-

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 from typing import Any
 
-from conftest import fixture_bytes, make_config
 from sqlalchemy import func, select
 
 from bounceback.ledger import Ledger, Outcome, Summary
@@ -14,13 +13,16 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
+from conftest import fixture_bytes, make_config
 
 KEYS = {"k1": b"the first secret key", "k2": b"the second secret key"}
 
 
 def run(ledger: Ledger, *messages: bytes, at: dt.datetime | None = None) -> Summary:
     summary = Summary()
-    raws = [(f"m{n}", RawMessage(data=m, source="test", received_at=at)) for n, m in enumerate(messages)]
+    raws = [
+        (f"m{n}", RawMessage(data=m, source="test", received_at=at)) for n, m in enumerate(messages)
+    ]
     for outcome in ledger.process(raws):
         summary.add(outcome)
     return summary
@@ -95,7 +97,9 @@ def test_soft_bounces_hold_at_the_type_threshold(ledger: Ledger) -> None:
 
 
 def test_sender_fault_never_counts_but_warns(ledger: Ledger) -> None:
-    blocked = "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"
+    blocked = (
+        "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"
+    )
     messages = []
     for n in range(12):
         ledger.add_contact(f"user{n}@bigmail.example")
@@ -169,7 +173,9 @@ def test_unparseable_and_too_large_are_quarantined(db_url: str) -> None:
         listed = ledger.messages("quarantined")
         assert any("too large" in q["error"] for q in listed)
         with ledger.engine.connect() as conn:
-            kept = conn.execute(select(t.messages.c.raw).where(t.messages.c.outcome == "quarantined"))
+            kept = conn.execute(
+                select(t.messages.c.raw).where(t.messages.c.outcome == "quarantined")
+            )
             assert all(row.raw for row in kept)  # kept, compressed
         assert run(ledger, big).duplicates == 1
     finally:
@@ -303,3 +309,18 @@ def test_two_processes_at_once_apply_each_message_once(db_url: str) -> None:
         assert view is not None and view["bounce_counts"] == {"Quota": 1}
     finally:
         check.close()
+
+
+def test_parallel_parsing_gives_the_same_result(ledger: Ledger) -> None:
+    messages = []
+    for n in range(30):
+        ledger.add_contact(f"p{n}@example.org")
+        status, text = ("5.1.1", "") if n % 2 else ("5.2.2", "552 5.2.2 Mailbox full")
+        messages.append(dsn(f"p{n}@example.org", status, text, serial=n))
+    messages.append(b"\x00 not mail")
+    raws = [(f"m{n}", RawMessage(data=m, source="t")) for n, m in enumerate(messages)]
+    outcomes = list(ledger.process(raws, batch_size=7, jobs=2))
+    assert [o.label for o in outcomes] == [label for label, _ in raws]  # input order kept
+    assert [o.outcome for o in outcomes].count("matched") == 30
+    assert outcomes[-1].outcome == "quarantined"
+    assert len(ledger.holds("Invalid")) == 15

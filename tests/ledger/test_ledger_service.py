@@ -6,7 +6,6 @@ import datetime as dt
 from email.message import EmailMessage
 
 import pytest
-from conftest import make_config
 from sqlalchemy import select
 
 import bounceback
@@ -14,6 +13,7 @@ from bounceback.ledger import Ledger, LedgerError, Send, Summary
 from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+from conftest import make_config
 
 
 def run(ledger: Ledger, *messages: bytes) -> Summary:

@@ -79,3 +79,16 @@ def test_event_publishing_delay_and_ignored_types() -> None:
     assert report.original.message_id == "<m1@example.com>"
     opened = data.replace(b'"DeliveryDelay"', b'"Open"')
     assert parse(opened).records == []
+
+
+def test_transient_bounce_without_status_is_temporary() -> None:
+    note = (
+        '{"notificationType":"Bounce","bounce":{"bounceType":"Transient",'
+        '"bounceSubType":"General","bouncedRecipients":[{"emailAddress":"r@example.net"}]},'
+        '"mail":{"messageId":"0100abc"}}'
+    )
+    data = (
+        "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n" + note + "\n"
+    ).encode()
+    [rec] = parse(data).records
+    assert (rec.recipient, rec.action, rec.status) == ("r@example.net", "failed", "4.0.0")

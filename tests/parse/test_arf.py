@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from bounceback.model import Kind, Report
@@ -51,6 +52,12 @@ def test_redacted_report_has_no_recipient() -> None:
     assert [r.recipient for r in report.records] == [""]
 
 
+def test_original_mail_from_is_the_return_path() -> None:
+    # Only the report names the envelope sender; the enclosed copy has no Return-Path.
+    report = load("arf-16.eml")
+    assert report.original.return_path == "neko@example.jp"
+
+
 def test_microsoft_jmrp() -> None:
     report = load("arf-22.eml")
     assert (report.detector, report.kind) == ("arf", Kind.COMPLAINT)
@@ -68,3 +75,24 @@ def test_apple_unsubscribe_is_opt_out() -> None:
 
 def test_a_bounce_is_not_a_complaint() -> None:
     assert load("lhost-gmail-01.eml").kind != Kind.COMPLAINT
+
+
+def test_forwarded_outlook_message_is_not_a_jmrp_report() -> None:
+    data = (FIXTURES / "arf-22.eml").read_bytes()
+    data = data.replace(b"From: staff@hotmail.com", b"From: someone@example.org", 1)
+    data = data.replace(b"complaint about message from", b"Fwd: look at this from", 1)
+    assert parse(data).kind != Kind.COMPLAINT
+
+
+def test_base64_encoded_feedback_part() -> None:
+    fields = b"Feedback-Type: fraud\r\nVersion: 1\r\nOriginal-Rcpt-To: <x@example.net>\r\n"
+    data = (
+        b"From: fbl@example.com\nSubject: report\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/report; report-type=feedback-report; boundary=B\n\n"
+        b"--B\nContent-Type: text/plain\n\nreport\n"
+        b"--B\nContent-Type: message/feedback-report\nContent-Transfer-Encoding: base64\n\n"
+        + base64.encodebytes(fields)
+        + b"--B--\n"
+    )
+    [rec] = parse(data).records
+    assert (rec.recipient, rec.feedback_type) == ("x@example.net", "fraud")

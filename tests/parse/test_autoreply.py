@@ -33,6 +33,10 @@ def test_autoreplies(name: str, sender: str) -> None:
     assert rec.reason_hint == "vacation"
 
 
+def test_the_replied_message_is_named_by_in_reply_to() -> None:
+    assert load("rfc3834-05.eml").original.message_id == "<foobar@dummy.org>"
+
+
 @pytest.mark.parametrize(
     "name",
     # Bounces that say Auto-Submitted: auto-replied too.

@@ -249,3 +249,25 @@ def test_merge_records_completes_without_overriding() -> None:
         ("a@x.org", "550 5.1.1 no", "mx.x.org")
     ]
     assert len(merge_records(dsn, text)) == 2
+
+
+def test_returned_headers_with_an_unindented_continuation_are_repaired() -> None:
+    # The returned message's Received line continues at column 0, which ends
+    # its header block for the MIME parser; Subject and Message-ID follow it.
+    report = parse(raw("lhost-postfix-57.eml"))
+    assert report.original.message_id == "<44kWHZ2S3Qz1yxHC@rokujo.cr.nyaan.jp>"
+    assert report.original.subject == "Nyaan"
+
+
+def test_returned_headers_behind_a_wrong_boundary_are_found() -> None:
+    # The text/rfc822-headers part's delimiter does not match the boundary, so
+    # its headers end up as one more field block of the delivery-status part.
+    report = parse(raw("rhost-google-01.eml"))
+    assert report.original.message_id == "<201305110000000000000.r4B003v000000@mail4.example.co.jp>"
+    assert report.original.subject == "Bounce from GoogleApps MTA"
+
+
+def test_returned_headers_after_dsn_fields_in_a_message_without_mime() -> None:
+    report = parse(raw("rfc3464-04.eml"))
+    assert report.original.message_id == "<00000000000.000000@mx4.example.co.jp>"
+    assert report.original.to == "kijitora@neko.example.edu"

@@ -38,3 +38,12 @@ def test_delivery_incomplete_is_a_delay() -> None:
     assert rec.recipient == "sotoneko@nora.nyaan.jp"
     assert rec.status == "4.4.1"
     assert rec.diagnostic.startswith("The recipient server did not accept our requests")
+
+
+def test_without_fields_or_header_the_sentence_names_the_recipient() -> None:
+    data = (FIXTURES / "rhost-gsuite-02.eml").read_bytes()
+    start = data.index(b"Content-Type: message/delivery-status")
+    end = data.index(b"--001a1140640e599149054b769e99", start)
+    report = parse(data[:start] + b"Content-Type: text/x-removed\n\n" + data[end:])
+    assert report.detector == "googleworkspace"
+    assert [r.recipient for r in report.records] == ["kijitora@example.it"]

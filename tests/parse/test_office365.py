@@ -37,3 +37,12 @@ def test_dsn_fields_with_remote_host_from_the_admin_section() -> None:
 def test_on_premises_exchange_is_left_alone() -> None:
     # A Postfix bounce is not claimed just because Microsoft headers passed by.
     assert load("lhost-gmail-01.eml").detector != "office365"
+
+
+def test_damaged_attachment_falls_back_to_listed_headers() -> None:
+    # The attached copy lost its header folding; the listed copy still names the id.
+    report = load("lhost-office365-09.eml")
+    assert report.original.message_id == (
+        "<SLXP216MB0381A2BCD997D05F53CDB50BA9220@SLXP216MB0381.KORP216.PROD.OUTLOOK.COM>"
+    )
+    assert report.original.subject == "Nyaan"

@@ -16,6 +16,8 @@ def test_technical_details() -> None:
     assert rec.recipient == "kijitora@example.com"
     assert (rec.status, rec.reply_code, rec.smtp_command) == ("5.3.0", "553", "RCPT")
     assert rec.remote_mta == "192.0.2.8"
+    # The attached message has a blank line too many after its part headers.
+    assert report.original.subject == "Nyaaaaaaaan"
 
 
 def test_remote_code_over_the_dsn_status() -> None:

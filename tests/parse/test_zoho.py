@@ -27,5 +27,6 @@ def test_temporary_code_without_text() -> None:
     [rec] = parse((FIXTURES / "lhost-zoho-05.eml").read_bytes()).records
     assert rec.recipient == "kijitora@7jo.example.jp"
     assert rec.reply_code == "421"
-    assert rec.action == "delayed"
+    # Zoho gave up ("This is a permanent error"): a failure, whatever the reply class.
+    assert rec.action == "failed"
     assert rec.diagnostic == "421 Host not reachable."

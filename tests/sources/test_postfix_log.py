@@ -106,3 +106,28 @@ def test_malformed_delivery_line() -> None:
     assert isinstance(got, SourceError)
     assert PostfixLog().feed_text("garbage status=bounced") is None
     assert PostfixLog().feed_text("") is None
+
+
+EXPIRY = (DATA / "mail-expiry.log").read_text()
+
+
+def test_queue_expiry_turns_deferrals_into_bounces() -> None:
+    parser = PostfixLog()
+    events = [
+        e for line in EXPIRY.splitlines() if isinstance(e := parser.feed_text(line), SourceEvent)
+    ]
+    assert [e.report.kind for e in events] == [Kind.DELAY] * 3 + [Kind.BOUNCE]
+    expired = events[-1]
+    # c@ok.example was delivered in between: not part of the expiry.
+    assert [r.recipient for r in expired.report.records] == ["a@slow.example", "b@slow.example"]
+    assert expired.report.original.return_path == "bounces+qr78@news.example.org"
+    bounces = classify(expired.report)
+    assert [(b.reason, b.hardbounce, b.permanent) for b in bounces] == [
+        ("expired", False, False)
+    ] * 2
+    assert [b.record.status for b in bounces] == ["4.4.1", "4.2.2"]
+
+
+def test_expiry_without_known_deferrals_is_ignored() -> None:
+    line = EXPIRY.splitlines()[-2]
+    assert PostfixLog().feed_text(line) is None

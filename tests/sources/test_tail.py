@@ -176,6 +176,15 @@ def test_damaged_state_file_starts_over(tmp_path: Path) -> None:
     assert TailReader(log, state).read() == []
 
 
+def test_state_directory_is_created(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text("a\n")
+    tail = TailReader(log, tmp_path / "state" / "pmta" / "mail.json")
+    tail.read()
+    tail.commit()
+    assert TailReader(log, tmp_path / "state" / "pmta" / "mail.json").read() == []
+
+
 def test_missing_file_is_not_an_error(tmp_path: Path) -> None:
     tail = TailReader(tmp_path / "absent.log", tmp_path / "s.json")
     assert tail.read() == []
@@ -193,3 +202,30 @@ def test_lines_written_late_to_a_rotated_file_are_still_read(tmp_path: Path) -> 
     assert texts(tail.read()) == ["2"]
     append(rotated, "late\n")  # the daemon had not reopened its log yet
     assert texts(tail.read()) == ["late"]
+
+
+def test_batch_limit_does_not_forget_other_files(tmp_path: Path) -> None:
+    live = tmp_path / "acct.csv"
+    done = tmp_path / "done"
+    done.mkdir()
+    state = tmp_path / "state.json"
+    live.write_text("type,rcpt\nb,live1@example.com\n")
+    tail = TailReader(live, state, move_to=done)
+    assert len(tail.read()) == 2
+    tail.commit()
+    (done / "old.csv").write_text("type,rcpt\n" + "b,old@example.com\n" * 5)
+    tail = TailReader(live, state, move_to=done)
+    assert len(tail.read(max_lines=3)) == 3  # stops inside the moved file
+    tail.commit()
+    rest = TailReader(live, state, move_to=done).read()
+    assert texts(rest) == ["b,old@example.com"] * 3  # and the live file is not re-read
+
+
+def test_junk_without_newlines_stays_bounded(tmp_path: Path) -> None:
+    log = tmp_path / "junk.log"
+    log.write_bytes(b"x" * (3 * 1024 * 1024) + b"\nok\n")
+    lines = TailReader(log, tmp_path / "s", chunk_size=256 * 1024).read()
+    assert lines[-1].text == "ok"
+    assert all(len(line.text) <= 2 * 1024 * 1024 for line in lines)
+    assert sum(len(line.text) for line in lines[:-1]) == 3 * 1024 * 1024  # nothing skipped
+    assert lines[-1].offset == 3 * 1024 * 1024 + 1

@@ -1,6 +1,30 @@
 """classify: Report → Bounce, by user rules and the built-in rule pack."""
 
-from bounceback.classify.engine import Decision, classify, decide_reason
-from bounceback.classify.rules import Rule, RuleError, RuleSet, load, loads
+from bounceback.classify.engine import Decision, classify, classify_record, decide_reason
+from bounceback.classify.rules import (
+    Rule,
+    RuleError,
+    RuleSet,
+    combine,
+    from_patterns,
+    load,
+    loads,
+    make_rule,
+    parse_pattern,
+)
 
-__all__ = ["Decision", "Rule", "RuleError", "RuleSet", "classify", "decide_reason", "load", "loads"]
+__all__ = [
+    "Decision",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "classify",
+    "classify_record",
+    "combine",
+    "decide_reason",
+    "from_patterns",
+    "load",
+    "loads",
+    "make_rule",
+    "parse_pattern",
+]

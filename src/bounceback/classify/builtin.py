@@ -108,13 +108,39 @@ def status_table() -> StatusTable:
     )
 
 
+def trie_regex(phrases: list[str] | tuple[str, ...]) -> str:
+    """One regex for many literal phrases, shared prefixes factored out.
+
+    Python's ``re`` tries the alternatives of ``a|b|c`` one by one at every
+    position; a trie-shaped pattern tests each character once, which makes a
+    long phrase list about twice as fast to search.
+    """
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(node[ch]) for ch in sorted(node) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
 def _phrase_rule(reason: str, priority: int, table: dict[str, Any]) -> PhraseRule | None:
     phrases = [str(p) for p in table.get("phrases", [])]
     patterns = [str(p) for p in table.get("patterns", [])]
     if not phrases and not patterns:
         return None
-    lowered = tuple(" ".join(p.lower().split()) for p in phrases)
-    alternatives = [re.escape(p) for p in lowered] + [f"(?:{p})" for p in patterns]
+    lowered = tuple(dict.fromkeys(" ".join(p.lower().split()) for p in phrases))
+    alternatives = ([f"(?:{trie_regex(lowered)})"] if lowered else []) + [
+        f"(?:{p})" for p in patterns
+    ]
     return PhraseRule(
         reason=reason,
         priority=priority,

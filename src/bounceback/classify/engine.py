@@ -48,8 +48,13 @@ class Decision:
     evidence: str = ""
 
 
+# The phrases are looked for in this much of a diagnostic: the reason is stated
+# at its start, and a pathological one must not cost seconds.
+MAX_TEXT = 4000
+
+
 def _squeezed(text: str) -> str:
-    return " ".join(text.lower().split())
+    return " ".join(text[: MAX_TEXT * 2].lower().split())[:MAX_TEXT]
 
 
 def _primary(report: Report, record: DeliveryRecord) -> Decision:

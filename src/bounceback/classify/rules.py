@@ -5,6 +5,20 @@
   rules are tried first, then soft, then both; the first match wins, and a
   ``both`` match is soft.
 - pattern lines ``<text>==>Hard`` or ``==>Soft``, matched against the diagnostic.
+
+Text is compared with runs of white space squeezed to one space, so a phrase
+still matches where the bounce wrapped it over two lines.
+
+The file (``bounceback parse --rules FILE``)::
+
+    patterns = ["550 5.7.1 Unfortunately, messages from==>Hard"]
+
+    [[rules]]
+    id = "quota-text"        # optional; rule-N (its position) when missing
+    section = "body"         # body | subject | from | to
+    text = "Mailbox has exceeded the limit"
+    type = "soft"            # hard | soft | both
+    bounce_type = "Quota"    # optional
 """
 
 from __future__ import annotations
@@ -25,18 +39,25 @@ RuleType = Literal["hard", "soft", "both"]
 MAX_TEXT = 100
 _SECTIONS = ("body", "subject", "from", "to")
 _TYPES = ("hard", "soft", "both")
-_PATTERN_RE = re.compile(r"^(?P<text>.+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I)
+_ORDER = {"hard": 0, "soft": 1, "both": 2}
+_PATTERN_RE = re.compile(r"^(?P<text>.+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I | re.S)
+_TOP_KEYS = frozenset({"patterns", "rules"})
+_RULE_KEYS = frozenset({"id", "section", "text", "type", "bounce_type"})
 
 
 class RuleError(ValueError):
     """A rule or rules file that cannot be used; the text says where and why."""
 
 
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     section: Section
-    text: str
+    text: str  # white space squeezed
     type: RuleType
     bounce_type: str = ""
 
@@ -50,25 +71,26 @@ class Rule:
 
 def _section_text(section: Section, report: Report, record: DeliveryRecord) -> str:
     if section == "diagnostic":
-        return record.diagnostic
+        return _squeeze(record.diagnostic)
     if section == "subject":
-        return report.subject
+        return _squeeze(report.subject)
     if section == "from":
-        return report.from_
+        return _squeeze(report.from_)
     if section == "to":
-        return report.to
-    return report.body + "\n" + record.diagnostic
+        return _squeeze(report.to)
+    # The body: the bounce's own text, and the record's diagnostic (which some
+    # formats carry only in a machine-readable part).
+    return _squeeze(report.body + " " + record.diagnostic)
 
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """User rules in evaluation order: hard, then soft, then both."""
+    """User rules in evaluation order: hard, then soft, then both (stable within each)."""
 
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        order = {"hard": 0, "soft": 1, "both": 2}
-        ordered = tuple(sorted(self.rules, key=lambda r: order[r.type]))  # stable
+        ordered = tuple(sorted(self.rules, key=lambda r: _ORDER[r.type]))
         object.__setattr__(self, "rules", ordered)
 
     def __bool__(self) -> bool:
@@ -78,39 +100,44 @@ class RuleSet:
         return len(self.rules)
 
     def first_match(self, report: Report, record: DeliveryRecord) -> Rule | None:
+        texts: dict[Section, str] = {}  # each section squeezed once per record
         for rule in self.rules:
-            if rule.matches(report, record):
+            text = texts.get(rule.section)
+            if text is None:
+                text = texts[rule.section] = _section_text(rule.section, report, record)
+            if rule.text in text:
                 return rule
         return None
 
 
 def make_rule(
     *,
-    text: str,
-    type: str,
-    section: str = "body",
+    text: Any,
+    type: Any,
+    section: Any = "body",
     id: str = "",
-    bounce_type: str = "",
+    bounce_type: Any = "",
     where: str = "rule",
 ) -> Rule:
     """A validated rule; raises RuleError naming the offending rule."""
     if not isinstance(text, str) or not text.strip():
-        raise RuleError(f"{where}: text is empty")
-    if len(text) > MAX_TEXT and section != "diagnostic":
-        raise RuleError(f"{where}: text is {len(text)} characters, the limit is {MAX_TEXT}")
-    kind = str(type).lower()
+        raise RuleError(f"{where}: text is missing or empty")
+    squeezed = _squeeze(text)
+    if len(squeezed) > MAX_TEXT and section != "diagnostic":
+        raise RuleError(f"{where}: text is {len(squeezed)} characters, the limit is {MAX_TEXT}")
+    kind = type.lower() if isinstance(type, str) else ""
     if kind not in _TYPES:
         raise RuleError(f"{where}: type must be hard, soft or both, not {type!r}")
     if section not in (*_SECTIONS, "diagnostic"):
         raise RuleError(f"{where}: section must be one of {', '.join(_SECTIONS)}, not {section!r}")
-    if bounce_type and bounce_type not in BOUNCE_TYPES:
+    if not isinstance(bounce_type, str) or (bounce_type and bounce_type not in BOUNCE_TYPES):
         raise RuleError(
             f"{where}: bounce_type {bounce_type!r} is not one of {', '.join(BOUNCE_TYPES)}"
         )
     return Rule(
         id=id or where,
-        section=section,  # type: ignore[arg-type]
-        text=text,
+        section=section,
+        text=squeezed,
         type=kind,  # type: ignore[arg-type]
         bounce_type=bounce_type,
     )
@@ -132,6 +159,11 @@ def parse_pattern(line: str, index: int = 1) -> Rule:
 
 def from_data(data: dict[str, Any]) -> RuleSet:
     """Rules from a parsed TOML document (top-level ``patterns``, ``[[rules]]``)."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise RuleError(
+            f"unknown top-level keys {', '.join(sorted(unknown))} (expected patterns, [[rules]])"
+        )
     rules: list[Rule] = []
     patterns = data.get("patterns", [])
     if not isinstance(patterns, list):
@@ -146,15 +178,18 @@ def from_data(data: dict[str, Any]) -> RuleSet:
     for i, table in enumerate(tables, 1):
         if not isinstance(table, dict):
             raise RuleError(f"rule {i}: must be a table")
-        unknown = set(table) - {"id", "section", "text", "type", "bounce_type"}
+        unknown = set(table) - _RULE_KEYS
         if unknown:
             raise RuleError(f"rule {i}: unknown keys {', '.join(sorted(unknown))}")
+        rule_id = table.get("id", "")
+        if not isinstance(rule_id, str):
+            raise RuleError(f"rule {i}: id must be a string")
         rules.append(
             make_rule(
                 text=table.get("text", ""),
                 type=table.get("type", ""),
                 section=table.get("section", "body"),
-                id=str(table.get("id") or f"rule-{i}"),
+                id=rule_id or f"rule-{i}",
                 bounce_type=table.get("bounce_type", ""),
                 where=f"rule {i}",
             )
@@ -167,6 +202,7 @@ def from_data(data: dict[str, Any]) -> RuleSet:
 
 
 def loads(text: str) -> RuleSet:
+    """Rules from the text of a TOML rules file."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -179,8 +215,9 @@ def load(path: str | Path) -> RuleSet:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RuleError(f"{p}: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise RuleError(f"{p}: cannot read the rules file: {reason}") from exc
     try:
         return loads(text)
     except RuleError as exc:
@@ -188,6 +225,7 @@ def load(path: str | Path) -> RuleSet:
 
 
 def from_patterns(lines: Iterable[str]) -> RuleSet:
+    """Rules from bare pattern lines (blank lines skipped)."""
     return RuleSet(tuple(parse_pattern(line, i) for i, line in enumerate(lines, 1) if line.strip()))
 
 

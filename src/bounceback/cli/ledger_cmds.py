@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from bounceback.inputs import count, iter_items
 from bounceback.model import RawMessage
 
 PROGRESS_THRESHOLD = 200
+PARALLEL_THRESHOLD = 2000  # below this, starting worker processes costs more than it saves
 
 db_app = typer.Typer(help="The ledger database.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Contacts and their addresses.", no_args_is_help=True)
@@ -150,6 +152,9 @@ def process_command(
     paths: list[str] = typer.Argument(..., help="Files, folders, Maildirs, mboxes, or -."),
     as_json: bool = JSON_OPTION,
     rules_file: Path | None = typer.Option(None, "--rules", help="A TOML rules file."),
+    jobs: int = typer.Option(
+        0, "--jobs", help="Parsing processes; 0: one per CPU (max 4) on large inputs."
+    ),
 ) -> None:
     """Parse, classify, match and apply bounces to the ledger; print a summary."""
     from bounceback.ledger import Summary
@@ -171,7 +176,9 @@ def process_command(
         hide = as_json or total < PROGRESS_THRESHOLD
         with Progress(console=console, transient=True, disable=hide) as bar:
             task = bar.add_task("processing", total=total or None)
-            for outcome in ledger.process(messages()):
+            if jobs <= 0:
+                jobs = min(os.cpu_count() or 1, 4) if total >= PARALLEL_THRESHOLD else 1
+            for outcome in ledger.process(messages(), jobs=jobs):
                 summary.add(outcome)
                 if outcome.error and outcome.outcome == "error":
                     errors.append(f"{outcome.label}: {outcome.error}")

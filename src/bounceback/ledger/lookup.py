@@ -117,3 +117,5 @@ class BatchLookup:
                 ):
                     continue
             cache[key] = ref
+            # The matcher answers with a send id; keep the row for by_id() too.
+            self._cache["id"].setdefault(ref.id, ref)

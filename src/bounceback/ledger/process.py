@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -37,6 +40,7 @@ from bounceback.match.matcher import find_send
 from bounceback.match.verp import VerpSigner
 from bounceback.model import Bounce, Kind, RawMessage, Report
 from bounceback.parse import parse
+from bounceback.sources import SourceEvent
 
 OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error")
 
@@ -89,6 +93,7 @@ class _Item:
     methods: list[str] = field(default_factory=list)
     address_ids: list[int | None] = field(default_factory=list)
     message_id: int | None = None
+    compressed: bytes | None = None  # the raw bytes, zlib, as stored
 
 
 def idempotency_key(raw: RawMessage) -> str:
@@ -119,6 +124,77 @@ def _retryable(exc: DBAPIError) -> bool:
     return code in ("40001", "40P01")
 
 
+def prepare(label: str, raw: RawMessage, rules: RuleSet | None, max_bytes: int) -> _Item:
+    """Parse, classify, hash and compress: pure work, outside any transaction."""
+    item = _Item(label=label, raw=raw, key=idempotency_key(raw))
+    if max_bytes and len(raw.data) > max_bytes:
+        item.outcome, item.error = "quarantined", f"message too large: {len(raw.data)} bytes"
+    else:
+        report = parse(raw.data)
+        item.report = report
+        if report.kind == Kind.UNPARSEABLE:
+            item.outcome, item.error = "quarantined", report.error or "unparseable"
+        else:
+            item.bounces = classify(report, rules)
+            if not item.bounces and report.kind == Kind.NOT_BOUNCE:
+                item.outcome = "ignored"
+            elif not item.bounces:
+                item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
+    if item.outcome != "ignored":
+        item.compressed = zlib.compress(raw.data, 6)
+    return item
+
+
+def prepare_event(event: SourceEvent, rules: RuleSet | None) -> _Item:
+    """An event a log or webhook source already turned into a Report: classify only."""
+    raw = RawMessage(
+        data=b"",
+        source=event.source,
+        ref=event.ref,
+        received_at=event.received_at,
+        event=dict(event.meta),
+    )
+    item = _Item(label=event.ref, raw=raw, key=event.key, report=event.report)
+    item.bounces = classify(event.report, rules)
+    if not item.bounces:
+        item.outcome = "ignored"
+    return item
+
+
+_worker_rules: RuleSet | None = None
+_worker_max_bytes = 0
+
+
+def _init_worker(rules: RuleSet | None, max_bytes: int) -> None:
+    global _worker_rules, _worker_max_bytes
+    _worker_rules, _worker_max_bytes = rules, max_bytes
+
+
+def _prepare_batch(batch: list[tuple[str, RawMessage]]) -> list[_Item]:
+    return [prepare(label, raw, _worker_rules, _worker_max_bytes) for label, raw in batch]
+
+
+def _parallel(
+    batches: Iterator[list[tuple[str, RawMessage]]],
+    jobs: int,
+    rules: RuleSet | None,
+    max_bytes: int,
+) -> Iterator[list[_Item]]:
+    """Prepared batches in input order, at most 2 x jobs in flight (memory stays flat)."""
+    # spawn, not fork: a forked child would share the parent's database sockets.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(rules, max_bytes)
+    ) as pool:
+        pending: deque[Future[list[_Item]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_prepare_batch, batch))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 class Processor:
     def __init__(
         self,
@@ -139,35 +215,35 @@ class Processor:
         messages: Iterable[tuple[str, RawMessage]],
         batch_size: int = 200,
         on_committed: Callable[[Outcome], None] | None = None,
+        jobs: int = 1,
     ) -> Iterator[Outcome]:
-        """Process (label, message) pairs; yield each outcome after its commit."""
+        """Process (label, message) pairs; yield each outcome after its commit.
+
+        ``jobs`` > 1 parses in that many worker processes while this one writes:
+        parsing is pure and most of the work, the database wants one writer.
+        """
         source = iter(messages)
-        while batch := list(islice(source, batch_size)):
-            items = [self.prepare(label, raw) for label, raw in batch]
+        batches = iter(lambda: list(islice(source, batch_size)), [])
+        if jobs > 1:
+            prepared = _parallel(batches, jobs, self.rules, self.policy.max_message_bytes)
+        else:
+            prepared = (
+                [prepare(label, raw, self.rules, self.policy.max_message_bytes) for label, raw in b]
+                for b in batches
+            )
+        for items in prepared:
             for outcome in self._commit_safely(items):
                 if on_committed is not None and outcome.outcome != "error":
                     on_committed(outcome)
                 yield outcome
 
-    def prepare(self, label: str, raw: RawMessage) -> _Item:
-        """Parse and classify: pure work, outside the transaction."""
-        item = _Item(label=label, raw=raw, key=idempotency_key(raw))
-        limit = self.policy.max_message_bytes
-        if limit and len(raw.data) > limit:
-            item.outcome, item.error = "quarantined", f"message too large: {len(raw.data)} bytes"
-            return item
-        report = parse(raw.data)
-        item.report = report
-        if report.kind == Kind.UNPARSEABLE:
-            item.outcome, item.error = "quarantined", report.error or "unparseable"
-            return item
-        item.bounces = classify(report, self.rules)
-        if not item.bounces:
-            if report.kind == Kind.NOT_BOUNCE:
-                item.outcome = "ignored"
-            else:
-                item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
-        return item
+    def store(self, events: Iterable[SourceEvent], batch_size: int = 200) -> list[Outcome]:
+        """Apply source events (logs, webhooks), idempotent by their keys."""
+        source = iter(events)
+        outcomes: list[Outcome] = []
+        while batch := list(islice(source, batch_size)):
+            outcomes.extend(self._commit_safely([prepare_event(e, self.rules) for e in batch]))
+        return outcomes
 
     # --- transactions --------------------------------------------------------------
     def _commit_safely(self, items: list[_Item]) -> list[Outcome]:
@@ -291,7 +367,6 @@ class Processor:
         rows = []
         for item in sorted(items, key=lambda i: i.key):  # one order: no deadlocks between workers
             report = item.report
-            keep = item.outcome != "ignored"
             rows.append(
                 t.clip(
                     t.messages,
@@ -301,7 +376,7 @@ class Processor:
                         "ref": item.raw.ref or item.label,
                         "received_at": naive_utc(item.raw.received_at),
                         "size": len(item.raw.data),
-                        "raw": zlib.compress(item.raw.data, 6) if keep else None,
+                        "raw": item.compressed,
                         "kind": str(report.kind) if report else "",
                         "detector": report.detector if report else "",
                         "outcome": item.outcome,

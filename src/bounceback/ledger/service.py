@@ -26,6 +26,7 @@ from bounceback.ledger.models import utcnow
 from bounceback.ledger.process import Outcome, Processor, dialect_insert
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
+from bounceback.sources import SourceEvent
 
 KINDS = ("contact", "company", "lead")
 
@@ -118,9 +119,21 @@ class Ledger:
         messages: Iterable[tuple[str, RawMessage]],
         batch_size: int = 200,
         on_committed: Callable[[Outcome], None] | None = None,
+        jobs: int = 1,
     ) -> Iterator[Outcome]:
+        """Apply messages; each outcome is yielded (and acked) after its commit."""
         processor = Processor(self.engine, self.config, self.rules, self.signer)
-        return processor.run(messages, batch_size, on_committed)
+        return processor.run(messages, batch_size, on_committed, jobs)
+
+    def store_events(self, events: Iterable[SourceEvent]) -> list[Outcome]:
+        """Apply events from logs and webhooks (already Reports), idempotent by key."""
+        return Processor(self.engine, self.config, self.rules, self.signer).store(events)
+
+    def sink(self, events: list[SourceEvent]) -> None:
+        """The sources' sink: store all or raise, so the caller reads them again."""
+        failed = [o for o in self.store_events(events) if o.outcome == "error"]
+        if failed:
+            raise LedgerError(f"{len(failed)} events not stored: {failed[0].error}")
 
     def process_bytes(self, data: bytes, label: str = "-", source: str = "cli") -> Outcome:
         return next(iter(self.process([(label, RawMessage(data=data, source=source))])))
@@ -335,11 +348,13 @@ class Ledger:
         if not valid_email(email):
             raise LedgerError(f"not an email address: {email!r}")
         with self._write() as conn:
-            stmt = dialect_insert(conn, t.suppressions).on_conflict_do_nothing(
-                index_elements=["email"]
+            stmt = (
+                dialect_insert(conn, t.suppressions)
+                .values(email=email, reason=reason, source=source)
+                .on_conflict_do_nothing(index_elements=["email"])
+                .returning(t.suppressions.c.id)
             )
-            added = conn.execute(stmt, {"email": email, "reason": reason, "source": source})
-            return bool(added.rowcount)
+            return conn.execute(stmt).first() is not None
 
     def unsuppress(self, email: str) -> bool:
         """Lift a suppression; the address may be mailed again (bulk mail restored)."""

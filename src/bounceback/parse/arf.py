@@ -13,6 +13,8 @@ The recipient is the one the report names, else the enclosed message's To.
 
 from __future__ import annotations
 
+import base64
+import quopri
 import re
 from email.message import Message
 
@@ -25,12 +27,24 @@ NAME = "arf"
 
 _FEEDBACK_TYPE = "message/feedback-report"
 _RECIPIENT_FIELDS = ("original-rcpt-to", "removal-recipient")
+_MICROSOFT_SENDER_RE = re.compile(r"@(?:[\w-]+\.)*(?:hotmail|outlook|msn|live|microsoft)\.", re.I)
 _SUBJECT_IP_RE = re.compile(r"\bmessage from \[?([0-9A-Fa-f.:]{3,39}[0-9A-Fa-f])\]?")
 
 
 def _field_text(part: Message) -> str:
     """A feedback-report part's text, however the parser stored it."""
     payload = part.get_payload(decode=False)
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if isinstance(payload, list) and cte in ("base64", "quoted-printable"):
+        # Encoded against the rules for message/*: the parser took the encoded
+        # text for a body; decode it as the sender meant it.
+        encoded = "\n".join(s.as_string() for s in payload if isinstance(s, Message))
+        raw = encoded.encode("ascii", "replace")
+        try:
+            decoded = base64.b64decode(raw) if cte == "base64" else quopri.decodestring(raw)
+        except ValueError:
+            return ""
+        return decoded.decode("utf-8", "replace")
     if isinstance(payload, list):
         # compat32 parses message/* subtypes as an enclosed message: the
         # fields became its headers (and its body, after any blank line).
@@ -42,9 +56,9 @@ def _field_text(part: Message) -> str:
                 if isinstance(body, str):
                     chunks.append(body)
         return "\n".join(chunks)
-    raw = part.get_payload(decode=True)
-    if isinstance(raw, bytes):
-        return raw.decode("utf-8", "replace")
+    plain = part.get_payload(decode=True)
+    if isinstance(plain, bytes):
+        return plain.decode("utf-8", "replace")
     return payload if isinstance(payload, str) else ""
 
 
@@ -85,7 +99,13 @@ def _arf(mail: Mail) -> Report:
         recipients = _enclosed_recipients(mail.original)
     source = get.get("source-ip", "")
     reporting = get.get("reporting-mta", "")
-    return _report(mail, recipients or [""], feedback_type, source, reporting)
+    report = _report(mail, recipients or [""], feedback_type, source, reporting)
+    # The envelope sender the report names is the return path: a VERP token
+    # there identifies the send even when the recipient is redacted.
+    envelope_from = find_address(get.get("original-mail-from", ""))
+    if envelope_from and not report.original.return_path:
+        report.original.return_path = envelope_from
+    return report
 
 
 def _report(
@@ -112,6 +132,10 @@ def _report(
 def _jmrp(mail: Mail) -> Report | None:
     """Microsoft's Junk Mail Reporting Program: the reported message, stamped."""
     if "message/rfc822" not in mail.content_types or mail.status_groups:
+        return None
+    # A message forwarded as an attachment from Outlook.com carries the stamp
+    # too; the report itself comes from Microsoft and says "complaint".
+    if "complaint" not in mail.subject_lc and not _MICROSOFT_SENDER_RE.search(mail.from_):
         return None
     original = mail.original
     if original is None:

@@ -38,6 +38,7 @@ _BOUNCE_SUBJECT_RE = re.compile(
     r"not delivered|error sending|returned to sender|mail system error|delivery failed",
     re.I,
 )
+_MSGID_RE = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 # What bounce texts say and vacation notices do not; checked only when the
 # auto-reply evidence is weak (Auto-Submitted or the subject alone).
@@ -87,4 +88,12 @@ def detect(mail: Mail) -> Report | None:
         diagnostic=body or mail.subject,
         reason_hint="vacation",
     )
-    return make_report(mail, NAME, [record], kind=Kind.AUTOREPLY)
+    report = make_report(mail, NAME, [record], kind=Kind.AUTOREPLY)
+    if not report.original.message_id:
+        # RFC 3834 asks responders to name the message they answer.
+        # In-Reply-To names it; the last of References is the nearest ancestor.
+        ids = _MSGID_RE.findall(mail.header("In-Reply-To"))[:1]
+        ids = ids or _MSGID_RE.findall(mail.header("References"))[-1:]
+        if ids:
+            report.original.message_id = ids[0]
+    return report

@@ -9,6 +9,7 @@ from email.message import Message
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage, Report
 from bounceback.parse.mail import Mail, decode_header_value
 from bounceback.parse.text import (
+    FAILURE_RE,
     find_address,
     find_remote_mta,
     find_reply_code,
@@ -149,7 +150,7 @@ def make_report(
         from_=mail.from_,
         to=mail.to,
         delivered_to=delivered_to(mail),
-        body=mail.text,
+        body=mail.report_text,  # without an inline copy of the returned message
     )
 
 
@@ -227,3 +228,36 @@ def merge_records(
             if not getattr(prev, name) and getattr(rec, name):
                 setattr(prev, name, getattr(rec, name))
     return out
+
+
+def diagnostic_from_text(text: str, address: str) -> str:
+    """What a notification's text says about one recipient, for a DSN that says nothing.
+
+    The rest of the line naming the address when it reads like an error, else
+    the paragraph just before an address listed on its own line ("Unable to
+    deliver to the following recipients, because ...").
+    """
+    if not address or "@" not in address:
+        return ""
+    lines = text.split("\n")
+    low = address.lower()
+    for n, line in enumerate(lines):
+        at = line.lower().find(low)
+        if at < 0:
+            continue
+        rest = (line[:at] + " " + line[at + len(address) :]).strip(" \t<>:;,.-()[]")
+        if rest and FAILURE_RE.search(rest):
+            return squeeze(rest)
+        if rest:
+            continue
+        before = n - 1
+        while before >= 0 and not lines[before].strip():
+            before -= 1
+        block: list[str] = []
+        while before >= 0 and lines[before].strip():
+            block.insert(0, lines[before].strip())
+            before -= 1
+        paragraph_text = " ".join(block)
+        if FAILURE_RE.search(paragraph_text) and len(paragraph_text) < 500:
+            return paragraph_text
+    return ""

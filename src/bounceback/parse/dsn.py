@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bounceback.model import DeliveryRecord, Report
-from bounceback.parse.base import make_report
+from bounceback.parse.base import diagnostic_from_text, make_report
 from bounceback.parse.mail import Fields, Mail
 from bounceback.parse.text import address_field
 
@@ -114,6 +114,10 @@ def detect(mail: Mail) -> Report | None:
     recs = [r for r in records(mail) if r.recipient]
     if not recs:
         return None
+    for rec in recs:
+        if not rec.diagnostic:
+            # Some MTAs state the reason only in the human-readable part.
+            rec.diagnostic = diagnostic_from_text(mail.report_text, rec.recipient)
     report = make_report(mail, NAME, recs)
     report.original.envelope_id = envelope_id(mail)
     return report

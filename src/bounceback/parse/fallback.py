@@ -16,7 +16,7 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
-from bounceback.parse.text import ADDRESS_RE, clean_address, find_addresses
+from bounceback.parse.text import ADDRESS_RE, FAILURE_RE, clean_address, find_addresses
 
 NAME = "fallback"
 
@@ -31,18 +31,6 @@ _SUBJECT_RE = re.compile(
     r"failure notice|mail delivery|non.?deliver|not (?:be )?delivered|delivery has failed|"
     r"bounced?\b|rejected|mail (?:system )?error|failed delivery|delivery error|"
     r"nicht zustellbar|unzustellbar|non remis|no entregado",
-    re.I,
-)
-# An SMTP error on the same line as the address, or words that say it failed.
-_ERROR_RE = re.compile(
-    r"(?<![\d.])[45]\d\d(?:[ \-]|$)|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?![\d.])|"
-    r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|domain)|"
-    r"unknown (?:host|domain|recipient|address)|host unknown|does not exist|not exist|"
-    r"mailbox (?:is )?(?:full|unavailable|not found|disabled)|over quota|quota exceeded|"
-    r"invalid (?:recipient|address|mailbox|user)|recipient (?:address )?rejected|"
-    r"address rejected|not found|unavailable|undeliverable|not (?:be )?delivered|"
-    r"unrouteable|unroutable|refused|rejected|denied|disabled|inactive|blocked|timed? ?out|"
-    r"expired|failed|failure",
     re.I,
 )
 _INTRO_RE = re.compile(
@@ -125,7 +113,7 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             continue
         if _INTRO_RE.search(line):
             intro_paragraphs = 2
-        if _HEADER_RE.match(line) or _CONTACT_RE.search(line):
+        if "@" not in line or _HEADER_RE.match(line) or _CONTACT_RE.search(line):
             continue
         for m in ADDRESS_RE.finditer(line):
             start = m.start()
@@ -136,12 +124,12 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
                 continue
             rest = (line[:start] + " " + line[m.end() :]).strip(" <>:;,.-*[]\t")
             following = lines[n + 1].strip() if n + 1 < len(lines) else ""
-            if _ERROR_RE.search(rest):
+            if FAILURE_RE.search(rest):
                 diagnostic = rest
             elif intro_paragraphs:
                 # An address under an introduction; its error may follow it.
                 nested = following and not ADDRESS_RE.search(following)
-                diagnostic = following if nested and _ERROR_RE.search(following) else rest
+                diagnostic = following if nested and FAILURE_RE.search(following) else rest
             else:
                 continue
             records[address.lower()] = DeliveryRecord(

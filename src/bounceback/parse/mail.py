@@ -14,6 +14,7 @@ import email
 import email.parser
 import html
 import re
+from email import errors
 from email.header import decode_header
 from email.message import Message
 from functools import cached_property
@@ -158,6 +159,42 @@ def _repair_multipart(part: Message, ctype: str) -> Message | None:
     return repaired if repaired.is_multipart() else None
 
 
+_ORIGINAL_FIELDS = frozenset({"message-id", "subject", "from"})
+_DSN_TAIL_RE = re.compile(
+    r"^(?:final-recipient|action|status|diagnostic-code|last-attempt-date|remote-mta|"
+    r"will-retry-until|x-actual-recipient)[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*",
+    re.I | re.M,
+)
+_EMBEDDED_PART_RE = re.compile(
+    r"^content-type:[ \t]*(?:message/(?:rfc822|global)|text/rfc822-headers)\b[^\n]*\n"
+    r"(?:[!-9;-~]+:[^\n]*\n)*\n",
+    re.I | re.M,
+)
+_FIELD_LINE_RE = re.compile(r"^[!-9;-~]+:[ \t]")
+
+
+def repair_headers(msg: Message) -> Message:
+    """Headers whose continuation lines lost their indentation, read again.
+
+    A folded Received line that starts at column 0 ends the header block for
+    the parser, and the Subject, From and Message-ID after it land in the body.
+    """
+    if not any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in msg.defects):
+        return msg
+    payload = msg.get_payload()
+    if not isinstance(payload, str):
+        return msg
+    block = payload.split("\n\n", 1)[0].split("\n")
+    if sum(1 for line in block if _FIELD_LINE_RE.match(line)) < 2:
+        return msg
+    fixed = [
+        line if _FIELD_LINE_RE.match(line) or line[:1] in (" ", "\t") else " " + line
+        for line in block
+    ]
+    head = "".join(f"{name}: {value}\n" for name, value in msg.items())
+    return _HEADER_PARSER.parsestr(head + "\n".join(fixed) + "\n\n")
+
+
 def _message_fields(msg: Message) -> Fields:
     return [(k, " ".join(str(v).split())) for k, v in msg.items()]
 
@@ -189,6 +226,8 @@ class Mail:
         self.original_text = ""
         self.content_types: list[str] = []
         self._walk()
+        if self._original is not None and self._original.defects:
+            self._original = repair_headers(self._original)
         if not self.status_groups and self.text_parts:
             self.status_groups = rescue_status_groups(self.text_parts)
 
@@ -198,7 +237,7 @@ class Mail:
         """The returned message's headers: the MIME part, else the inline copy."""
         if self._original is None and not self._inline_checked:
             self._inline_checked = True
-            after = self.inline_split[1]
+            after = self.inline_split[1] or self._embedded_original()
             if after and HEADER_LINE_RE.match(after):
                 self._set_original_text(after)
         return self._original
@@ -206,6 +245,29 @@ class Mail:
     @original.setter
     def original(self, value: Message | None) -> None:
         self._original = value
+
+    def _embedded_original(self) -> str:
+        """A returned message whose MIME boundary was lost: its part header is text now."""
+        m = _EMBEDDED_PART_RE.search(self.text)
+        if m:
+            return self.text[m.end() :]
+        # Right after DSN fields printed as text (a message without MIME structure).
+        tails = list(_DSN_TAIL_RE.finditer(self.text))
+        if tails:
+            last = tails[-1]
+            after = self.text[last.end() :].lstrip("\n")
+            head = after.split("\n\n", 1)[0].lower()
+            if HEADER_LINE_RE.match(after) and any(
+                f"\n{n}:" in "\n" + head for n in _ORIGINAL_FIELDS
+            ):
+                return after
+        # Lost inside the delivery-status part, which was split into field
+        # blocks: a block of message headers and no DSN field is the original.
+        for group in self.status_groups:
+            names = {name.lower() for name, _ in group}
+            if names & _ORIGINAL_FIELDS and not names & _DSN_FIELDS:
+                return "".join(f"{k}: {v}\n" for k, v in group)
+        return ""
 
     @cached_property
     def inline_split(self) -> tuple[str, str]:
@@ -309,6 +371,11 @@ class Mail:
                 inner = part.get_payload()
                 if isinstance(inner, list) and inner and isinstance(inner[0], Message):
                     self._original = inner[0]
+                    body = inner[0].get_payload()
+                    if not inner[0].keys() and isinstance(body, str):
+                        # A blank line too many after the part's headers: the
+                        # returned headers were read as the body.
+                        self._set_original_text(body)
                 elif isinstance(inner, str):
                     self._set_original_text(inner)
                 continue
@@ -369,7 +436,7 @@ class Mail:
 
     def _set_original_text(self, text: str) -> None:
         self.original_text = text
-        self._original = _HEADER_PARSER.parsestr(text.lstrip("\r\n"))
+        self._original = repair_headers(_HEADER_PARSER.parsestr(text.lstrip("\r\n")))
 
 
 # Lines that announce an inline copy of the returned message (Exim, qmail,

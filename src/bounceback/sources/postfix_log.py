@@ -11,6 +11,9 @@ A delivery agent logs one line per recipient and attempt::
 (one line in the log). Earlier lines of the same queue id name the message:
 ``cleanup``'s ``message-id=<...>`` and ``qmgr``'s ``from=<sender>``; they are
 remembered (a bounded table, dropped at ``removed``) and attached when present.
+When the queue gives up (``qmgr``: ``from=<...>, status=expired, returned to
+sender``), the recipients last seen deferred become bounces with reason
+``expired``.
 Both the classic syslog time stamp and RFC 3339 ones are read.
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceError, SourceEvent
@@ -42,6 +45,11 @@ _SENT = {"sent": ("delivered", Kind.DELIVERED)}
 class _Queued:
     message_id: str = ""
     sender: str = ""
+    # Recipients whose last outcome was a deferral, by lower-case address.
+    deferred: dict[str, DeliveryRecord] = field(default_factory=dict)
+
+
+_MAX_DEFERRED = 1000  # recipients remembered per queued message
 
 
 class PostfixLog:
@@ -73,21 +81,26 @@ class PostfixLog:
             self._entry(qid).message_id = value[0] if value else ""
             return None
         if rest.startswith("from=<"):
-            self._entry(qid).sender = rest[6 : rest.find(">", 6)] if ">" in rest else ""
+            sender = rest[6 : rest.find(">", 6)] if ">" in rest else ""
+            if ", status=expired" in rest:
+                return self._expired(m, qid, sender, key, ref)
+            self._entry(qid).sender = sender
             return None
         if not rest.startswith("to=<") or ", status=" not in rest:
             return None
         head, _, tail = rest.partition(", status=")
         word, _, said = tail.partition(" ")
+        fields = _fields(head)
+        recipient = fields.get("to", "").strip("<>")
+        queued = self._queue.get(qid)
+        if queued is not None:
+            queued.deferred.pop(recipient.lower(), None)  # a newer outcome replaces it
         outcome = self.statuses.get(word)
         if outcome is None:
             return None
-        fields = _fields(head)
-        recipient = fields.get("to", "").strip("<>")
         if not recipient:
             return SourceError(ref, "delivery line without a recipient", text)
         action, kind = outcome
-        queued = self._queue.get(qid, _Queued())
         rec = DeliveryRecord(
             recipient=recipient,
             original_recipient=fields.get("orig_to", "").strip("<>"),
@@ -97,13 +110,45 @@ class PostfixLog:
             remote_mta=_relay_host(fields.get("relay", "")),
             reporting_mta=m["host"],
         )
+        if kind == Kind.DELAY:
+            # Remembered: if the queue gives up on the message, this is why.
+            deferred = self._entry(qid).deferred
+            if len(deferred) < _MAX_DEFERRED:
+                deferred[recipient.lower()] = replace(rec)
+        return self._event(m, qid, [rec], kind, key or digest(DETECTOR, text), ref)
+
+    def _expired(
+        self, m: re.Match[str], qid: str, sender: str, key: str, ref: str
+    ) -> SourceEvent | None:
+        """``from=<s>, status=expired, returned to sender``: the queue lifetime ran
+        out; every recipient still deferred has failed for good."""
+        queued = self._queue.get(qid)
+        if queued is None or not queued.deferred:
+            return None  # the deferrals were before this run: nothing to name
+        queued.sender = queued.sender or sender
+        records = [
+            replace(r, action="failed", reason_hint="expired") for r in queued.deferred.values()
+        ]
+        queued.deferred.clear()
+        return self._event(m, qid, records, Kind.BOUNCE, key or digest(DETECTOR, m.string), ref)
+
+    def _event(
+        self,
+        m: re.Match[str],
+        qid: str,
+        records: list[DeliveryRecord],
+        kind: Kind,
+        key: str,
+        ref: str,
+    ) -> SourceEvent:
+        queued = self._queue.get(qid, _Queued())
         original = OriginalMessage(message_id=queued.message_id, return_path=queued.sender)
         report = build_report(
-            DETECTOR, [rec], kind=kind, original=original, return_path=queued.sender
+            DETECTOR, records, kind=kind, original=original, return_path=queued.sender
         )
         when = _log_time(m["time"]) or now()
         meta = {"queue_id": qid, "program": m["prog"]}
-        return SourceEvent(report, key or digest(DETECTOR, text), DETECTOR, ref or qid, when, meta)
+        return SourceEvent(report, key, DETECTOR, ref or qid, when, meta)
 
     def _entry(self, qid: str) -> _Queued:
         entry = self._queue.get(qid)

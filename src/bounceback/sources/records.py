@@ -23,9 +23,25 @@ def build_report(
     original: OriginalMessage | None = None,
     return_path: str = "",
     body: str = "",
+    transient: bool = False,
 ) -> Report:
-    """A finished Report: records cleaned (codes derived from diagnostics), kind set."""
-    done = [finish_record(rec) for rec in records if rec.recipient]
+    """A finished Report: records cleaned (codes derived from diagnostics), kind set.
+
+    ``transient``: the provider says the failure is temporary (a soft bounce). A
+    record whose text carries no code then gets the class-4 status ``4.0.0``, the
+    RFC 3463 way of saying so, instead of passing for a permanent failure.
+    """
+    # A record must name an address: anything else is a malformed event, dropped.
+    done = [
+        r for r in (finish_record(rec) for rec in records if rec.recipient) if "@" in r.recipient
+    ]
+    for rec in done:
+        if rec.status or rec.reply_code:
+            continue
+        if rec.action == "delivered":
+            rec.status = "2.0.0"  # delivered is success, whatever text came with it
+        elif transient and rec.action in ("failed", "delayed"):
+            rec.status = "4.0.0"
     rp = find_address(return_path)
     return Report(
         kind=kind or kind_of(done),

@@ -31,6 +31,7 @@ from bounceback.sources.records import digest
 
 _PREFIX = 4096  # bytes hashed to recognise a file again
 _MAX_HEAD = 65536  # longest first line kept (a CSV header)
+_MAX_LINE = 1 << 20  # longer "lines" are cut: memory stays flat on junk
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class TailReader:
     def commit(self) -> None:
         """Remember how far the lines returned so far were read (atomic write)."""
         data = {"path": str(self.path), "files": {k: p.to_json() for k, p in self._files.items()}}
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
         tmp.write_text(json.dumps(data, sort_keys=True), "utf-8")
         os.replace(tmp, self.state_path)
@@ -126,10 +128,10 @@ class TailReader:
     def read(self, max_lines: int = 10_000) -> list[Line]:
         """The next complete lines, at most ``max_lines``; [] when caught up."""
         out: list[Line] = []
-        present: set[str] = set()
-        for path, st, finishing in self._candidates():
+        candidates = self._candidates()
+        present = {_ident(st) for _, st, _ in candidates}
+        for path, st, finishing in candidates:
             ident = _ident(st)
-            present.add(ident)
             progress = self._progress(path, st, ident, finishing)
             if progress is None or progress.done:
                 continue
@@ -254,13 +256,18 @@ class TailReader:
                     exhausted = True
                     break
                 pending += chunk
-                parts = pending.split(b"\n")
-                pending = parts.pop()
-                for raw in parts:
+                parts = [(raw, len(raw) + 1) for raw in pending.split(b"\n")]
+                pending = parts.pop()[0]
+                if len(pending) > _MAX_LINE:
+                    # No newline in sight (binary junk): pass it on as one line
+                    # (the parser will refuse it) rather than hold it all in memory.
+                    parts.append((pending, len(pending)))
+                    pending = b""
+                for raw, size in parts:
                     if len(out) >= limit:
                         break  # the rest is read again from ``pos`` next time
                     out.append(Line(_decode(raw), name, pos, progress.head))
-                    pos += len(raw) + 1
+                    pos += size
             if exhausted and final and pending and len(out) < limit:
                 out.append(Line(_decode(pending), name, pos, progress.head))
                 pos += len(pending)

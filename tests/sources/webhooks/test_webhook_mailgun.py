@@ -52,9 +52,15 @@ def test_wrong_or_missing_signature() -> None:
 
 def test_old_timestamp_refused() -> None:
     payload = signed(mailgun_failed())
-    later = NOW + dt.timedelta(hours=1)
+    # Mailgun's retries within its 8-hour schedule pass...
+    retry = NOW + dt.timedelta(hours=8)
+    mailgun.verify(payload, KEY, clock=lambda: retry)
+    # ...a day-old request does not, nor one outside a stricter configured window.
+    later = NOW + dt.timedelta(days=1)
     with pytest.raises(Forbidden, match="window"):
         mailgun.verify(payload, KEY, clock=lambda: later)
+    with pytest.raises(Forbidden, match="window"):
+        mailgun.verify(payload, KEY, clock=lambda: retry, max_age=900)
 
 
 def test_replayed_token_refused() -> None:

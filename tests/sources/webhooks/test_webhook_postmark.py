@@ -90,3 +90,11 @@ def test_spam_complaint_and_delivery() -> None:
 def test_unknown_records_ignored() -> None:
     assert postmark.events({"RecordType": "Open", "Recipient": "a@example.com"}) == []
     assert postmark.events({**POSTMARK_BOUNCE, "Email": ""}) == []
+
+
+def test_soft_bounce_without_code_is_not_permanent() -> None:
+    [soft] = postmark.events({**POSTMARK_BOUNCE, "Type": "SoftBounce", "Details": "try later"})
+    [b] = classify(soft.report)
+    assert (b.permanent, b.hardbounce) == (False, False)
+    [hard] = postmark.events({**POSTMARK_BOUNCE, "Type": "HardBounce", "Details": "gone"})
+    assert classify(hard.report)[0].permanent is True

@@ -122,7 +122,9 @@ def test_postmark(client: TestClient, sink: Sink) -> None:
     body = json.dumps(POSTMARK_BOUNCE).encode()
     auth = "Basic " + base64.b64encode(b"hook:s3cret").decode()
     wrong = "Basic " + base64.b64encode(b"hook:guess").decode()
-    assert client.post("/webhooks/postmark", content=body).status_code == 401
+    unauthenticated = client.post("/webhooks/postmark", content=body)
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["www-authenticate"].startswith("Basic")
     assert (
         client.post(
             "/webhooks/postmark", content=body, headers={"Authorization": wrong}

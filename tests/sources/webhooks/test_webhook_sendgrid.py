@@ -10,6 +10,7 @@ from webhook_payloads import SENDGRID_EVENTS
 
 from bounceback import classify
 from bounceback.model import Kind
+from bounceback.sources import SourceError
 from bounceback.sources.webhooks import Forbidden, Unauthorized, sendgrid
 from conftest import SendGridKeys
 
@@ -96,3 +97,14 @@ def test_bad_items_reported_not_fatal() -> None:
     events, errors = sendgrid.parse(body)
     assert len(events) == 1
     assert [e.error for e in errors] == ["event is not an object", "bounce event without an email"]
+
+
+def test_classification_only_fills_gaps() -> None:
+    vague = {**SENDGRID_EVENTS[0], "reason": "Bounced", "status": ""}
+    event = sendgrid.event_of(vague)
+    assert not isinstance(event, SourceError) and event is not None
+    assert classify(event.report)[0].reason == "userunknown"  # from "Invalid Address"
+    clear = {**vague, "reason": "552 5.2.2 Mailbox full", "status": "5.2.2"}
+    event = sendgrid.event_of(clear)
+    assert not isinstance(event, SourceError) and event is not None
+    assert classify(event.report)[0].reason == "mailboxfull"  # the SMTP text wins

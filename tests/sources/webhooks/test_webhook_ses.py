@@ -223,3 +223,25 @@ def test_other_notifications_are_ignored(sns: Sns) -> None:
 def test_not_json_is_a_bad_request(sns: Sns) -> None:
     with pytest.raises(BadRequest):
         ses.handle(b"<xml/>", SnsVerifier(sns.fetch))
+
+
+def test_transient_bounce_without_code_is_not_permanent() -> None:
+    soft = json.loads(json.dumps(SES_BOUNCE))
+    soft["bounce"].update(bounceType="Transient", bounceSubType="General")
+    soft["bounce"]["bouncedRecipients"] = [
+        {"emailAddress": "t@example.com", "action": "failed", "diagnosticCode": ""}
+    ]
+    [event] = ses.events(soft)
+    assert event.report.records[0].status == "4.0.0"
+    [b] = classify(event.report)
+    assert (b.permanent, b.hardbounce) == (False, False)
+    permanent = json.loads(json.dumps(soft))
+    permanent["bounce"].update(bounceType="Permanent")
+    [b] = classify(ses.events(permanent)[0].report)
+    assert b.permanent is True
+
+
+def test_delivery_status_is_success() -> None:
+    [delivery] = ses.events(SES_DELIVERY)
+    [b] = classify(delivery.report)
+    assert b.status.startswith("2.")

@@ -14,6 +14,7 @@ from bounceback.parse.mail import Mail
 
 _HEADER_PARSER = email.parser.HeaderParser()
 _FIELD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:")
+_LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9()-]* [A-Za-z0-9() -]*:\s")
 
 
 def after(text: str, marker: str, stop: str | None = None) -> str:
@@ -65,6 +66,11 @@ def set_inline_original(mail: Mail, text: str) -> None:
     for line in lines:
         if not line.strip():
             break
-        # A copy whose folded lines lost their indentation: keep them folded.
-        fixed.append(line if line[:1] in (" ", "\t") or _FIELD_RE.match(line) else " " + line)
+        if line[:1] in (" ", "\t") or _FIELD_RE.match(line):
+            fixed.append(line)
+        elif _LABEL_RE.match(line):
+            continue  # a summary's "Sent date: ..." label, not a header field
+        else:
+            # A copy whose folded lines lost their indentation: keep them folded.
+            fixed.append(" " + line)
     mail.original = _HEADER_PARSER.parsestr("\n".join(fixed) + "\n\n")

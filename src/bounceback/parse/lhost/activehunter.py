@@ -27,7 +27,8 @@ _RCPT_RE = re.compile(r"^\s*>>>\s*<?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)", re.M)
 
 
 def detect(mail: Mail) -> Report | None:
-    if "active!hunter" not in (mail.msg.get_boundary() or "").lower():
+    # The raw header, not get_boundary(): a substring test is far cheaper.
+    if "active!hunter" not in str(mail.msg.get("Content-Type", "")).lower():
         return None
     text = mail.report_text
     rcpts = _RCPT_RE.findall(after(text, "following addresses had", "transcript of session"))

@@ -34,15 +34,15 @@ _LEGACY_RE = re.compile(
     r"(?:\s*\(delivery attempts: \d+\))?$",
     re.S,
 )
-# bounceSubType → reason, where the subtype names one (General and Undetermined do not).
+# bounceSubType → reason, where the subtype names one. General and Undetermined
+# do not, and ContentRejected / AttachmentRejected are too broad to outweigh
+# the status and text SES passes on (the same table as the SES webhook's).
 _SUBTYPE_REASONS = {
     "noemail": "userunknown",
     "suppressed": "suppressed",
     "onaccountsuppressionlist": "suppressed",
     "mailboxfull": "mailboxfull",
     "messagetoolarge": "mesgtoobig",
-    "contentrejected": "contenterror",
-    "attachmentrejected": "contenterror",
 }
 
 
@@ -141,13 +141,19 @@ def _recipient_records(
 def _bounce(bounce: dict[str, Any]) -> list[DeliveryRecord]:
     hint = _SUBTYPE_REASONS.get(str(bounce.get("bounceSubType", "")).lower(), "")
     # Even a transient bounce is final: SES stopped retrying that message.
-    return _recipient_records(
+    records = _recipient_records(
         bounce.get("bouncedRecipients"),
         "failed",
         str(bounce.get("reportingMTA", "") or ""),
         str(bounce.get("remoteMtaIp", "") or ""),
         hint,
     )
+    if str(bounce.get("bounceType", "")).lower() == "transient":
+        for rec in records:
+            # SES states the failure is temporary; without a code it would pass
+            # for permanent.
+            rec.status = rec.status or "4.0.0"
+    return records
 
 
 def _delay(delay: dict[str, Any]) -> list[DeliveryRecord]:

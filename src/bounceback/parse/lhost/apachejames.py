@@ -23,6 +23,8 @@ _DETAIL_LINE_RE = re.compile(r"^\s+([A-Za-z][A-Za-z ()]*?):\s*(.*)$")
 
 
 def detect(mail: Mail) -> Report | None:
+    if "message details:" not in mail.text_lc:
+        return None
     text = mail.text
     details = _DETAILS_RE.search(text)
     if details is None:

@@ -20,13 +20,32 @@ from bounceback.parse.text import find_address, find_addresses
 NAME = "exim"
 ORDER = 150
 
-_INTRO_RE = re.compile(
-    r"(?:following address(?:\(es\)|es)? failed|"
-    r"address(?:\(es\)|es)? to which the message has not yet been delivered|"
-    r"has not yet been delivered to the following address|"
-    r"could not be delivered to (?:one or more of its|all of its|any of its) recipients)",
-    re.I,
+# The line that introduces the list; the specific wordings first, so that the
+# general sentence before them ("could not be delivered to ...") is skipped.
+_LIST_INTROS = (
+    re.compile(r"following\s+address(?:\(es\)|es)?\s+failed:?", re.I),
+    re.compile(
+        r"address(?:\(es\)|es)?\s+to\s+which\s+the\s+message\s+has\s+not\s+yet\s+been\s+"
+        r"delivered\s+(?:is|are):?",
+        re.I,
+    ),
+    re.compile(r"has not yet been delivered to the following address(?:es)?:?", re.I),
+    re.compile(
+        r"could\s+not\s+be\s+delivered\s+to\s+(?:one\s+or\s+more\s+of\s+its|all\s+of\s+its|"
+        r"any\s+of\s+its)\s+recipients\.?",
+        re.I,
+    ),
 )
+
+
+def _intro(text: str) -> re.Match[str] | None:
+    for regex in _LIST_INTROS:
+        m = regex.search(text)
+        if m:
+            return m
+    return None
+
+
 _DELAY_RE = re.compile(r"has not yet been delivered|delay reason:", re.I)
 _ADDRESS_LINE_RE = re.compile(r"^ {1,3}(\S.*?):?\s*$")
 _GENERATED_RE = re.compile(r"generated (?:by|from)\s+<?([^\s<>()]+@[^\s<>()]+?)>?\)?\s*$", re.I)
@@ -49,11 +68,11 @@ def _is_exim(mail: Mail) -> bool:
     head = mail.text_lc[:1500]
     if "this message was created automatically by mail delivery software" in head:
         return True
-    return "(exim " in mail.received_lc[:300] and bool(_INTRO_RE.search(head))
+    return "(exim " in mail.received_lc[:300] and _intro(head) is not None
 
 
 def _records(text: str, failed: list[str]) -> list[DeliveryRecord]:
-    m = _INTRO_RE.search(text)
+    m = _intro(text)
     if m is None:
         return []
     lines = text[m.end() :].split("\n")[1:]
@@ -146,7 +165,7 @@ def detect(mail: Mail) -> Report | None:
     if mail.status_groups:
         records = merge_records(dsn_records(mail), records)
     if not records:
-        if not failed or not _INTRO_RE.search(text):
+        if not failed or _intro(text) is None:
             return None
         records = [DeliveryRecord(recipient=a, action="failed") for a in failed]
     return make_report(mail, NAME, records)

@@ -12,6 +12,7 @@ import re
 
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
+from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
 from bounceback.parse.text import squeeze
 
@@ -44,5 +45,7 @@ def detect(mail: Mail) -> Report | None:
                 diagnostic=squeeze(m.group(0)),
                 reason_hint=reason,
             )
+            # fml quotes the post, indented, after "Original mail as follows:".
+            set_inline_original(mail, after(mail.text, "original mail as follows:"))
             return make_report(mail, NAME, [rec])
     return None

@@ -23,7 +23,7 @@ _INSIDE: ContextVar[bool] = ContextVar("forwarded_inside", default=False)
 
 
 def detect(mail: Mail) -> Report | None:
-    if _INSIDE.get() or mail.status_groups:
+    if _INSIDE.get() or mail.status_groups or "message/rfc822" not in mail.content_types:
         return None
     inner = mail.original
     if inner is None or not inner.is_multipart():

@@ -20,7 +20,7 @@ from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._google import failed_recipients, from_google
 from bounceback.parse.mail import Mail
-from bounceback.parse.text import squeeze
+from bounceback.parse.text import find_address, squeeze
 
 NAME = "googleworkspace"
 ORDER = 60
@@ -29,6 +29,7 @@ _HEADING_RE = re.compile(r"^[ \t]*\*\* ?([^*\n]{3,80}?) ?\*\*[ \t]*$", re.M)
 _RESPONSE_RE = re.compile(
     r"^[ \t]*the response (?:from the remote server )?was:[ \t]*$", re.I | re.M
 )
+_DELIVERED_TO_RE = re.compile(r"\b(?:delivered|delivering your message) to (\S+@\S+)", re.I)
 _NOISE_RE = re.compile(r"^\s*(?:learn more|\(warning:)", re.I)
 
 
@@ -69,7 +70,11 @@ def detect(mail: Mail) -> Report | None:
     delayed = heading is not None and "incomplete" in heading.group(1).lower()
     records = [r for r in dsn.records(mail) if r.recipient]
     if not records:
-        records = [DeliveryRecord(recipient=r) for r in failed_recipients(mail)]
+        addrs = failed_recipients(mail)
+        if not addrs and (named := _DELIVERED_TO_RE.search(explanation)):
+            # "Your message wasn't delivered to user@example.org because ..."
+            addrs = [find_address(named.group(1))]
+        records = [DeliveryRecord(recipient=r) for r in addrs if r]
     if not records:
         return None
     for rec in records:

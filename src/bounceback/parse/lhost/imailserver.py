@@ -31,6 +31,8 @@ _UNDELIVERABLE_RE = re.compile(r"^\s*undeliverable to\s+<?([^\s<>]+@[^\s<>]+?)>?
 def detect(mail: Mail) -> Report | None:
     if not mail.header("X-Mailer").lstrip().upper().startswith("<SMTP32 "):
         return None
+    if "postmaster" not in mail.from_lc and "undeliverable" not in mail.subject_lc:
+        return None  # a message IMail relayed, not one it wrote
     text = mail.report_text
     records: list[DeliveryRecord] = []
     response = join_reply_lines(

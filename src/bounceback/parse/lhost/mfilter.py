@@ -40,7 +40,8 @@ def detect(mail: Mail) -> Report | None:
     )
     command = " ".join(paragraph(after(text, "-------smtp command").splitlines())).strip().upper()
     command = command.split()[0] if command.split() and command.split()[0] in SMTP_COMMANDS else ""
-    set_inline_original(mail, after(text, "-------original message"))
+    # "-------original message" or "-------original mail info" (headers only).
+    set_inline_original(mail, after(text, "-------original "))
     records = [
         DeliveryRecord(recipient=r, action="failed", diagnostic=reply, smtp_command=command)
         for r in rcpts

@@ -17,16 +17,22 @@ section is the only source.
 from __future__ import annotations
 
 import re
+from email.message import Message
+from email.parser import HeaderParser
 
-from bounceback.model import DeliveryRecord, Report
+from bounceback.model import DeliveryRecord, OriginalMessage, Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
-from bounceback.parse.mail import Mail
+from bounceback.parse.mail import Mail, decode_header_value
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "office365"
 ORDER = 60
 
+_HEADER_PARSER = HeaderParser()
+_FIELD_RE = re.compile(
+    r"^(Message-ID|Subject|From|To|Return-Path|X-Bounceback-ID):(.*)$", re.I | re.M
+)
 _ADMIN_RE = re.compile(r"^[ \t]*diagnostic information for administrators:?[ \t]*$", re.I | re.M)
 _END_RE = re.compile(r"^[ \t]*original message headers:?[ \t]*$", re.I | re.M)
 _GENERATING_RE = re.compile(r"^[ \t]*generating server:[ \t]*(\S+)", re.I | re.M)
@@ -137,5 +143,41 @@ def detect(mail: Mail) -> Report | None:
         if not rec.reporting_mta and generating:
             rec.reporting_mta = generating
     report = make_report(mail, NAME, records)
+    if not report.original.message_id:
+        report.original = _listed_original(mail, report.original)
     report.original.envelope_id = dsn.envelope_id(mail)
     return report
+
+
+def _listed_original(mail: Mail, found: OriginalMessage) -> OriginalMessage:
+    """The NDR's "Original message headers:" copy, when the attachment gave no id.
+
+    Exchange lists the returned message's headers in the text as well; the
+    attached copy is sometimes missing or damaged.
+    """
+    text = mail.text
+    m = _END_RE.search(text)
+    if m is None:
+        return found
+    section = text[m.end() :].lstrip("\n").split("\n\n", 1)[0]
+    listed: Message = _HEADER_PARSER.parsestr(section)
+    if not listed.get("Message-ID"):
+        # Folding lost in transit ends a strict parse early: pick the fields.
+        listed = Message()
+        for name, value in _FIELD_RE.findall(section):
+            if listed.get(name) is None:
+                listed[name] = value.strip()
+    if not listed.get("Message-ID"):
+        return found
+
+    def get(name: str) -> str:
+        return decode_header_value(listed.get(name))
+
+    return OriginalMessage(
+        message_id=get("Message-ID").strip(),
+        subject=get("Subject"),
+        from_=get("From"),
+        to=get("To"),
+        return_path=find_address(get("Return-Path")),
+        bounceback_id=get("X-Bounceback-ID").strip(),
+    )

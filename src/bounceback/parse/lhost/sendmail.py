@@ -16,7 +16,7 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, merge_records, split_blocks
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
-from bounceback.parse.text import find_address, join_reply_lines
+from bounceback.parse.text import join_reply_lines
 
 NAME = "sendmail"
 ORDER = 150
@@ -103,6 +103,20 @@ def transcript_records(text: str) -> list[DeliveryRecord]:
     return records
 
 
+def transcript_text(text: str) -> str:
+    """The transcript's lines as one diagnostic, for a recipient it names only by alias."""
+    m = _TRANSCRIPT_RE.search(text)
+    if m is None:
+        return ""
+    out: list[str] = []
+    for line in text[m.end() :].split("\n"):
+        if _SECTION_RE.match(line) or (out and not line.strip()):
+            break
+        if line.strip():
+            out.append(line.strip())
+    return " ".join(out)[:1000]
+
+
 def fatal_list_records(text: str) -> list[DeliveryRecord]:
     """Records from the "following addresses had permanent fatal errors" list."""
     m = _FATAL_RE.search(text)
@@ -135,15 +149,22 @@ def detect(mail: Mail) -> Report | None:
         return None
     records = dsn_records(mail)
     text = mail.report_text
+    # An x-unix Diagnostic-Code is a program's exit status ("255"): the text
+    # tells more, so it only stands when the text has nothing.
+    exit_codes: dict[int, str] = {}
+    for n, rec in enumerate(records):
+        exit_status = rec.diagnostic_type in ("x-unix", "unix")
+        if exit_status or not any(c.isalpha() for c in rec.diagnostic):
+            exit_codes[n] = rec.diagnostic
+            rec.diagnostic = rec.diagnostic_type = ""
     for extra in (fatal_list_records(text), transcript_records(text)):
-        for rec in extra:
-            for prev in records:
-                if find_address(prev.recipient).lower() == find_address(rec.recipient).lower() and (
-                    prev.diagnostic_type in ("x-unix", "unix")
-                    or not any(c.isalpha() for c in prev.diagnostic)
-                ):
-                    prev.diagnostic = prev.diagnostic_type = ""
         records = merge_records(records, extra, add_new=False)
+    if len(records) == 1 and not records[0].diagnostic:
+        # A single local delivery (a pipe, a file): the transcript is its account.
+        records[0].diagnostic = transcript_text(text)
+    for n, code in exit_codes.items():
+        if not records[n].diagnostic:
+            records[n].diagnostic = code
     good = [r for r in records if _valid(r.recipient)]
     if not good:
         # The DSN's recipient is mangled ("@host"): the text's list names it.

@@ -12,7 +12,7 @@ import re
 
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
-from bounceback.parse.lhost._textbounce import after
+from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
 from bounceback.parse.text import find_address, join_reply_lines, squeeze
 
@@ -52,4 +52,6 @@ def detect(mail: Mail) -> Report | None:
         ]
     if not records:
         return None
+    # The SMS gateway lists the original's fields under "Message details:".
+    set_inline_original(mail, after(text, "message details:"))
     return make_report(mail, NAME, records)

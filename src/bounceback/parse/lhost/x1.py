@@ -16,6 +16,7 @@ Each line is an address and the reason in brackets.
 from __future__ import annotations
 
 import re
+from email.message import Message
 
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
@@ -41,4 +42,11 @@ def detect(mail: Mail) -> Report | None:
             )
     if not records:
         return None
+    if mail.original is None:
+        # The returned message is a second MIME part whose headers are its own.
+        parts = mail.msg.get_payload() if mail.msg.is_multipart() else []
+        for part in parts[1:] if isinstance(parts, list) else []:
+            if isinstance(part, Message) and (part.get("Message-Id") or part.get("From")):
+                mail.original = part
+                break
     return make_report(mail, NAME, records)

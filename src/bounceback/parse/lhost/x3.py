@@ -20,7 +20,7 @@ from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
-from bounceback.parse.text import find_status, squeeze
+from bounceback.parse.text import find_reply_code, find_status, squeeze
 
 NAME = "x3"
 ORDER = 40
@@ -34,6 +34,8 @@ _SMTP_RE = re.compile(r"^SMTP:(RCPT|MAIL|DATA|EHLO|HELO|CONNECT)\s+host\s+(\S+?)
 
 
 def detect(mail: Mail) -> Report | None:
+    # Gmail and Exchange use the same first sentence; X3's bulleted list ("* address")
+    # below tells it apart, and without one nothing is claimed.
     if _INTRO not in mail.text_lc[:800]:
         return None
     text = mail.report_text
@@ -68,6 +70,11 @@ def detect(mail: Mail) -> Report | None:
             # The remote server's own code, when the text quotes one, is the truer one.
             rec.status = "" if find_status(rec.diagnostic) else found.status
             rec.remote_mta = rec.remote_mta or found.remote_mta
+    if listing.group(1).lower() == "was aborted":
+        for rec in records:
+            # Aborted without a remote reply: the queue lifetime ran out.
+            if not find_reply_code(rec.diagnostic) and not find_status(rec.diagnostic):
+                rec.reason_hint = "expired"
     if not records:
         return None
     return make_report(mail, NAME, records)

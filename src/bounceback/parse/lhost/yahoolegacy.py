@@ -26,6 +26,7 @@ NAME = "yahoolegacy"
 ORDER = 40
 
 _INTRO = "unable to deliver message to the following address(es)."
+_GAVE_UP = "this message has been in the queue too long"
 _START_RE = re.compile(r"^\s*<([^\s<>]+@[^\s<>]+)>:\s*(.*)$")
 
 
@@ -35,12 +36,12 @@ def detect(mail: Mail) -> Report | None:
         return None
     records = []
     for m, lines in split_blocks(mail.report_text, _START_RE):
-        body = paragraph([m.group(2), *lines])
-        records.append(
-            DeliveryRecord(
-                recipient=m.group(1), action="failed", diagnostic=squeeze(" ".join(body))
-            )
-        )
+        text = squeeze(" ".join(paragraph([m.group(2), *lines])))
+        rec = DeliveryRecord(recipient=m.group(1), action="failed", diagnostic=text)
+        if _GAVE_UP in text.lower():
+            # qmail's fixed words for a message that expired in the queue.
+            rec.reason_hint = "expired"
+        records.append(rec)
     if not records:
         return None
     return make_report(mail, NAME, records)

@@ -2,10 +2,10 @@
 
 Mailgun puts the signature in the JSON body: ``signature.timestamp``,
 ``signature.token`` and ``signature.signature``, the hex HMAC-SHA256 of
-``timestamp + token`` keyed with the webhook signing key. A timestamp too far
-from now is refused, and so is a token seen before (``ReplayGuard``); the token
-is remembered only once the events are safely stored, so Mailgun's own retry
-after a failure is still accepted.
+``timestamp + token`` keyed with the webhook signing key. A timestamp outside the
+window (default 9 hours, Mailgun's retry period) is refused, and so is a token
+seen before (``ReplayGuard``); the token is remembered only once the events are
+safely stored, so Mailgun's own retry after a failure is still accepted.
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ from bounceback.sources.records import build_report, digest, fallback_hint, now,
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
 
 SOURCE = "webhook:mailgun"
-DEFAULT_MAX_AGE = 15 * 60.0
+# Mailgun retries a failed delivery for 8 hours, and retries are reported to carry
+# the original signature: a shorter window would turn a database outage into lost
+# events. Replays inside the window are stopped by the token guard (and, across
+# processes, by the ledger's idempotency keys).
+DEFAULT_MAX_AGE = 9 * 3600.0
 
 # Mailgun's ``reason`` for a failure: suppressions mean Mailgun did not try.
 REASONS: dict[str, str] = {

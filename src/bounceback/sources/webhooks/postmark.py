@@ -51,6 +51,9 @@ from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, loa
 
 SOURCE = "webhook:postmark"
 
+# Types Postmark itself calls temporary: without a code in Details, status 4.0.0.
+TRANSIENT = frozenset({"SoftBounce", "Transient", "DnsError"})
+
 # Type → (kind, stated reason, fallback reason)
 TYPES: dict[str, tuple[Kind, str, str]] = {
     "HardBounce": (Kind.BOUNCE, "", "userunknown"),
@@ -120,7 +123,9 @@ def events(record: Mapping[str, Any]) -> list[SourceEvent]:
         rec.diagnostic = details
     if kind == Kind.AUTOREPLY:
         rec.action = ""
-    report = build_report(SOURCE, [rec], kind=kind, original=_original(record))
+    report = build_report(
+        SOURCE, [rec], kind=kind, original=_original(record), transient=bounce_type in TRANSIENT
+    )
     fallback_hint(report, fallback)
     ident = text(record.get("ID")) or text(record.get("MessageID"))
     what = "complaint" if kind == Kind.COMPLAINT else "bounce"

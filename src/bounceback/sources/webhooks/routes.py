@@ -148,7 +148,10 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
         except _TooLarge:
             return _answer(413, error="body too large")
         except WebhookError as exc:
-            return _answer(exc.status, error=str(exc))
+            answer = _answer(exc.status, error=str(exc))
+            if exc.status == 401:
+                answer.headers["WWW-Authenticate"] = 'Basic realm="bounceback"'
+            return answer
         return await deliver("postmark", events)
 
     return router

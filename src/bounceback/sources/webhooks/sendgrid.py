@@ -36,11 +36,13 @@ SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 # SendGrid's bounce_classification, used only when the evidence decides nothing.
+# ("Mailbox Unavailable" covers both full and disabled mailboxes, "Technical" and
+# "Unclassified" say nothing: those are left to the classifier.)
 CLASSIFICATION_FALLBACKS: dict[str, str] = {
+    "Invalid Address": "userunknown",
     "Reputation": "blocked",
     "Frequency or Volume": "speeding",
     "Content": "spamdetected",
-    "Mailbox Unavailable": "suspend",
 }
 
 

@@ -21,7 +21,9 @@ AttachmentRejected         policyviolation  fallback
 General, Undetermined      (none)           -
 ========================== ================ =========
 
-Delivery delays (``deliveryDelay.delayType``) map the same way, as fallbacks.
+Delivery delays (``deliveryDelay.delayType``) map the same way, as fallbacks. A
+``Transient`` bounce whose recipient carries no status code gets ``4.0.0``: SES
+says the failure is temporary, and without a code it would pass for permanent.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def _bounce(b: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[
         )
         for r in _objs(b.get("bouncedRecipients"))
     ]
-    report = build_report(SOURCE, records, kind=Kind.BOUNCE, **_original(mail))
+    transient = text(b.get("bounceType")) == "Transient"
+    report = build_report(SOURCE, records, kind=Kind.BOUNCE, transient=transient, **_original(mail))
     fallback_hint(report, SUBTYPE_FALLBACKS.get(sub, ""))
     meta = {"bounce_type": text(b.get("bounceType")), "bounce_sub_type": sub}
     key = text(b.get("feedbackId")) or sns_id
@@ -151,15 +154,17 @@ def _complaint(c: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> li
 
 
 def _delivery(d: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[SourceEvent]:
+    recipients = d.get("recipients")
     records = [
         DeliveryRecord(
-            recipient=text(r),
+            recipient=r,
             action="delivered",
             diagnostic=text(d.get("smtpResponse")),
             remote_mta=text(d.get("remoteMtaIp")),
             reporting_mta=text(d.get("reportingMTA")),
         )
-        for r in d.get("recipients") or []
+        for r in (recipients if isinstance(recipients, list) else [])
+        if isinstance(r, str)
     ]
     report = build_report(SOURCE, records, kind=Kind.DELIVERED, **_original(mail))
     key = f"delivery:{text(mail.get('messageId'))}" if mail.get("messageId") else sns_id
@@ -178,7 +183,7 @@ def _delay(d: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[S
         )
         for r in _objs(d.get("delayedRecipients"))
     ]
-    report = build_report(SOURCE, records, kind=Kind.DELAY, **_original(mail))
+    report = build_report(SOURCE, records, kind=Kind.DELAY, transient=True, **_original(mail))
     fallback_hint(report, DELAY_FALLBACKS.get(delay_type, ""))
     stamp = text(d.get("timestamp"))
     key = f"delay:{text(mail.get('messageId'))}:{stamp}" if mail.get("messageId") else sns_id

@@ -1,0 +1,162 @@
+"""How fast bounceback reads bounces, against flufl.bounce and Sisimai, on one core.
+
+The corpus is loaded into memory once; then, in the same run and one after another,
+bounceback parses and classifies every message, flufl.bounce scans every message
+(``scan_message`` on ``email.message_from_bytes``), and one Perl process runs Sisimai
+(``Sisimai->make`` on each message, held in memory before its clock starts). Each is
+repeated and the best run counts. Times are CPU seconds of the one process doing the
+work (so other load on the machine does not skew them); wall seconds are shown too.
+
+    .venv/bin/python bench/parse_speed.py [CORPUS_DIR] [--repeat N]
+
+CORPUS_DIR defaults to ../shared/corpora/sisimai/emails beside the repository.
+Sisimai needs the Debian package libsisimai-perl; without it that row is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import gc
+import json
+import shutil
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flufl.bounce import scan_message
+
+from bounceback import classify, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "sisimai" / "emails"
+SISIMAI_SCRIPT = Path(__file__).resolve().parent / "sisimai_speed.pl"
+
+
+@dataclass
+class Timing:
+    name: str
+    cpu: float  # best CPU seconds for one pass over the corpus
+    wall: float  # best wall seconds
+    messages: int
+    found: int  # records (bounceback, Sisimai) or addresses (flufl.bounce) found
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.cpu if self.cpu else 0.0
+
+
+def best_of(repeat: int, one_pass: Callable[[], int]) -> tuple[float, float, int]:
+    """Best CPU and wall seconds of `repeat` passes, and what the last pass found."""
+    best_cpu = best_wall = float("inf")
+    found = 0
+    for _ in range(repeat):
+        gc.collect()
+        cpu, wall = time.process_time(), time.perf_counter()
+        found = one_pass()
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+    return best_cpu, best_wall, found
+
+
+def bounceback_pass(messages: list[bytes]) -> int:
+    return sum(len(classify(parse(data))) for data in messages)
+
+
+def flufl_pass(messages: list[bytes]) -> int:
+    return sum(len(scan_message(email.message_from_bytes(data))) for data in messages)
+
+
+def peak_memory(messages: list[bytes]) -> int:
+    """Peak bytes Python allocates while bounceback does one pass (corpus excluded)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    bounceback_pass(messages)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def rss_peak_kb() -> int:
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def sisimai(paths: list[Path], repeat: int) -> Timing | None:
+    if shutil.which("perl") is None:
+        return None
+    probe = subprocess.run(["perl", "-MSisimai", "-e", "1"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        print("Sisimai not installed (apt-get install libsisimai-perl): skipped", file=sys.stderr)
+        return None
+    out = subprocess.run(
+        ["perl", str(SISIMAI_SCRIPT), str(repeat), *map(str, paths)],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    result = json.loads(out.stdout)
+    return Timing(
+        f"Sisimai {result['version']} (Perl)",
+        result["cpu"],
+        result["wall"],
+        result["messages"],
+        result["records"],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--repeat", type=int, default=5, help="passes per tool; the best counts")
+    ap.add_argument("--no-sisimai", action="store_true")
+    args = ap.parse_args(argv)
+
+    paths = sorted(p for p in args.corpus.glob("*.eml") if p.is_file())
+    if not paths:
+        print(f"no .eml files in {args.corpus}", file=sys.stderr)
+        return 2
+    messages = [p.read_bytes() for p in paths]
+    size = sum(map(len, messages))
+    print(f"corpus: {len(messages)} messages, {size / 1e6:.1f} MB, from {args.corpus}")
+    print(f"best of {args.repeat} passes each, CPU seconds of one process (one core)\n")
+
+    bounceback_pass(messages)  # warm up: imports, compiled patterns, rule data
+    cpu, wall, found = best_of(args.repeat, lambda: bounceback_pass(messages))
+    ours = Timing("bounceback", cpu, wall, len(messages), found)
+    rss = rss_peak_kb()
+    peak = peak_memory(messages)
+
+    flufl_pass(messages)
+    cpu, wall, found = best_of(args.repeat, lambda: flufl_pass(messages))
+    peers = [Timing("flufl.bounce (scan_message)", cpu, wall, len(messages), found)]
+    if not args.no_sisimai and (theirs := sisimai(paths, args.repeat)):
+        peers.append(theirs)
+
+    print(f"{'parser':32} {'msgs/s':>8} {'ms/msg':>7} {'wall s':>7} {'found':>6}  bounceback is")
+    for t in [ours, *peers]:
+        ratio = "" if t is ours else f"{ours.rate / t.rate:.2f}x as fast"
+        print(
+            f"{t.name:32} {t.rate:8.0f} {1000 * t.cpu / t.messages:7.3f} "
+            f"{t.wall:7.3f} {t.found:6}  {ratio}"
+        )
+    print(
+        f"\nbounceback peak memory: {peak / 1e6:.1f} MB allocated during a pass (tracemalloc), "
+        f"process peak RSS {rss / 1024:.0f} MB with the corpus loaded"
+    )
+    print("found: records (bounceback, Sisimai) or addresses (flufl.bounce)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

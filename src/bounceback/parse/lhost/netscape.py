@@ -1,0 +1,16 @@
+"""Netscape / iPlanet Messaging Server: "This Message was undeliverable due to the following reason:"."""
+
+from __future__ import annotations
+
+from bounceback.model import Report
+from bounceback.parse.lhost._netscape import INTRO, parse
+from bounceback.parse.mail import Mail
+
+NAME = "netscape"
+ORDER = 41
+
+
+def detect(mail: Mail) -> Report | None:
+    if INTRO not in mail.text_lc[:1000]:
+        return None
+    return parse(mail, NAME)
