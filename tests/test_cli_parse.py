@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,8 @@ def test_explain_says_what_was_found_and_which_rule_decided(tmp_path: Path, emai
     assert "detector: " in out
     assert "decided by rule" in out
     assert "HARD bounce" in out
+    assert "message/delivery-status" in out  # where: the MIME structure
+    assert "3 blocks of DSN fields" in out  # one per-message block, one per recipient
 
 
 def test_explain_of_a_non_bounce_and_of_a_missing_file(tmp_path: Path, email: Email) -> None:
@@ -244,3 +247,20 @@ def test_a_crashing_detector_becomes_an_unparseable_row(
     rows = json_lines(run("parse", "--json", "--all", str(path)).stdout)
     assert rows[0]["kind"] == "unparseable"
     assert "detector bug" in rows[0]["error"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("script", ["run.sh", ".ci/run"])
+def test_shell_entry_points_are_valid_bash(script: str) -> None:
+    proc = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_run_sh_rejects_an_unknown_command_without_setting_anything_up() -> None:
+    proc = subprocess.run(
+        ["bash", str(ROOT / "run.sh"), "nonsense"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert "usage: ./run.sh demo|test|setup" in proc.stderr

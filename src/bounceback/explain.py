@@ -10,6 +10,36 @@ from rich.text import Text
 from bounceback.classify import RuleSet, decide_reason
 from bounceback.classify.reasons import BOUNCE_TYPES, reason
 from bounceback.model import Bounce, Kind, Report
+from bounceback.parse.mail import Mail
+
+_STANDARD_DETECTORS = {
+    "rfc3464": "a standard delivery status notification (RFC 3464)",
+    "arf": "a feedback report (RFC 5965, ARF)",
+    "rfc3834": "an auto-reply (RFC 3834 headers or wording)",
+    "fallback": "no known format: the text was searched for addresses and SMTP replies",
+}
+
+
+def detector_words(detector: str) -> str:
+    if not detector:
+        return "no detector recognised it"
+    return _STANDARD_DETECTORS.get(detector, f"the {detector} format")
+
+
+def structure(data: bytes) -> list[tuple[str, str]]:
+    """Where things are in the message: its MIME parts and the parts detectors read."""
+    try:
+        mail = Mail.from_bytes(data)
+    except Exception:  # explain is for people: a message that cannot be walked says so above
+        return []
+    rows = [("MIME parts", ", ".join(mail.content_types))]
+    if mail.status_groups:
+        rows.append(("delivery-status", f"{len(mail.status_groups)} blocks of DSN fields"))
+    if mail.feedback_fields:
+        rows.append(("feedback report", f"{len(mail.feedback_fields)} fields"))
+    if mail.original is not None:
+        rows.append(("returned message", f"{len(mail.original)} header fields"))
+    return rows
 
 
 def _rule_words(rule: str) -> str:
@@ -27,14 +57,26 @@ def _rule_words(rule: str) -> str:
     }.get(kind, rule)
 
 
-def render(label: str, report: Report, bounces: list[Bounce], rules: RuleSet | None) -> Group:
+def render(
+    label: str,
+    report: Report,
+    bounces: list[Bounce],
+    rules: RuleSet | None,
+    data: bytes = b"",
+) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_row("message", label)
     head.add_row("kind", f"{report.kind} (detector: {report.detector or 'none'})")
+    head.add_row("read as", detector_words(report.detector))
     if report.error:
         head.add_row("error", Text(report.error, style="red"))
-    head.add_row("subject", report.subject)
-    head.add_row("from", report.from_)
+    if report.subject:
+        head.add_row("subject", report.subject)
+    if report.from_:
+        head.add_row("from", report.from_)
+    if data and report.kind != Kind.UNPARSEABLE:
+        for name, value in structure(data):
+            head.add_row(name, value)
     o = report.original
     if o.message_id or o.subject:
         head.add_row("original", f"{o.message_id}  {o.subject}")

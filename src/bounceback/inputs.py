@@ -89,7 +89,7 @@ def count(paths: list[str]) -> int:
         if raw == "-" or path.is_file():
             total += 1
         elif is_maildir(path):
-            total += sum(1 for sub in _MAILDIR_SUBS for p in (path / sub).iterdir() if p.is_file())
+            total += sum(1 for sub in _MAILDIR_SUBS for p in _maildir_files(path / sub))
         elif path.is_dir():
             total += len(_visible_files(path))
     return total
@@ -175,8 +175,11 @@ def _mbox_item(label: str, chunks: list[bytes], size: int, max_bytes: int) -> It
     return Item(label, b"".join(chunks))
 
 
+def _maildir_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 def _maildir(label: str, path: Path, max_bytes: int) -> Iterator[Item]:
     for sub in _MAILDIR_SUBS:
-        for child in sorted((path / sub).iterdir()):
-            if child.is_file() and not child.name.startswith("."):
-                yield from _file(str(Path(label) / sub / child.name), child, max_bytes)
+        for child in _maildir_files(path / sub):
+            yield from _file(str(Path(label) / sub / child.name), child, max_bytes)

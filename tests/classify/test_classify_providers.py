@@ -117,7 +117,21 @@ CASES = [
         "550 5.1.1 <x@example.com> - 192.0.2.1 has sent to too many recipients this hour. IB607",
         "speeding",
     ),
+    (
+        "554 Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation; "
+        "http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1",
+        "blocked",
+    ),
+    ("451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (AS843)", "speeding"),
+    (
+        "550 5.7.1 The user or domain that you are sending to (or from) has a policy that "
+        "prohibited the mail that you sent.",
+        "policyviolation",
+    ),
     # MTAs' own wording
+    ("553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "norelaying"),
+    ("554 5.7.1 <mx.example.com>: Helo command rejected: Host not found", "blocked"),
+    ("450 4.1.8 <x@example.com>: Sender address rejected: Domain not found", "rejected"),
     ("450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]", "requireptr"),
     ("554 5.7.1 <x@example.com>: Relay access denied", "norelaying"),
     ("Unrouteable address", "hostunknown"),

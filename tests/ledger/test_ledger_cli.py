@@ -112,3 +112,13 @@ def test_sends_import_command(cli: Any, tmp_path: Path) -> None:
     sends.write_text("email,campaign,message_id\na@example.org,spring,<1@s>\n,spring,<2@s>\n")
     out = json.loads(cli("sends", "import", str(sends), "--json", code=1))
     assert out["imported"] == 1 and "3" in out["errors"][0]
+
+
+def test_thresholds_command(cli: Any) -> None:
+    assert json.loads(cli("holds", "thresholds", "--json"))["Quota"] == 3
+    changed = json.loads(
+        cli("holds", "thresholds", "--set", "Quota=5", "--set", "Away=0", "--json")
+    )
+    assert (changed["Quota"], changed["Away"]) == (5, None)
+    assert json.loads(cli("holds", "thresholds", "--json"))["Quota"] == 5
+    cli("holds", "thresholds", "--set", "Nonsense=2", code=2)

@@ -40,6 +40,9 @@ def test_contacts_import_reports_bad_rows_by_line(ledger: Ledger) -> None:
     company = ledger.contact_view("b@example.org")
     assert company is not None and company["kind"] == "company"
     assert ledger.campaign_stats("spring")["sent"] == 1
+    again = ledger.import_contacts(text)  # the same file again: updates, no new sends
+    assert (again.imported, again.updated) == (0, 3)
+    assert ledger.campaign_stats("spring")["sent"] == 1
 
 
 def test_contacts_import_needs_an_email_column(ledger: Ledger) -> None:

@@ -369,6 +369,27 @@ def holds_list(
         _table("on hold", rows, ["email", "name", "hold_type", "hold_since", "bounce_counts"])
 
 
+@holds_app.command("thresholds")
+def holds_thresholds(
+    set_: list[str] = typer.Option(
+        [], "--set", help="TYPE=N: hold after N bounces of TYPE (0: never). Repeatable."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show (or change) how many bounces of each type put an address on hold."""
+    with _ledger() as ledger:
+        for pair in set_:
+            name, _, number = pair.partition("=")
+            if not number.strip().isdigit():
+                raise typer.BadParameter(f"{pair!r}: expected TYPE=N", param_hint="--set")
+            ledger.set_threshold(name.strip(), int(number) or None)
+        thresholds = ledger.thresholds()
+    if as_json:
+        _print_json(thresholds)
+    else:
+        _pairs("hold thresholds", {k: v or "never" for k, v in thresholds.items()})
+
+
 @app.command("resend-list")
 def resend_list(campaign: str, as_json: bool = JSON_OPTION) -> None:
     """Addresses that soft-bounced in the campaign and may be sent again."""

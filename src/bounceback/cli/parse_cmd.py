@@ -263,6 +263,6 @@ def explain_command(
         _stderr().print(f"[red]error:[/red] {path}: no message there")
         raise typer.Exit(1)
     result = analyse(item, rules)
-    Console().print(render(result.label, result.report, result.bounces, rules))
+    Console().print(render(result.label, result.report, result.bounces, rules, item.data))
     if item.error:
         raise typer.Exit(1)

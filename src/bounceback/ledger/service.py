@@ -197,8 +197,18 @@ class Ledger:
                     if campaign not in campaigns:
                         campaigns[campaign] = self._campaign_id(conn, campaign, create=True)
                     # The contact was mailed in this campaign: a send without a Message-ID,
-                    # so recipient matching links its bounces to the campaign.
-                    self._insert_send(conn, email, campaigns[campaign], aid)
+                    # so recipient matching links its bounces to the campaign. Once only,
+                    # so importing the same file again changes nothing.
+                    sd = t.sends.c
+                    logged = conn.execute(
+                        select(sd.id).where(
+                            sd.address_id == aid,
+                            sd.campaign_id == campaigns[campaign],
+                            sd.message_id.is_(None),
+                        )
+                    ).first()
+                    if logged is None:
+                        self._insert_send(conn, email, campaigns[campaign], aid)
         return result
 
     def _address_by_email(
@@ -666,6 +676,11 @@ class Ledger:
         with self._write() as conn:
             conn.execute(delete(t.settings).where(t.settings.c.key == key))
             conn.execute(insert(t.settings).values(key=key, value=value))
+
+    def thresholds(self) -> dict[str, int | None]:
+        """The hold thresholds in force: the bounce_types table, the config file on top."""
+        self.load_thresholds()
+        return dict(self.config.policy.thresholds)
 
     def set_threshold(self, bounce_type: str, threshold: int | None) -> None:
         with self._write() as conn:

@@ -21,7 +21,7 @@ from bounceback.parse.text import ADDRESS_RE, FAILURE_RE, clean_address, find_ad
 NAME = "fallback"
 
 _DAEMON_RE = re.compile(
-    r"\b(?:mailer-?daemon|mail-?daemon|postmaster|mail delivery (?:system|subsystem|service)|"
+    r"\b(?:[\w.-]*daemon|postmaster|mail delivery (?:system|subsystem|service)|"
     r"mailadmin|mail administrator|bounces?)\b",
     re.I,
 )
@@ -98,6 +98,19 @@ _CONTACT_RE = re.compile(
 _ORIGINAL_START_RE = re.compile(r"^(?:received|return-path|dkim-signature|message-id):", re.I)
 
 
+def _details_after(lines: list[str], n: int, address: str) -> str:
+    """The lines printed under an address, up to a blank line or the next address."""
+    out: list[str] = []
+    for line in lines[n + 1 : n + 8]:
+        if not line.strip():
+            break
+        others = [a for a in find_addresses(line) if a.lower() != address.lower()]
+        if others and not line[:1].isspace():
+            break
+        out.append(line.strip())
+    return " ".join(out)
+
+
 def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
     lines = text.split("\n")
     records: dict[str, DeliveryRecord] = {}
@@ -123,13 +136,12 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             if not _usable(address, excluded) or address.lower() in records:
                 continue
             rest = (line[:start] + " " + line[m.end() :]).strip(" <>:;,.-*[]\t")
-            following = lines[n + 1].strip() if n + 1 < len(lines) else ""
             if FAILURE_RE.search(rest):
                 diagnostic = rest
             elif intro_paragraphs:
                 # An address under an introduction; its error may follow it.
-                nested = following and not ADDRESS_RE.search(following)
-                diagnostic = following if nested and FAILURE_RE.search(following) else rest
+                details = _details_after(lines, n, address)
+                diagnostic = details if FAILURE_RE.search(details) else rest
             else:
                 continue
             records[address.lower()] = DeliveryRecord(

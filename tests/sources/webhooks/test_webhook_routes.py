@@ -14,11 +14,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from webhook_payloads import POSTMARK_BOUNCE, SENDGRID_EVENTS, SES_BOUNCE, mailgun_failed
+from webhook_signing import SendGridKeys, Sns
 
 from bounceback.sources import SourceEvent
 from bounceback.sources.webhooks.routes import WebhookSettings, make_router
 from bounceback.sources.webhooks.sns import SnsVerifier
-from conftest import SendGridKeys, Sns
 
 MAILGUN_KEY = "key-routes-test"
 

@@ -7,12 +7,12 @@ import json
 
 import pytest
 from webhook_payloads import SENDGRID_EVENTS
+from webhook_signing import SendGridKeys
 
 from bounceback import classify
 from bounceback.model import Kind
 from bounceback.sources import SourceError
 from bounceback.sources.webhooks import Forbidden, Unauthorized, sendgrid
-from conftest import SendGridKeys
 
 TIMESTAMP = "1763630050"
 BODY = json.dumps(SENDGRID_EVENTS).encode()

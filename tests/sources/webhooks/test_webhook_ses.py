@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from webhook_payloads import SES_BOUNCE, SES_COMPLAINT, SES_DELAY, SES_DELIVERY, SES_SUPPRESSED
+from webhook_signing import CERT_URL, TOPIC, Sns
 
 from bounceback import classify
 from bounceback.model import Kind
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, ses
 from bounceback.sources.webhooks.sns import SnsVerifier, is_sns_url, string_to_sign
-from conftest import CERT_URL, TOPIC, Sns
 
 
 def body(message: dict[str, Any]) -> bytes:

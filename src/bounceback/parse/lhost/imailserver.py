@@ -24,7 +24,7 @@ NAME = "imailserver"
 ORDER = 40
 
 # The reason has at least two words, so header lines such as "To: x@y" are skipped.
-_LINE_RE = re.compile(r"^\s*([A-Za-z][^:]*\s[^:]*):\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$")
+_LINE_RE = re.compile(r"^\s*([A-Za-z][^\s:]*\s.*?):\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$")
 _UNDELIVERABLE_RE = re.compile(r"^\s*undeliverable to\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
 
 

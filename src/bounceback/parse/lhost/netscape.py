@@ -1,4 +1,8 @@
-"""Netscape / iPlanet Messaging Server: "This Message was undeliverable due to the following reason:"."""
+"""Netscape / iPlanet Messaging Server's notice, wherever it comes from.
+
+It opens "This Message was undeliverable due to the following reason:"; the
+layout is read by _netscape.
+"""
 
 from __future__ import annotations
 
