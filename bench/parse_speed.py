@@ -7,7 +7,7 @@ bounceback parses and classifies every message, flufl.bounce scans every message
 repeated and the best run counts. Times are CPU seconds of the one process doing the
 work (so other load on the machine does not skew them); wall seconds are shown too.
 
-    .venv/bin/python bench/parse_speed.py [CORPUS_DIR] [--repeat N]
+    .venv/bin/python bench/parse_speed.py [CORPUS_DIR] [--repeat N] [--stages]
 
 CORPUS_DIR defaults to ../shared/corpora/sisimai/emails beside the repository.
 Sisimai needs the Debian package libsisimai-perl; without it that row is skipped.
@@ -72,6 +72,29 @@ def flufl_pass(messages: list[bytes]) -> int:
     return sum(len(scan_message(email.message_from_bytes(data))) for data in messages)
 
 
+def stages(messages: list[bytes], repeat: int) -> None:
+    """Where bounceback's time goes: each step alone, cumulative, in messages/s."""
+    from email.parser import BytesHeaderParser
+
+    from bounceback.parse.mail import Mail
+
+    headers = BytesHeaderParser()
+    steps: list[tuple[str, Callable[[], int]]] = [
+        (
+            "headers only (BytesHeaderParser)",
+            lambda: len([headers.parsebytes(d) for d in messages]),
+        ),
+        ("email.message_from_bytes", lambda: len([email.message_from_bytes(d) for d in messages])),
+        ("+ decoded view (Mail)", lambda: len([Mail.from_bytes(d) for d in messages])),
+        ("+ detectors (parse)", lambda: len([parse(d) for d in messages])),
+        ("+ classify", lambda: bounceback_pass(messages)),
+    ]
+    print(f"\n{'bounceback, step by step':32} {'msgs/s':>8} {'ms/msg':>7}")
+    for name, one_pass in steps:
+        cpu, _, _ = best_of(repeat, one_pass)
+        print(f"{name:32} {len(messages) / cpu:8.0f} {1000 * cpu / len(messages):7.3f}")
+
+
 def peak_memory(messages: list[bytes]) -> int:
     """Peak bytes Python allocates while bounceback does one pass (corpus excluded)."""
     tracemalloc.start()
@@ -120,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=5, help="passes per tool; the best counts")
     ap.add_argument("--no-sisimai", action="store_true")
+    ap.add_argument("--stages", action="store_true", help="also time bounceback step by step")
     args = ap.parse_args(argv)
 
     paths = sorted(p for p in args.corpus.glob("*.eml") if p.is_file())
@@ -155,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         f"process peak RSS {rss / 1024:.0f} MB with the corpus loaded"
     )
     print("found: records (bounceback, Sisimai) or addresses (flufl.bounce)")
+    if args.stages:
+        stages(messages, args.repeat)
     return 0
 
 

@@ -31,8 +31,8 @@ def make_mbox(path: Path, *messages: bytes) -> Path:
     return path
 
 
-def test_real_mbox_is_split_into_its_messages(tmp_path: Path, email: Email) -> None:
-    path = tmp_path / TWO_IN_ONE
+def test_real_mbox_is_split_into_numbered_messages(tmp_path: Path, email: Email) -> None:
+    path = tmp_path / "bounces"
     path.write_bytes(email(TWO_IN_ONE))
     assert is_mbox(path)
     items = list(iter_items([str(path)]))
@@ -41,6 +41,14 @@ def test_real_mbox_is_split_into_its_messages(tmp_path: Path, email: Email) -> N
     assert b"kijitora@neko.example.jp" in items[0].data
     assert b"info@neko.example.jp" in items[1].data
     assert b"".join(i.data for i in items) == email(TWO_IN_ONE)
+
+
+def test_an_eml_file_holding_two_messages_keeps_its_label(tmp_path: Path, email: Email) -> None:
+    path = tmp_path / TWO_IN_ONE
+    path.write_bytes(email(TWO_IN_ONE))
+    items = list(iter_items([str(path)]))
+    assert labels(items) == [str(path), str(path)]
+    assert b"info@neko.example.jp" in items[1].data
 
 
 def test_mbox_written_by_the_standard_library(tmp_path: Path, email: Email) -> None:

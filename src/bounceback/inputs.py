@@ -20,6 +20,7 @@ from bounceback.parse import MAX_MESSAGE_BYTES
 _MAILDIR_SUBS = ("new", "cur")
 _DOCUMENT_STEMS = frozenset({"README", "LICENSE", "COPYING", "NOTICE"})
 _DOCUMENT_SUFFIXES = frozenset({".md", ".rst"})
+_MESSAGE_SUFFIXES = frozenset({".eml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,10 @@ def _file(label: str, path: Path, max_bytes: int) -> Iterator[Item]:
             return
         size = path.stat().st_size
         if is_mbox(path):
-            yield from _mbox(label, path, max_bytes)
+            # A message file (.eml) that holds several messages keeps its plain label:
+            # the path names the file, and a file is one unit to whoever named it so.
+            numbered = path.suffix.lower() not in _MESSAGE_SUFFIXES
+            yield from _mbox(label, path, max_bytes, numbered)
             return
         if size > max_bytes:
             yield Item(label, b"", _too_large(size, max_bytes))
@@ -146,8 +150,11 @@ def _file(label: str, path: Path, max_bytes: int) -> Iterator[Item]:
         yield Item(label, b"", exc.strerror or str(exc))
 
 
-def _mbox(label: str, path: Path, max_bytes: int) -> Iterator[Item]:
-    """Stream an mbox message by message; 'From ' lines stay (parse drops them)."""
+def _mbox(label: str, path: Path, max_bytes: int, numbered: bool = True) -> Iterator[Item]:
+    """Stream an mbox message by message; 'From ' lines stay (parse drops them).
+
+    Messages are labelled path:1, path:2, ... (or all path, when not numbered).
+    """
     n = 0
     chunks: list[bytes] = []
     size = 0
@@ -156,7 +163,7 @@ def _mbox(label: str, path: Path, max_bytes: int) -> Iterator[Item]:
         for line in fh:
             if _is_separator(line, previous_blank) and (chunks or size):
                 n += 1
-                yield _mbox_item(f"{label}:{n}", chunks, size, max_bytes)
+                yield _mbox_item(f"{label}:{n}" if numbered else label, chunks, size, max_bytes)
                 chunks, size = [], 0
             size += len(line)
             if size <= max_bytes:
@@ -166,7 +173,7 @@ def _mbox(label: str, path: Path, max_bytes: int) -> Iterator[Item]:
             previous_blank = not line.strip()
     if chunks or size:
         n += 1
-        yield _mbox_item(f"{label}:{n}", chunks, size, max_bytes)
+        yield _mbox_item(f"{label}:{n}" if numbered else label, chunks, size, max_bytes)
 
 
 def _mbox_item(label: str, chunks: list[bytes], size: int, max_bytes: int) -> Item:

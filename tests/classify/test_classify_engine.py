@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bounceback.classify import classify, decide_reason
+from bounceback.classify.reasons import REASONS, is_hard
 from bounceback.model import Bounce, DeliveryRecord, Kind, Report
 from bounceback.parse import parse
 
@@ -150,3 +154,34 @@ def test_autoreplies_and_complaints_are_never_hard() -> None:
     for kind, reason in ((Kind.AUTOREPLY, "vacation"), (Kind.COMPLAINT, "feedback")):
         bounce = classify(report(record("I am away", action="failed"), kind=kind))[0]
         assert (bounce.reason, bounce.hardbounce) == (reason, False)
+
+
+STATUS = r"[245]\.\d{1,3}\.\d{1,3}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    diagnostic=st.text(max_size=300),
+    status=st.one_of(st.just(""), st.from_regex(STATUS, fullmatch=True)),
+    reply=st.sampled_from(["", "250", "421", "450", "550", "552", "554", "999"]),
+    action=st.sampled_from(["", "failed", "delayed", "delivered"]),
+    command=st.sampled_from(["", "CONNECT", "EHLO", "MAIL", "RCPT", "DATA"]),
+)
+def test_any_record_gets_a_known_reason_and_a_consistent_verdict(
+    diagnostic: str, status: str, reply: str, action: str, command: str
+) -> None:
+    rec = DeliveryRecord(
+        recipient="x@example.com",
+        action=action,
+        status=status,
+        reply_code=reply,
+        diagnostic=diagnostic,
+        smtp_command=command,
+    )
+    bounce = classify(report(rec))[0]
+    assert bounce.reason in REASONS
+    assert bounce.rule
+    assert bounce.hardbounce == is_hard(bounce.reason, bounce.status)
+    assert bounce.status == "" or re.fullmatch(STATUS, bounce.status)
+    if action == "delayed" or status[:1] == "4":
+        assert bounce.permanent is False

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bounceback.ledger import Ledger, Outcome, Summary
@@ -324,3 +325,41 @@ def test_parallel_parsing_gives_the_same_result(ledger: Ledger) -> None:
     assert [o.outcome for o in outcomes].count("matched") == 30
     assert outcomes[-1].outcome == "quarantined"
     assert len(ledger.holds("Invalid")) == 15
+
+
+def test_one_failing_message_does_not_sink_its_batch(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bounceback.ledger.process as process_module
+
+    real_apply = process_module.apply
+
+    def apply(facts: Any, address: Any, contact: Any, policy: Any) -> Any:
+        if address.email == "bad@example.org":
+            raise RuntimeError("a bug for this one address")
+        return real_apply(facts, address, contact, policy)
+
+    monkeypatch.setattr(process_module, "apply", apply)
+    for name in ("a", "bad", "c"):
+        ledger.add_contact(f"{name}@example.org")
+    raws = [
+        (name, RawMessage(data=dsn(f"{name}@example.org", "5.1.1", serial=n), source="t"))
+        for n, name in enumerate(("a", "bad", "c"))
+    ]
+    acked: list[str] = []
+    outcomes = list(ledger.process(raws, on_committed=lambda o: acked.append(o.label)))
+    assert [o.outcome for o in outcomes] == ["matched", "error", "matched"]
+    assert "a bug for this one address" in outcomes[1].error
+    assert acked == ["a", "c"]  # the failed one is not acknowledged: it will come again
+    assert counts(ledger)["messages"] == 2
+    monkeypatch.setattr(process_module, "apply", real_apply)
+    assert [o.outcome for o in ledger.process(raws)] == ["duplicate", "matched", "duplicate"]
+
+
+def test_nul_bytes_and_long_texts_fit_both_databases(ledger: Ledger) -> None:
+    ledger.add_contact("n@example.org")
+    diagnostic = "550 5.1.1 user unknown \x00 " + "x" * 400
+    data = dsn("n@example.org", "5.1.1", diagnostic).replace(b"mx.recipient.example", b"m" * 300)
+    assert run(ledger, data).matched == 1
+    view = ledger.contact_view("n@example.org")
+    assert view is not None and "\x00" not in view["history"][0]["diagnostic"]

@@ -17,7 +17,13 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse import parse
 from bounceback.parse.base import merge_records, split_blocks
 from bounceback.parse.mail import Mail, split_inline_original
-from bounceback.parse.text import clean_address, find_address, find_remote_mta, join_reply_lines
+from bounceback.parse.text import (
+    clean_address,
+    find_address,
+    find_remote_mta,
+    find_smtp_command,
+    join_reply_lines,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "emails"
 
@@ -271,3 +277,33 @@ def test_returned_headers_after_dsn_fields_in_a_message_without_mime() -> None:
     report = parse(raw("rfc3464-04.eml"))
     assert report.original.message_id == "<00000000000.000000@mx4.example.co.jp>"
     assert report.original.to == "kijitora@neko.example.edu"
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("550 5.1.1 <a@example.org>: User unknown (in reply to RCPT TO command)", "RCPT"),
+        ("SMTP error from remote mail server after end of data:", "DATA"),
+        ("connect to mx.example.org[192.0.2.1]:25: Connection refused", "CONNECT"),
+        ("after MAIL FROM:<a@example.org> SIZE=1024:", "MAIL"),
+        # Prose is not a command: "data", "connect" and "mail from" in words.
+        ("554 5.6.9 improper use of 8-bit data in message header", ""),
+        ("DBI connect('dbname=example') failed: too many clients", ""),
+        ("550 Mail from this sender is refused", ""),
+    ],
+)
+def test_find_smtp_command(text: str, command: str) -> None:
+    assert find_smtp_command(text) == command
+
+
+def test_blank_lines_before_the_header_are_skipped() -> None:
+    data = raw("lhost-exim-02.eml")
+    assert summary(parse(b"\r\n\n" + data)) == summary(parse(data))
+
+
+def test_dsn_recipient_fields() -> None:
+    from bounceback.parse.text import address_field
+
+    assert address_field("rfc822; <Kijitora@Example.JP>") == "Kijitora@Example.JP"
+    assert address_field("RFC822;kijitora@example.jp (Kijitora)") == "kijitora@example.jp"
+    assert address_field("utf-8; 用户@例子.广告") == "用户@例子.广告"

@@ -19,7 +19,7 @@ def test_failed_address_list_of_an_unknown_mta() -> None:
     assert report.detector == "fallback"
     [rec] = report.records
     assert rec.recipient == "kijitora@neko.nyaan.example.com"
-    assert rec.diagnostic == "unknown host"
+    assert rec.diagnostic == "kijitora@neko.nyaan.example.com ... unknown host"
     assert rec.action == "failed"
     # The copy after "Message text follows:" is the original, not the report.
     assert report.original.message_id == "<ffffffffffff000000002222000000000@e3.example.com>"

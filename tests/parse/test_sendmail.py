@@ -45,3 +45,17 @@ def test_forwarded_quoted_dsn_is_still_read() -> None:
     assert rec.recipient == "kijitora@example.com"
     assert rec.status == "5.1.1"
     assert rec.remote_mta == "mx.example.com"
+
+
+def test_the_remote_enhanced_code_wins_over_the_dsn_status() -> None:
+    report = load("lhost-sendmail-36.eml")
+    [rec] = report.records
+    # Status says 5.1.1; the remote server answered "550 5.7.1 IP address blacklisted".
+    assert rec.status == "5.7.1"
+    assert rec.diagnostic == "550 5.7.1 IP address blacklisted by recipient"
+
+
+def test_a_generic_code_in_the_text_does_not_override_a_specific_status() -> None:
+    report = load("lhost-sendmail-13.eml")
+    [rec] = report.records
+    assert rec.status == "5.3.0"  # the transcript's "550 5.0.0" says less

@@ -229,3 +229,18 @@ def test_junk_without_newlines_stays_bounded(tmp_path: Path) -> None:
     assert all(len(line.text) <= 2 * 1024 * 1024 for line in lines)
     assert sum(len(line.text) for line in lines[:-1]) == 3 * 1024 * 1024  # nothing skipped
     assert lines[-1].offset == 3 * 1024 * 1024 + 1
+
+
+def test_dated_rotation_by_glob(tmp_path: Path) -> None:
+    live = tmp_path / "acct.csv"
+    state = tmp_path / "state.json"
+    (tmp_path / "acct-2026-11-19-0000.csv").write_text("type,rcpt\nb,never-ours@example.com\n")
+    live.write_text("type,rcpt\nb,1@example.com\n")
+    tail = TailReader(live, state, rotated=("acct-*.csv",))
+    assert texts(tail.read()) == ["type,rcpt", "b,1@example.com"]  # old files not ours
+    tail.commit()
+    append(live, "b,2@example.com\n")
+    live.rename(tmp_path / "acct-2026-11-20-0000.csv")  # PowerMTA's own rotation
+    live.write_text("type,rcpt\nb,3@example.com\n")
+    tail = TailReader(live, state, rotated=("acct-*.csv",))
+    assert texts(tail.read()) == ["b,2@example.com", "type,rcpt", "b,3@example.com"]

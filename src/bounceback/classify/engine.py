@@ -108,14 +108,14 @@ def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
     return decision
 
 
-def status_of(decided: str, record: DeliveryRecord, permanent: bool) -> str:
-    """The enhanced status code to report for a record.
+def found_status(record: DeliveryRecord) -> str:
+    """The enhanced status code the message gives for a record ('' when none).
 
     The remote server's own code, quoted in the diagnostic, beats the summary the
     reporting MTA put in the Status field (Sendmail says 4.4.7 for any expired
     queue entry, some gateways 5.1.1 for everything); when a reply quotes another,
     the innermost (last) is the original. A generic X.0.0 never replaces a specific
-    code. With no code at all, the one the reason stands for is used.
+    code.
     """
     found = record.status
     quoted = [m.group(0) for m in STATUS_RE.finditer(record.diagnostic)]
@@ -123,6 +123,12 @@ def status_of(decided: str, record: DeliveryRecord, permanent: bool) -> str:
         last = ".".join(str(int(part)) for part in quoted[-1].split("."))
         if not (last.endswith(".0.0") and found and not found.endswith(".0.0")):
             found = last
+    return found
+
+
+def status_of(decided: str, record: DeliveryRecord, permanent: bool) -> str:
+    """The status to report: the one found, else the one the reason stands for."""
+    found = found_status(record)
     if found:
         return found
     derived = reason(decided).status
@@ -131,10 +137,11 @@ def status_of(decided: str, record: DeliveryRecord, permanent: bool) -> str:
     return ("5" if permanent else "4") + derived[1:]
 
 
-def _is_permanent(record: DeliveryRecord, report: Report) -> bool:
-    if record.status[:1] in ("4", "2"):
+def _is_permanent(record: DeliveryRecord, report: Report, status: str) -> bool:
+    """Final (5xx, or failed with no code) rather than temporary (4xx, delayed)."""
+    if record.action == "delayed" or status[:1] in ("4", "2"):
         return False
-    if record.status[:1] == "5" or record.reply_code[:1] == "5":
+    if status[:1] == "5" or record.reply_code[:1] == "5":
         return True
     if record.reply_code[:1] == "4":
         return False
@@ -143,7 +150,7 @@ def _is_permanent(record: DeliveryRecord, report: Report) -> bool:
 
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
     decision = decide_reason(report, record)
-    permanent = _is_permanent(record, report)
+    permanent = _is_permanent(record, report, found_status(record))
     status = status_of(decision.reason, record, permanent)
     if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT):
         status = record.status

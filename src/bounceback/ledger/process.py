@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bounceback.classify import RuleSet, classify
 from bounceback.config import Config
@@ -42,6 +42,7 @@ from bounceback.model import Bounce, Kind, RawMessage, Report
 from bounceback.parse import parse
 from bounceback.sources import SourceEvent
 
+KEY_LENGTH = 200  # messages.idempotency_key
 OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error")
 
 
@@ -94,13 +95,22 @@ class _Item:
     address_ids: list[int | None] = field(default_factory=list)
     message_id: int | None = None
     compressed: bytes | None = None  # the raw bytes, zlib, as stored
+    # What prepare() decided, before any transaction: a retry starts from here.
+    prepared: tuple[str, str] = ("", "")
 
 
 def idempotency_key(raw: RawMessage) -> str:
     """The provider's event id for events; a hash of the bytes for mail."""
     if raw.event is not None and raw.event.get("id"):
-        return f"event:{raw.source}:{raw.event['id']}"
+        return fit_key(f"event:{raw.source}:{raw.event['id']}")
     return "sha256:" + hashlib.sha256(raw.data).hexdigest()
+
+
+def fit_key(key: str) -> str:
+    """A key the column holds whole: a long one is hashed, never cut (cut keys collide)."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    return "long:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def naive_utc(value: dt.datetime | None) -> dt.datetime:
@@ -142,6 +152,7 @@ def prepare(label: str, raw: RawMessage, rules: RuleSet | None, max_bytes: int) 
                 item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
     if item.outcome != "ignored":
         item.compressed = zlib.compress(raw.data, 6)
+    item.prepared = (item.outcome, item.error)
     return item
 
 
@@ -154,10 +165,11 @@ def prepare_event(event: SourceEvent, rules: RuleSet | None) -> _Item:
         received_at=event.received_at,
         event=dict(event.meta),
     )
-    item = _Item(label=event.ref, raw=raw, key=event.key, report=event.report)
+    item = _Item(label=event.ref, raw=raw, key=fit_key(event.key), report=event.report)
     item.bounces = classify(event.report, rules)
     if not item.bounces:
         item.outcome = "ignored"
+    item.prepared = (item.outcome, item.error)
     return item
 
 
@@ -247,37 +259,34 @@ class Processor:
 
     # --- transactions --------------------------------------------------------------
     def _commit_safely(self, items: list[_Item]) -> list[Outcome]:
+        failure: Exception | None = None
         for attempt in range(3):
             try:
                 return self._commit(items)
             except DBAPIError as exc:
                 if _retryable(exc) and attempt < 2:
                     continue
-                if isinstance(exc, OperationalError) and not _retryable(exc):
+                if isinstance(exc, OperationalError):
                     raise unavailable(exc) from exc
-                if len(items) == 1:
-                    return [self._failed(items[0], exc)]
-                break
-            except SQLAlchemyError as exc:
-                if len(items) == 1:
-                    return [self._failed(items[0], exc)]
-                break
+                failure = exc
+            except Exception as exc:  # one bad message must not stop the others
+                failure = exc
+            break
+        if len(items) == 1:
+            return [self._failed(items[0], failure or RuntimeError("failed"))]
         # One at a time, so the bad message is the only one not written.
         return [o for item in items for o in self._commit_safely([item])]
 
     @staticmethod
-    def _reset(item: _Item) -> _Item:
-        if item.outcome in ("matched", "unmatched", "duplicate") or (
-            item.outcome == "quarantined" and item.bounces
-        ):
-            item.outcome, item.error = "", ""
+    def _reset(item: _Item) -> None:
+        item.outcome, item.error = item.prepared
         item.refs, item.methods, item.address_ids, item.message_id = [], [], [], None
-        return item
 
     @staticmethod
     def _failed(item: _Item, exc: BaseException) -> Outcome:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return Outcome(item.label, "error", item.key, len(item.bounces), detail, item.raw)
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+        text = f"{type(exc).__name__}: {detail[0] if detail else ''}"
+        return Outcome(item.label, "error", item.key, len(item.bounces), text, item.raw)
 
     def _commit(self, items: list[_Item]) -> list[Outcome]:
         for item in items:  # a retry starts from what prepare() found

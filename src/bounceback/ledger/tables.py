@@ -32,9 +32,13 @@ _LIMITS = {t.name: _limits(t) for t in Base.metadata.tables.values()}
 
 
 def clip(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    """Cut over-long strings to the column's length: PostgreSQL refuses them, SQLite not."""
+    """Strings the column takes: cut to its length, NULs dropped (PostgreSQL refuses both)."""
     limits = _LIMITS[table.name]
     for name, value in row.items():
-        if isinstance(value, str) and name in limits and len(value) > limits[name]:
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL
+            value = row[name] = value.replace("\x00", "")
+        if name in limits and len(value) > limits[name]:
             row[name] = value[: limits[name]]
     return row

@@ -74,8 +74,13 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     diag = rec.diagnostic
     if diag:
         found = find_status(diag)
+        # The remote server's own enhanced code is more specific than the one the
+        # reporting MTA put in Status (often generic or its own guess), unless the
+        # remote's is the generic X.0.0 itself.
         if found and (
-            not rec.status or (rec.status.endswith(".0.0") and found[0] == rec.status[0])
+            not rec.status
+            or (rec.diagnostic_type not in ("x-unix", "unix") and not found.endswith(".0.0"))
+            or rec.status.endswith(".0.0")
         ):
             rec.status = found
         # An x-unix diagnostic holds a program's exit code, not an SMTP reply.

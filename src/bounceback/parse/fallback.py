@@ -137,7 +137,7 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
                 continue
             rest = (line[:start] + " " + line[m.end() :]).strip(" <>:;,.-*[]\t")
             if FAILURE_RE.search(rest):
-                diagnostic = rest
+                diagnostic = line.strip()
             elif intro_paragraphs:
                 # An address under an introduction; its error may follow it.
                 details = _details_after(lines, n, address)

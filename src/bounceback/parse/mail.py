@@ -285,7 +285,9 @@ class Mail:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Mail:
-        if data.startswith(b"From ") and b"\n" in data:
+        # Blank lines before the header (a careless export) would end it at once.
+        data = data.lstrip(b"\r\n\t ")
+        if data.startswith((b"From ", b">From ")) and b"\n" in data:
             # An mbox separator line is not a header; drop it.
             data = data.split(b"\n", 1)[1]
         return cls(email.message_from_bytes(data))

@@ -13,10 +13,15 @@ ADDRESS_RE = re.compile(
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 REPLY_CODE_RE = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?=[ \-]|$)")
 SMTP_COMMANDS = ("CONNECT", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT")
+# SMTP verbs as MTAs print them (upper case: "data" or "connect" in prose is
+# not a command), lower-case ones only after words that announce a command, and
+# the phrases that mean the connection itself failed.
 _COMMAND_RE = re.compile(
-    r"\b(?:in reply to |after |while sending |in response to |during |to )?"
-    r"(CONNECT|HELO|EHLO|STARTTLS|AUTH|MAIL FROM|RCPT TO|DATA|BDAT|end of data)\b",
-    re.I,
+    r"\b(MAIL FROM|RCPT TO|EHLO|HELO|STARTTLS|AUTH|DATA|BDAT|CONNECT)\b"
+    r"|(?i:\b(?:in reply to|after|while sending|in response to|during|>>>)\s+"
+    r"(mail from|rcpt to|ehlo|helo|starttls|auth|data|bdat|end of data)\b)"
+    r"|(?i:\b(end of data)\b)"
+    r"|(?i:\b(connect to|initial connection|while connecting|connection (?:refused|timed out))\b)"
 )
 
 
@@ -50,7 +55,12 @@ def address_field(value: str) -> str:
         kind, _, rest = value.partition(";")
         if "@" not in kind:
             value = rest
-    return find_address(value) or value.strip().strip("<>").strip()
+    token = value.strip().strip("<>").strip()
+    if not token.isascii() and token.count("@") == 1 and " " not in token:
+        # An internationalised address (RFC 6531/6533: "utf-8; 用户@例子.广告"),
+        # which the ASCII pattern would cut short.
+        return token
+    return find_address(value) or token
 
 
 def find_status(text: str) -> str:
@@ -70,7 +80,9 @@ def find_smtp_command(text: str) -> str:
     m = _COMMAND_RE.search(text)
     if not m:
         return ""
-    verb = m.group(1).upper()
+    if m.group(4):
+        return "CONNECT"
+    verb = (m.group(1) or m.group(2) or m.group(3)).upper()
     if verb == "END OF DATA":
         return "DATA"
     return verb.split()[0]

@@ -4,8 +4,9 @@ The reader remembers, per file (by inode), how far it has read and a hash of the
 bytes already read, in a small JSON state file. It never emits half a line: a
 last line without its newline waits for the next read. Rotation is followed:
 
-- rename rotation (``log`` → ``log.1``, a new ``log``): the old inode is finished
-  from the remembered offset in its new name, then the new file starts at 0;
+- rename rotation (``log`` → ``log.1`` or a dated name matching a configured
+  glob, a new ``log``): the old inode is finished from the remembered offset in
+  its new name, then the new file starts at 0;
 - copytruncate (``log`` copied to ``log.1``, ``log`` emptied): the copy is found
   by the hash of what was already read and finished, the live file restarts at 0;
 - a file replaced in place (same inode, different beginning): starts again at 0;
@@ -95,7 +96,7 @@ class TailReader:
     ) -> None:
         self.path = Path(path)
         self.state_path = Path(state_path)
-        self.rotated = tuple(Path(f"{self.path}{suffix}") for suffix in rotated)
+        self.rotated = rotated
         self.move_to = Path(move_to) if move_to is not None else None
         self.chunk_size = chunk_size
         self.problems: list[str] = []
@@ -175,12 +176,29 @@ class TailReader:
                     if entry.is_file():
                         moved.append((st.st_mtime, entry.name, entry, st))
             found.extend((p, st, True) for _, _, p, st in sorted(moved))
-        for rotated in reversed(self.rotated):
+        for rotated in self._rotated_paths():
             with contextlib.suppress(OSError):
                 found.append((rotated, rotated.stat(), True))
         with contextlib.suppress(OSError):
             found.append((self.path, self.path.stat(), False))
         return found
+
+    def _rotated_paths(self) -> list[Path]:
+        """Where a rotated copy may be, oldest first: ``<name><suffix>`` for each
+        suffix (".1"), and the files matching each glob (PowerMTA's own rotation,
+        logrotate's dateext: "acct-*.csv", "mail.log-*") in the log's folder."""
+        out: list[Path] = []
+        for item in self.rotated:
+            if any(c in item for c in "*?["):
+                matches: list[tuple[float, str, Path]] = []
+                for p in self.path.parent.glob(item):
+                    with contextlib.suppress(OSError):
+                        if p != self.path and p.is_file():
+                            matches.append((p.stat().st_mtime, p.name, p))
+                out.extend(p for _, _, p in sorted(matches))
+            else:
+                out.append(Path(f"{self.path}{item}"))
+        return out
 
     def _progress(
         self, path: Path, st: os.stat_result, ident: str, finishing: bool
@@ -203,7 +221,7 @@ class TailReader:
 
     def _find_copy_of(self, old: _Progress) -> None:
         """Before restarting a truncated live file, hand its progress to its copy."""
-        for rotated in self.rotated:
+        for rotated in self._rotated_paths():
             try:
                 st = rotated.stat()
             except OSError:
