@@ -95,6 +95,29 @@ def stages(messages: list[bytes], repeat: int) -> None:
         print(f"{name:32} {len(messages) / cpu:8.0f} {1000 * cpu / len(messages):7.3f}")
 
 
+def detector_costs(messages: list[bytes], top: int = 12) -> None:
+    """CPU time each detector spends over the corpus, tried in order as parse tries them."""
+    from bounceback.parse import registry
+    from bounceback.parse.mail import Mail
+
+    spent: dict[str, float] = {}
+    claimed: dict[str, int] = {}
+    for data in messages:
+        mail = Mail.from_bytes(data)
+        for detector in registry.detectors():
+            started = time.process_time()
+            report = detector.detect(mail)
+            spent[detector.NAME] = spent.get(detector.NAME, 0.0) + time.process_time() - started
+            if report is not None:
+                claimed[detector.NAME] = claimed.get(detector.NAME, 0) + 1
+                break
+    total = sum(spent.values())
+    print(f"\n{'detector':20} {'ms total':>9} {'share':>6} {'claimed':>8}")
+    for name, cpu in sorted(spent.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{name:20} {1000 * cpu:9.1f} {cpu / total:6.1%} {claimed.get(name, 0):8}")
+    print(f"{'all ' + str(len(spent)):20} {1000 * total:9.1f}")
+
+
 def peak_memory(messages: list[bytes]) -> int:
     """Peak bytes Python allocates while bounceback does one pass (corpus excluded)."""
     tracemalloc.start()
@@ -143,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=5, help="passes per tool; the best counts")
     ap.add_argument("--no-sisimai", action="store_true")
-    ap.add_argument("--stages", action="store_true", help="also time bounceback step by step")
+    ap.add_argument(
+        "--stages", action="store_true", help="also time bounceback step by step, and its detectors"
+    )
     args = ap.parse_args(argv)
 
     paths = sorted(p for p in args.corpus.glob("*.eml") if p.is_file())
@@ -181,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     print("found: records (bounceback, Sisimai) or addresses (flufl.bounce)")
     if args.stages:
         stages(messages, args.repeat)
+        detector_costs(messages)
     return 0
 
 

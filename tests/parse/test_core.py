@@ -307,3 +307,22 @@ def test_dsn_recipient_fields() -> None:
     assert address_field("rfc822; <Kijitora@Example.JP>") == "Kijitora@Example.JP"
     assert address_field("RFC822;kijitora@example.jp (Kijitora)") == "kijitora@example.jp"
     assert address_field("utf-8; 用户@例子.广告") == "用户@例子.广告"
+
+
+def test_global_delivery_status_with_a_utf8_recipient() -> None:
+    # RFC 6533: the SMTPUTF8 form of a DSN, made from a real Courier DSN.
+    data = (
+        raw("lhost-courier-02.eml")
+        .replace(
+            b"Content-Type: message/delivery-status",
+            b"Content-Type: message/global-delivery-status",
+        )
+        .replace(
+            b"Final-Recipient: rfc822; kijitora@example.jp",
+            "Final-Recipient: utf-8; 雉虎@example.jp".encode(),
+        )
+    )
+    assert b"global-delivery-status" in data
+    [rec] = parse(data).records
+    assert rec.recipient == "雉虎@example.jp"
+    assert rec.diagnostic == "550 Unknown user kijitora@example.jp"

@@ -196,7 +196,14 @@ def repair_headers(msg: Message) -> Message:
 
 
 def _message_fields(msg: Message) -> Fields:
-    return [(k, " ".join(str(v).split())) for k, v in msg.items()]
+    return [(k, " ".join(_unescape(str(v)).split())) for k, v in msg.items()]
+
+
+def _unescape(value: str) -> str:
+    """A header value with its raw 8-bit bytes (kept as surrogates) read as UTF-8."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def part_text(part: Message) -> str:
@@ -412,13 +419,19 @@ class Mail:
     def _add_status(self, part: Message) -> None:
         payload = part.get_payload()
         cte = str(part.get("Content-Transfer-Encoding", "")).lower()
-        if isinstance(payload, list) and cte not in ("base64", "quoted-printable"):
-            # compat32 already split message/delivery-status into field blocks.
-            for block in payload:
-                if isinstance(block, Message):
+        blocks = [m for m in payload if isinstance(m, Message)] if isinstance(payload, list) else []
+        if cte not in ("base64", "quoted-printable") and blocks:
+            if all(not str(m.get_payload()).strip() for m in blocks):
+                # compat32 already split message/delivery-status into field blocks.
+                for block in blocks:
                     fields = _message_fields(block)
                     if fields:
                         self.status_groups.append(fields)
+                return
+            # Other status types (message/global-delivery-status) come as one
+            # message whose body holds the per-recipient blocks; UTF-8 by RFC 6533.
+            raw_blocks = b"\n\n".join(m.as_bytes() for m in blocks)
+            self.status_groups.extend(parse_fields(raw_blocks.decode("utf-8", "replace")))
             return
         if isinstance(payload, list):
             text = "\n\n".join(m.as_string() for m in payload if isinstance(m, Message))
