@@ -54,9 +54,14 @@ def test_locked_database_fails_clearly_and_writes_nothing(db_url: str) -> None:
 
 
 def test_database_gone_mid_run_is_reported(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a SQLite file cannot vanish under an open connection")
     ledger = Ledger.open(make_config(db_url))
+    if db_url.startswith("sqlite"):
+        # An open SQLite file cannot vanish; one overwritten by something else can.
+        ledger.close()
+        Path(db_url.removeprefix("sqlite:///")).write_bytes(b"not a database, " * 512)
+        with pytest.raises(LedgerUnavailable, match="cannot be used"):
+            list(Ledger.open(make_config(db_url)).process(_messages(2)))
+        return
     name = db_url.rsplit("/", 1)[1]
     admin = create_engine(db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

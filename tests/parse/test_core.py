@@ -326,3 +326,11 @@ def test_global_delivery_status_with_a_utf8_recipient() -> None:
     [rec] = parse(data).records
     assert rec.recipient == "雉虎@example.jp"
     assert rec.diagnostic == "550 Unknown user kijitora@example.jp"
+
+
+def test_a_dsn_without_diagnostic_takes_the_reason_from_its_text() -> None:
+    # The DSN says only "Status: 4.4.6"; the text explains it above the address.
+    report = parse(raw("rfc3464-40.eml"))
+    [rec] = report.records
+    assert rec.recipient == "kijitora@nyaan.neko.example.com"
+    assert "forwarded more than the maximum allowed times" in rec.diagnostic

@@ -7,7 +7,10 @@ the refinements that the SMTP stage or status class make to a reason.
 (case-insensitive substrings, white space squeezed) and regular expressions that
 are evidence for it, with the priority in which reasons are tried; an ``[early]``
 table holds wording so specific that it is tried before any other reason's, a
-``[late]`` table generic wording tried only after every reason's own.
+``[late]`` table generic wording tried only after every reason's own, and an
+``[address]`` table (tried just before the reason's ordinary phrases) wording that
+names the recipient *address* as what is wrong ("no such recipient"), which the
+context rules treat as a refusal of the address itself (``unless_tier``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class PhraseRule:
     regex: re.Pattern[str]
     phrases: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
+    tier: str = ""  # "early", "address", "" (ordinary) or "late"
 
     def search(self, text: str) -> str:
         """The phrase or pattern that matched, or ''. ``text`` is lower case, squeezed."""
@@ -58,9 +62,13 @@ class Refinement:
     commands: frozenset[str] = frozenset()  # the SMTP command the failure followed
     statuses: tuple[str, ...] = ()  # status prefixes ("5.2.", "4."); "" is no status
     why: str = ""
+    # Phrase tiers whose wording is evidence enough: the refinement leaves them alone.
+    unless_tiers: frozenset[str] = frozenset()
 
-    def applies(self, reason: str, command: str, status: str) -> bool:
+    def applies(self, reason: str, command: str, status: str, tier: str = "") -> bool:
         if reason not in self.reasons:
+            return False
+        if tier and tier in self.unless_tiers:
             return False
         if self.commands and command not in self.commands:
             return False
@@ -102,9 +110,43 @@ def status_table() -> StatusTable:
                 commands=frozenset(c.upper() for c in _strings(r.get("command", ()))),
                 statuses=_strings(r.get("status", ())),
                 why=str(r.get("why", "")),
+                unless_tiers=frozenset(_strings(r.get("unless_tier", ()))),
             )
             for r in data.get("refine", [])
         ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRule:
+    """A provider's own reply wording that means one reason at that provider only."""
+
+    name: str
+    domains: tuple[str, ...]  # the recipient's domain or the remote MTA, by suffix
+    reason: str
+    regex: re.Pattern[str]
+    commands: frozenset[str] = frozenset()  # the SMTP stage it applies at; empty: any
+
+    def serves(self, domain: str, host: str, command: str) -> bool:
+        if self.commands and command not in self.commands:
+            return False
+        return any(
+            name == d or name.endswith("." + d) for d in self.domains for name in (domain, host)
+        )
+
+
+@cache
+def provider_rules() -> tuple[ProviderRule, ...]:
+    """``data/providers.toml``: wording whose meaning depends on who said it."""
+    return tuple(
+        ProviderRule(
+            name=str(p["name"]),
+            domains=tuple(d.lower() for d in _strings(p["domains"])),
+            reason=str(p["reason"]),
+            regex=re.compile("|".join(f"(?:{x})" for x in _strings(p["patterns"]))),
+            commands=frozenset(c.upper() for c in _strings(p.get("command", ()))),
+        )
+        for p in _data("providers.toml").get("provider", [])
     )
 
 
@@ -132,7 +174,9 @@ def trie_regex(phrases: list[str] | tuple[str, ...]) -> str:
     return build(trie)
 
 
-def _phrase_rule(reason: str, priority: int, table: dict[str, Any]) -> PhraseRule | None:
+def _phrase_rule(
+    reason: str, priority: int, table: dict[str, Any], tier: str = ""
+) -> PhraseRule | None:
     phrases = [str(p) for p in table.get("phrases", [])]
     patterns = [str(p) for p in table.get("patterns", [])]
     if not phrases and not patterns:
@@ -147,6 +191,7 @@ def _phrase_rule(reason: str, priority: int, table: dict[str, Any]) -> PhraseRul
         regex=re.compile("|".join(alternatives)),
         phrases=lowered,
         patterns=tuple(re.compile(p) for p in patterns),
+        tier=tier,
     )
 
 
@@ -154,19 +199,23 @@ def _phrase_rule(reason: str, priority: int, table: dict[str, Any]) -> PhraseRul
 def phrase_rules() -> tuple[PhraseRule, ...]:
     """Every reason's phrase rules, in the order they are tried."""
     folder = resources.files("bounceback.classify").joinpath("data").joinpath("reasons")
-    rules: list[PhraseRule] = []
+    rules: list[tuple[int, str, int, PhraseRule]] = []
     for entry in folder.iterdir():
         if not entry.name.endswith(".toml"):
             continue
         data = tomllib.loads(entry.read_text(encoding="utf-8"))
         reason = entry.name[: -len(".toml")]
         priority = int(data.get("priority", 100))
-        for rule in (
-            _phrase_rule(reason, EARLY_OFFSET + priority, data.get("early", {})),
-            _phrase_rule(reason, priority, data),
-            _phrase_rule(reason, LATE_OFFSET + priority, data.get("late", {})),
+        # Within one priority, a reason's address wording is tried before its ordinary.
+        for order, rule in enumerate(
+            (
+                _phrase_rule(reason, EARLY_OFFSET + priority, data.get("early", {}), "early"),
+                _phrase_rule(reason, priority, data.get("address", {}), "address"),
+                _phrase_rule(reason, priority, data),
+                _phrase_rule(reason, LATE_OFFSET + priority, data.get("late", {}), "late"),
+            )
         ):
             if rule is not None:
-                rules.append(rule)
-    rules.sort(key=lambda r: (r.priority, r.reason))
-    return tuple(rules)
+                rules.append((rule.priority, reason, order, rule))
+    rules.sort(key=lambda r: r[:3])
+    return tuple(r[3] for r in rules)

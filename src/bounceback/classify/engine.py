@@ -46,6 +46,7 @@ class Decision:
     reason: str
     rule: str
     evidence: str = ""
+    tier: str = ""  # the phrase tier that matched, when the wording decided
 
 
 # The phrases are looked for in this much of a diagnostic: the reason is stated
@@ -71,12 +72,20 @@ def _primary(report: Report, record: DeliveryRecord) -> Decision:
         return Decision(coded, f"status:{status}", status)
 
     text = _squeezed(record.diagnostic)
+    if text and (said := _provider_says(record, text)):
+        return said
     if text:
         for phrase_rule in builtin.phrase_rules():
             found = phrase_rule.search(text)
             if found:
-                return Decision(phrase_rule.reason, f"phrase:{phrase_rule.reason}", found)
+                return Decision(
+                    phrase_rule.reason, f"phrase:{phrase_rule.reason}", found, phrase_rule.tier
+                )
 
+    delayed = record.action == "delayed" or report.kind == Kind.DELAY
+    if delayed and not text and status.endswith(".0"):
+        # A delay notice whose only code is an "other or undefined" one: still queued.
+        return Decision("expired", "action:delayed", status)
     if status and (coded := table.codes.get(status, "")):
         return Decision(coded, f"status:{status}", status)
     generic = not status or status.endswith(".0.0")
@@ -84,12 +93,23 @@ def _primary(report: Report, record: DeliveryRecord) -> Decision:
         return Decision(fallback, f"status-subject:{status[:3]}", status)
     if generic and record.reply_code and (by_reply := table.reply_codes.get(record.reply_code)):
         return Decision(by_reply, f"reply:{record.reply_code}", record.reply_code)
-    if record.action == "delayed" or report.kind == Kind.DELAY:
+    if delayed:
         return Decision("expired", "action:delayed")
     if status or text:
         # A failure was reported but nothing says why.
         return Decision("onhold", "default")
     return Decision("undefined", "default")
+
+
+def _provider_says(record: DeliveryRecord, text: str) -> Decision | None:
+    """A provider's own wording, when the recipient's domain or the remote MTA is theirs."""
+    domain = record.recipient.rpartition("@")[2].lower()
+    host = record.remote_mta.lower()
+    for provider in builtin.provider_rules():
+        if provider.serves(domain, host, record.smtp_command.upper()) and (found := provider.regex.search(text)):
+            # Provider wording is as specific as an address phrase: context leaves it.
+            return Decision(provider.reason, f"provider:{provider.name}", found.group(0), "address")
+    return None
 
 
 def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
@@ -99,7 +119,7 @@ def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
         return decision
     command = record.smtp_command.upper()
     for refinement in builtin.status_table().refinements:
-        if refinement.applies(decision.reason, command, record.status):
+        if refinement.applies(decision.reason, command, record.status, decision.tier):
             return Decision(
                 refinement.to,
                 f"context:{decision.reason}>{refinement.to}",

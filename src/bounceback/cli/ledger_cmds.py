@@ -257,11 +257,16 @@ def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
     console = Console()
     for key in SHOW_FIELDS:
         console.print(f"[bold]{key}[/bold]: {_cell(view[key])}")
-    _table(
-        "history",
-        view["history"],
-        ["at", "email", "kind", "reason", "bounce_type", "hardbounce", "status", "diagnostic"],
-    )
+    rows = [
+        {
+            **h,
+            "at": (h["at"] or "")[:16].replace("T", " "),
+            "hard": "hard" if h["hardbounce"] else "soft",
+            "diagnostic": h["diagnostic"][:120] + (" (undone)" if h["undone"] else ""),
+        }
+        for h in view["history"]
+    ]
+    _table("history", rows, ["at", "reason", "bounce_type", "hard", "status", "diagnostic"])
 
 
 @contacts_app.command("unhold")

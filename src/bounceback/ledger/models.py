@@ -165,6 +165,17 @@ class BounceEvent(Base):
     original_message_id: Mapped[str] = mapped_column(String(998), default="")
     bounceback_id: Mapped[str] = mapped_column(String(128), default="")
     envelope_id: Mapped[str] = mapped_column(String(128), default="")
+    # The rest of the record and of the returned message, as found.
+    status_found: Mapped[str] = mapped_column(String(16), default="")
+    diagnostic_type: Mapped[str] = mapped_column(String(32), default="")
+    original_recipient: Mapped[str] = mapped_column(String(EMAIL), default="")
+    last_attempt: Mapped[str] = mapped_column(String(64), default="")
+    feedback_type: Mapped[str] = mapped_column(String(32), default="")
+    reason_hint: Mapped[str] = mapped_column(String(32), default="")
+    original_subject: Mapped[str] = mapped_column(Text, default="")
+    original_from: Mapped[str] = mapped_column(Text, default="")
+    original_to: Mapped[str] = mapped_column(Text, default="")
+    original_return_path: Mapped[str] = mapped_column(String(EMAIL), default="")
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     # What this event did, for undo: counted, held, suppressed, removed, bulk_off, disabled.
     effects: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -23,7 +23,7 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
 from bounceback.ledger.process import address_values, dialect_insert
-from bounceback.ledger.service import Ledger
+from bounceback.ledger.service import Ledger, sync_contact
 from bounceback.parse import parse
 
 _CLASSIFIED = ("reason", "hardbounce", "permanent", "bounce_type", "rule", "status")
@@ -225,7 +225,7 @@ def _settle(
             _sync_suppression(conn, email, was_suppressed, now_suppressed, new_facts)
         contacts_touched.add(address["contact_id"])
     for cid in sorted(contacts_touched):
-        _sync_contact(conn, cid, policy)
+        sync_contact(conn, cid, policy)
     return out
 
 
@@ -257,29 +257,6 @@ def _sync_suppression(
         source = "complaint" if last.kind == "complaint" else "bounce"
         stmt = dialect_insert(conn, t.suppressions).on_conflict_do_nothing(index_elements=["email"])
         conn.execute(stmt, [{"email": email, "reason": last.reason, "source": source}])
-
-
-def _sync_contact(conn: Connection, contact_id: int, policy: PolicyConfig) -> None:
-    """Bulk mail off while any address is bounced or suppressed; disabled by the count."""
-    a, s = t.addresses.c, t.suppressions.c
-    rows = conn.execute(select(t.addresses).where(a.contact_id == contact_id)).mappings().all()
-    emails = [x for r in rows for x in (r["email"], r["bounced_address"]) if x]
-    suppressed = (
-        bool(emails) and conn.execute(select(s.id).where(s.email.in_(emails))).first() is not None
-    )
-    bad = suppressed or any(r["bounced"] for r in rows)
-    disabled = bool(policy.disable_after) and any(
-        r["consecutive_bounces"] >= policy.disable_after for r in rows
-    )
-    conn.execute(
-        update(t.contacts)
-        .where(t.contacts.c.id == contact_id)
-        .values(
-            bulk_mail="do_not_allow" if bad else "allowed",
-            disabled=disabled,
-            disabled_at=utcnow() if disabled else None,
-        )
-    )
 
 
 def _recount_campaigns(

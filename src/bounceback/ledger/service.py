@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bounceback import config as config_mod
 from bounceback.classify import RuleSet
 from bounceback.classify import load as load_rules
-from bounceback.config import Config
+from bounceback.config import Config, PolicyConfig
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
 from bounceback.ledger.models import utcnow
@@ -291,7 +291,7 @@ class Ledger:
                     s.source == "bounce",
                 )
             )
-            self._restore_contact(conn, address["contact_id"])
+            sync_contact(conn, address["contact_id"], self.config.policy)
         return True
 
     def _free(self, conn: Connection, email: str | None) -> str | None:
@@ -317,19 +317,6 @@ class Ledger:
             )
         )
 
-    def _restore_contact(self, conn: Connection, contact_id: int) -> None:
-        """Bulk mail back on unless another of the contact's addresses is still bad."""
-        a = t.addresses.c
-        still_bad = conn.execute(
-            select(a.id).where(a.contact_id == contact_id, or_(a.bounced, a.on_hold))
-        ).first()
-        if still_bad is None:
-            conn.execute(
-                update(t.contacts)
-                .where(t.contacts.c.id == contact_id)
-                .values(bulk_mail="allowed", disabled=False, disabled_at=None)
-            )
-
     def set_email(self, old: str, new: str) -> None:
         """A new address for the contact: counts start over, bulk mail back, history kept."""
         old, new = normalise(old), normalise(new)
@@ -349,7 +336,7 @@ class Ledger:
                     .values(bounced_address=address["email"] if address["bounced"] else None)
                 )
             self._reset_address(conn, address, new)
-            self._restore_contact(conn, address["contact_id"])
+            sync_contact(conn, address["contact_id"], self.config.policy)
 
     # --- suppression ----------------------------------------------------------------
     def suppress(self, email: str, reason: str = "", source: str = "manual") -> bool:
@@ -380,7 +367,7 @@ class Ledger:
                     .values(email=restored, bounced=False, reset_at=utcnow())
                 )
             if address is not None:
-                self._restore_contact(conn, address["contact_id"])
+                sync_contact(conn, address["contact_id"], self.config.policy)
             return bool(gone.rowcount)
 
     def is_suppressed(self, email: str) -> bool:
@@ -692,6 +679,30 @@ class Ledger:
             if not done.rowcount:
                 raise LedgerError(f"no bounce type named {bounce_type!r}")
         self.config.policy.thresholds[bounce_type] = threshold
+
+
+def sync_contact(conn: Connection, contact_id: int, policy: PolicyConfig) -> None:
+    """Bulk mail off while any address is bounced or suppressed; disabled by the count."""
+    a, s = t.addresses.c, t.suppressions.c
+    rows = conn.execute(select(t.addresses).where(a.contact_id == contact_id)).mappings().all()
+    # Current addresses only: a dead address kept as history may stay suppressed.
+    emails = [r["email"] for r in rows if r["email"]]
+    suppressed = (
+        bool(emails) and conn.execute(select(s.id).where(s.email.in_(emails))).first() is not None
+    )
+    bad = suppressed or any(r["bounced"] for r in rows)
+    disabled = bool(policy.disable_after) and any(
+        r["consecutive_bounces"] >= policy.disable_after for r in rows
+    )
+    conn.execute(
+        update(t.contacts)
+        .where(t.contacts.c.id == contact_id)
+        .values(
+            bulk_mail="do_not_allow" if bad else "allowed",
+            disabled=disabled,
+            disabled_at=utcnow() if disabled else None,
+        )
+    )
 
 
 def _read_csv(

@@ -25,14 +25,18 @@ _DAEMON_RE = re.compile(
     r"mailadmin|mail administrator|bounces?)\b",
     re.I,
 )
+# Subjects that only bounces have, and words that also fit other notices.
 _SUBJECT_RE = re.compile(
     r"undeliver|delivery (?:status|failure|failed|notification|problem|report)|returned mail|"
-    r"\bfail(?:ed|ure)\b|returning (?:message )?to sender|"
-    r"failure notice|mail delivery|non.?deliver|not (?:be )?delivered|delivery has failed|"
-    r"bounced?\b|rejected|mail (?:system )?error|failed delivery|delivery error|"
+    r"returning (?:message )?to sender|failure notice|mail delivery|non.?deliver|"
+    r"not (?:be )?delivered|delivery has failed|failed delivery|delivery error|"
     r"nicht zustellbar|unzustellbar|non remis|no entregado",
     re.I,
 )
+_WEAK_SUBJECT_RE = re.compile(
+    r"\bfail(?:ed|ure)\b|\bbounced?\b|rejected|mail (?:system )?error", re.I
+)
+
 _INTRO_RE = re.compile(
     r"(?:following|these|the) (?:recipients?|address(?:es|\(es\))?|destination(?:s| addresses)?)"
     r"|failed (?:recipients?|address(?:es)?)|did not reach|could not be delivered to|"
@@ -53,7 +57,9 @@ def looks_like_bounce(mail: Mail) -> bool:
     daemon = bool(_DAEMON_RE.search(mail.from_)) or mail.header("Return-Path").strip() == "<>"
     subject = bool(_SUBJECT_RE.search(mail.subject))
     auto = mail.header("Auto-Submitted").lower().startswith("auto-")
-    return (daemon and (subject or auto)) or (subject and auto)
+    if daemon:
+        return subject or auto or bool(_WEAK_SUBJECT_RE.search(mail.subject))
+    return subject and auto
 
 
 def _excluded(mail: Mail) -> set[str]:
@@ -101,7 +107,12 @@ _ORIGINAL_START_RE = re.compile(r"^(?:received|return-path|dkim-signature|messag
 def _details_after(lines: list[str], n: int, address: str) -> str:
     """The lines printed under an address, up to a blank line or the next address."""
     out: list[str] = []
-    for line in lines[n + 1 : n + 8]:
+    start = n + 1
+    if start < len(lines) and not lines[start].strip():
+        # Nothing right under it: the explanation may be the next paragraph.
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+    for line in lines[start : start + 7]:
         if not line.strip():
             break
         others = [a for a in find_addresses(line) if a.lower() != address.lower()]

@@ -53,6 +53,7 @@ _ORIGINAL_HEADER_TYPES = frozenset(
 )
 
 
+_REPORT_TYPE_RE = re.compile(r"""report-type\s*=\s*["']?([\w.\-]+)""", re.I)
 _EOL_RE = re.compile(r"\r+\n?")
 
 
@@ -199,11 +200,22 @@ def _message_fields(msg: Message) -> Fields:
     return [(k, " ".join(_unescape(str(v)).split())) for k, v in msg.items()]
 
 
+def _message_text(msg: Message) -> str:
+    """A parsed block back as text, its raw 8-bit bytes read as UTF-8."""
+    try:
+        return msg.as_bytes().decode("utf-8", "replace")
+    except (UnicodeError, LookupError, ValueError):
+        return _unescape(msg.as_string())
+
+
 def _unescape(value: str) -> str:
     """A header value with its raw 8-bit bytes (kept as surrogates) read as UTF-8."""
     if value.isascii():
         return value
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return value.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
 def part_text(part: Message) -> str:
@@ -352,7 +364,9 @@ class Mail:
 
     @cached_property
     def report_type(self) -> str:
-        return str(self.msg.get_param("report-type", "") or "").lower()
+        # A regex on the raw field: Message.get_param re-parses every parameter.
+        m = _REPORT_TYPE_RE.search(self.header("Content-Type"))
+        return m.group(1).lower() if m else ""
 
     # -- body ----------------------------------------------------------------
     @cached_property
@@ -430,8 +444,8 @@ class Mail:
                 return
             # Other status types (message/global-delivery-status) come as one
             # message whose body holds the per-recipient blocks; UTF-8 by RFC 6533.
-            raw_blocks = b"\n\n".join(m.as_bytes() for m in blocks)
-            self.status_groups.extend(parse_fields(raw_blocks.decode("utf-8", "replace")))
+            text = "\n\n".join(_message_text(m) for m in blocks)
+            self.status_groups.extend(parse_fields(text))
             return
         if isinstance(payload, list):
             text = "\n\n".join(m.as_string() for m in payload if isinstance(m, Message))
@@ -451,7 +465,9 @@ class Mail:
 
     def _set_original_text(self, text: str) -> None:
         self.original_text = text
-        self._original = repair_headers(_HEADER_PARSER.parsestr(text.lstrip("\r\n")))
+        # Only the header block is wanted; the body can be long.
+        head = text.lstrip("\r\n").replace("\r\n", "\n").split("\n\n", 1)[0]
+        self._original = repair_headers(_HEADER_PARSER.parsestr(head + "\n\n"))
 
 
 # Lines that announce an inline copy of the returned message (Exim, qmail,

@@ -26,6 +26,13 @@ ORDER = 40
 # The reason has at least two words, so header lines such as "To: x@y" are skipped.
 _LINE_RE = re.compile(r"^\s*([A-Za-z][^\s:]*\s.*?):\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$")
 _UNDELIVERABLE_RE = re.compile(r"^\s*undeliverable to\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
+# The line form is IMail's own verdict on a mailbox it holds, in its fixed wording:
+# stated reasons, not a remote reply that context could reinterpret.
+_OWN_REASONS = {
+    "unknown user": "userunknown",
+    "invalid final delivery userid": "userunknown",
+    "user mailbox exceeds allowed size": "mailboxfull",
+}
 
 
 def detect(mail: Mail) -> Report | None:
@@ -44,11 +51,13 @@ def detect(mail: Mail) -> Report | None:
         for line in text.splitlines():
             line_m = _LINE_RE.match(line)
             if line_m:
+                reason = line_m.group(1).strip()
                 records.append(
                     DeliveryRecord(
                         recipient=line_m.group(2),
                         action="failed",
-                        diagnostic=line_m.group(1).strip(),
+                        diagnostic=reason,
+                        reason_hint=_OWN_REASONS.get(reason.lower(), ""),
                     )
                 )
     if not records:

@@ -22,6 +22,12 @@ ORDER = 40
 _RCPT_TO_RE = re.compile(r"^\s*RCPT TO:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
 _TO_RE = re.compile(r"^\s*To:\s*(.+)$", re.I | re.M)
 _ERROR_RE = re.compile(r"^\s*Error:\s*(.+)$", re.I | re.M)
+# The gateways' own "Error:" wording for a number that is not a subscriber's: a
+# stated reason, whatever the SMTP reply quoted under it says.
+_OWN_REASONS = {
+    "invalid user address": "userunknown",
+    "no valid recipients for this mm": "userunknown",
+}
 
 
 def detect(mail: Mail) -> Report | None:
@@ -52,6 +58,9 @@ def detect(mail: Mail) -> Report | None:
         ]
     if not records:
         return None
+    hint = _OWN_REASONS.get(squeeze(error.group(1)).lower(), "") if error else ""
+    for rec in records:
+        rec.reason_hint = hint
     # The SMS gateway lists the original's fields under "Message details:".
     set_inline_original(mail, after(text, "message details:"))
     return make_report(mail, NAME, records)
