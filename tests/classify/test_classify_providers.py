@@ -157,10 +157,18 @@ CASES = [
 ]
 
 
+# Wording that means one reason only at its provider (data/providers.toml): the
+# record names a recipient there, as a real bounce from that provider does.
+AT_PROVIDER = {
+    "552 1 Requested mail action aborted, mailbox not found": "x@yahoo.com",
+    "550 Mailbox not found. http://service.mail.qq.com/cgi-bin/help": "x@qq.com",
+}
+
+
 @pytest.mark.parametrize(("diagnostic", "expected"), CASES)
 def test_provider_wording(diagnostic: str, expected: str) -> None:
     rec = DeliveryRecord(
-        recipient="x@example.com",
+        recipient=AT_PROVIDER.get(diagnostic, "x@example.com"),
         action="failed",
         diagnostic=diagnostic,
         status=find_status(diagnostic),
@@ -168,3 +176,19 @@ def test_provider_wording(diagnostic: str, expected: str) -> None:
     )
     bounce = classify(Report(kind=Kind.BOUNCE, detector="test", records=[rec]))[0]
     assert bounce.reason == expected, bounce.rule
+
+
+def test_provider_wording_elsewhere_is_the_general_rule() -> None:
+    # The same plain "mailbox not found" from an unknown host, with no code and no
+    # SMTP stage, is a filter's word (the address may have been accepted first).
+    rec = DeliveryRecord(
+        recipient="x@example.com",
+        action="failed",
+        diagnostic="550 Mailbox not found",
+        reply_code="550",
+    )
+    bounce = classify(Report(kind=Kind.BOUNCE, detector="test", records=[rec]))[0]
+    assert (bounce.reason, bounce.rule) == ("filtered", "context:userunknown>filtered")
+    rec.recipient = "x@qq.com"
+    bounce = classify(Report(kind=Kind.BOUNCE, detector="test", records=[rec]))[0]
+    assert (bounce.reason, bounce.rule) == ("userunknown", "provider:qq")

@@ -122,3 +122,31 @@ def test_thresholds_command(cli: Any) -> None:
     assert (changed["Quota"], changed["Away"]) == (5, None)
     assert json.loads(cli("holds", "thresholds", "--json"))["Quota"] == 5
     cli("holds", "thresholds", "--set", "Nonsense=2", code=2)
+
+
+def test_two_processes_on_the_same_mail_apply_it_once(
+    db_url: str, tmp_path: Path, cli: Any
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(60):
+        cli("contacts", "add", f"u{n}@example.org")
+        text = "552 5.2.2 Mailbox full"
+        (inbox / f"{n}.eml").write_bytes(dsn(f"u{n}@example.org", "5.2.2", text, serial=n))
+    env = {**os.environ, "BOUNCEBACK_DATABASE_URL": db_url}
+    cli_main = "from bounceback.cli import app; app()"
+    command = [sys.executable, "-c", cli_main, "process", str(inbox), "--json"]
+    runs = [
+        subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [json.loads(run.communicate(timeout=120)[0]) for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert sum(r["matched"] for r in results) == 60
+    assert sum(r["duplicates"] for r in results) == 60
+    show = json.loads(cli("contacts", "show", "u5@example.org", "--json"))
+    assert show["bounce_counts"] == {"Quota": 1} and len(show["history"]) == 1

@@ -363,3 +363,27 @@ def test_nul_bytes_and_long_texts_fit_both_databases(ledger: Ledger) -> None:
     assert run(ledger, data).matched == 1
     view = ledger.contact_view("n@example.org")
     assert view is not None and "\x00" not in view["history"][0]["diagnostic"]
+
+
+def test_an_engine_crash_quarantines_the_message(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bounceback.ledger.process as process_module
+
+    def broken_classify(report: Any, rules: Any) -> Any:
+        raise ValueError("a classifier bug")
+
+    real_classify = process_module.classify
+    monkeypatch.setattr(process_module, "classify", broken_classify)
+    ledger.add_contact("a@example.org")
+    summary = run(ledger, dsn("a@example.org", "5.1.1"), b"\x00 not mail")
+    assert summary.quarantined == 2
+    assert any("a classifier bug" in q["error"] for q in ledger.messages("quarantined"))
+    # The engine is fixed: the kept bytes go through again, once.
+    monkeypatch.setattr(process_module, "classify", real_classify)
+    retried = [o.outcome for o in ledger.retry_quarantined()]
+    assert sorted(retried) == ["matched", "quarantined"]
+    assert len(ledger.messages("quarantined")) == 1  # the garbage stays
+    view = ledger.contact_view("a@example.org")
+    assert view is not None and view["bounced"] and len(view["history"]) == 1
+    assert run(ledger, dsn("a@example.org", "5.1.1")).duplicates == 1

@@ -64,11 +64,15 @@ class Refinement:
     why: str = ""
     # Phrase tiers whose wording is evidence enough: the refinement leaves them alone.
     unless_tiers: frozenset[str] = frozenset()
+    # When given, only a decision by wording of these tiers is refined.
+    tiers: frozenset[str] = frozenset()
 
     def applies(self, reason: str, command: str, status: str, tier: str = "") -> bool:
         if reason not in self.reasons:
             return False
         if tier and tier in self.unless_tiers:
+            return False
+        if self.tiers and tier not in self.tiers:
             return False
         if self.commands and command not in self.commands:
             return False
@@ -111,6 +115,7 @@ def status_table() -> StatusTable:
                 statuses=_strings(r.get("status", ())),
                 why=str(r.get("why", "")),
                 unless_tiers=frozenset(_strings(r.get("unless_tier", ()))),
+                tiers=frozenset(_strings(r.get("tier", ()))),
             )
             for r in data.get("refine", [])
         ),

@@ -13,7 +13,9 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on `app` when imported.
-from bounceback.cli import parse_cmd  # noqa: E402,F401
-from bounceback.cli import ledger_cmds  # noqa: E402,F401
+from bounceback.cli import (  # noqa: E402
+    ledger_cmds,  # noqa: F401
+    parse_cmd,  # noqa: F401
+)
 
 __all__ = ["app"]

@@ -508,6 +508,27 @@ def _listing(outcome: str) -> Callable[[bool, int], None]:
 
 
 app.command("unmatched", help="Bounces that matched no contact (kept).")(_listing("unmatched"))
-app.command("quarantine", help="Messages quarantined (unparseable, forged, too large).")(
-    _listing("quarantined")
-)
+
+
+@app.command("quarantine")
+def quarantine_command(
+    as_json: bool = JSON_OPTION,
+    limit: int = typer.Option(100, "--limit"),
+    retry: bool = typer.Option(
+        False, "--retry", help="Process them again from the kept bytes (after a fix)."
+    ),
+) -> None:
+    """Messages quarantined (unparseable, forged, too large); --retry processes them again."""
+    if not retry:
+        _listing("quarantined")(as_json, limit)
+        return
+    from bounceback.ledger import Summary
+
+    summary = Summary()
+    with _ledger() as ledger:
+        for outcome in ledger.retry_quarantined():
+            summary.add(outcome)
+    if as_json:
+        _print_json(summary.as_dict())
+    else:
+        _pairs("quarantine retried", summary.as_dict())

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -97,6 +97,7 @@ class _Item:
     compressed: bytes | None = None  # the raw bytes, zlib, as stored
     # What prepare() decided, before any transaction: a retry starts from here.
     prepared: tuple[str, str] = ("", "")
+    replaces: int | None = None  # a quarantined message row this one takes the place of
 
 
 def idempotency_key(raw: RawMessage) -> str:
@@ -140,20 +141,28 @@ def prepare(label: str, raw: RawMessage, rules: RuleSet | None, max_bytes: int) 
     if max_bytes and len(raw.data) > max_bytes:
         item.outcome, item.error = "quarantined", f"message too large: {len(raw.data)} bytes"
     else:
-        report = parse(raw.data)
-        item.report = report
-        if report.kind == Kind.UNPARSEABLE:
-            item.outcome, item.error = "quarantined", report.error or "unparseable"
-        else:
-            item.bounces = classify(report, rules)
-            if not item.bounces and report.kind == Kind.NOT_BOUNCE:
-                item.outcome = "ignored"
-            elif not item.bounces:
-                item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
+        try:
+            _analyse(item, rules)
+        except Exception as exc:  # an engine bug: keep the message, do not stop the run
+            item.report, item.bounces = None, []
+            item.outcome, item.error = "quarantined", f"engine error: {type(exc).__name__}: {exc}"
     if item.outcome != "ignored":
         item.compressed = zlib.compress(raw.data, 6)
     item.prepared = (item.outcome, item.error)
     return item
+
+
+def _analyse(item: _Item, rules: RuleSet | None) -> None:
+    report = parse(item.raw.data)
+    item.report = report
+    if report.kind == Kind.UNPARSEABLE:
+        item.outcome, item.error = "quarantined", report.error or "unparseable"
+        return
+    item.bounces = classify(report, rules)
+    if not item.bounces and report.kind == Kind.NOT_BOUNCE:
+        item.outcome = "ignored"
+    elif not item.bounces:
+        item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
 
 
 def prepare_event(event: SourceEvent, rules: RuleSet | None) -> _Item:
@@ -257,6 +266,29 @@ class Processor:
             outcomes.extend(self._commit_safely([prepare_event(e, self.rules) for e in batch]))
         return outcomes
 
+    def retry_quarantined(self, batch_size: int = 200) -> Iterator[Outcome]:
+        """Process the kept bytes of quarantined messages again (after an engine fix)."""
+        m = t.messages.c
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(m.id, m.raw, m.source, m.ref, m.received_at)
+                    .where(m.outcome == "quarantined", m.raw.is_not(None), m.id > last)
+                    .order_by(m.id)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                return
+            last = rows[-1].id
+            items = []
+            for row in rows:
+                raw = RawMessage(zlib.decompress(row.raw), row.source, row.ref, row.received_at)
+                item = prepare(row.ref, raw, self.rules, self.policy.max_message_bytes)
+                item.replaces = row.id
+                items.append(item)
+            yield from self._commit_safely(items)
+
     # --- transactions --------------------------------------------------------------
     def _commit_safely(self, items: list[_Item]) -> list[Outcome]:
         failure: Exception | None = None
@@ -292,6 +324,11 @@ class Processor:
         for item in items:  # a retry starts from what prepare() found
             self._reset(item)
         with self.engine.begin() as conn:
+            retried = [i.replaces for i in items if i.replaces is not None]
+            for batch in chunks(retried):
+                # In this same transaction: the old row goes only if the new one lands.
+                m = t.messages.c
+                conn.execute(delete(t.messages).where(m.id.in_(batch), m.outcome == "quarantined"))
             fresh = self._skip_seen(conn, items)
             self._match(conn, [i for i in fresh if i.bounces and not i.outcome])
             self._claim(conn, fresh)

@@ -125,6 +125,10 @@ class Ledger:
         processor = Processor(self.engine, self.config, self.rules, self.signer)
         return processor.run(messages, batch_size, on_committed, jobs)
 
+    def retry_quarantined(self) -> Iterator[Outcome]:
+        """Process quarantined messages again from their kept bytes."""
+        return Processor(self.engine, self.config, self.rules, self.signer).retry_quarantined()
+
     def store_events(self, events: Iterable[SourceEvent]) -> list[Outcome]:
         """Apply events from logs and webhooks (already Reports), idempotent by key."""
         return Processor(self.engine, self.config, self.rules, self.signer).store(events)

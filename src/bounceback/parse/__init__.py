@@ -65,6 +65,8 @@ def parse(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Report:
         return _unparseable("message structure nested too deeply")
     except (LookupError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         return _unparseable(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # parse never raises: a detector bug costs one message, not a run
+        return _unparseable(f"internal error: {type(exc).__name__}: {exc}")
 
 
 def parse_mail(mail: Mail) -> Report:

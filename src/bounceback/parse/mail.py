@@ -19,6 +19,8 @@ from email.header import decode_header
 from email.message import Message
 from functools import cached_property
 
+from bounceback.parse import mime
+
 MAX_DEPTH = 100
 
 Fields = list[tuple[str, str]]
@@ -218,15 +220,26 @@ def _unescape(value: str) -> str:
         return value.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
+def content_charset(part: Message) -> str | None:
+    """``part.get_content_charset()``, read without parsing every parameter."""
+    value = part.get("Content-Type")
+    if value is None:
+        return None
+    found = mime.simple_param(value, "charset")
+    if found is mime.UNSURE:
+        return part.get_content_charset()
+    return found.lower() if isinstance(found, str) else None
+
+
 def part_text(part: Message) -> str:
     """The decoded text of a leaf part."""
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
-        text = decode_bytes(payload, part.get_content_charset())
+        text = decode_bytes(payload, content_charset(part))
     else:
         raw = part.get_payload()
         text = raw if isinstance(raw, str) else ""
-    if part.get_content_type() == "text/html":
+    if mime.content_type(part) == "text/html":
         text = html_to_text(text)
     return text
 
@@ -309,7 +322,9 @@ class Mail:
         if data.startswith((b"From ", b">From ")) and b"\n" in data:
             # An mbox separator line is not a header; drop it.
             data = data.split(b"\n", 1)[1]
-        return cls(email.message_from_bytes(data))
+        # The fast parser builds the same tree; input it is unsure of goes to the stdlib.
+        msg = mime.parse_bytes(data)
+        return cls(msg if msg is not None else email.message_from_bytes(data))
 
     # -- headers -----------------------------------------------------------
     @cached_property
@@ -356,11 +371,13 @@ class Mail:
 
     @cached_property
     def received_lc(self) -> str:
-        return "\n".join(str(v) for v in self.msg.get_all("Received", [])).lower()
+        fetch = self.msg.policy.header_fetch_parse
+        values = self._header_index.get("received", [])
+        return "\n".join(str(fetch("Received", v)) for v in values).lower()
 
     @cached_property
     def content_type(self) -> str:
-        return self.msg.get_content_type()
+        return mime.content_type(self.msg)
 
     @cached_property
     def report_type(self) -> str:
@@ -372,9 +389,9 @@ class Mail:
     @cached_property
     def text(self) -> str:
         """The human-readable text: plain parts, or HTML parts when there are none."""
-        parts = self.text_parts or self.html_parts
+        text = "\n".join(self.text_parts or self.html_parts)
         # "\r\r\n" is common damage (CRLF converted twice): one line end, not two.
-        return _EOL_RE.sub("\n", "\n".join(parts))
+        return _EOL_RE.sub("\n", text) if "\r" in text else text
 
     @cached_property
     def text_lc(self) -> str:
@@ -386,7 +403,7 @@ class Mail:
             part, depth, in_original = stack.pop()
             if depth > MAX_DEPTH:
                 raise ParseError(f"MIME parts nested deeper than {MAX_DEPTH} levels")
-            ctype = part.get_content_type()
+            ctype = mime.content_type(part)
             self.content_types.append(ctype)
             if ctype in _ORIGINAL_TYPES:
                 if in_original or self._original is not None:
@@ -466,8 +483,9 @@ class Mail:
     def _set_original_text(self, text: str) -> None:
         self.original_text = text
         # Only the header block is wanted; the body can be long.
-        head = text.lstrip("\r\n").replace("\r\n", "\n").split("\n\n", 1)[0]
-        self._original = repair_headers(_HEADER_PARSER.parsestr(head + "\n\n"))
+        head = text.lstrip("\r\n").replace("\r\n", "\n").split("\n\n", 1)[0] + "\n\n"
+        parsed = mime.parse_headers(head) or _HEADER_PARSER.parsestr(head)
+        self._original = repair_headers(parsed)
 
 
 # Lines that announce an inline copy of the returned message (Exim, qmail,
@@ -489,15 +507,42 @@ INLINE_ORIGINAL_RE = re.compile(
 HEADER_LINE_RE = re.compile(r"\s*(?:From |[!-9;-~]+:[ \t]?\S?)")
 
 
+# The same test for one line; every wording above contains "message".
+_INLINE_LINE_RE = re.compile(INLINE_ORIGINAL_RE.pattern, re.I | re.M)
+
+
+def _find_inline_marker(text: str) -> tuple[int, int] | None:
+    """Where the first marker line is: only lines that say "message" are tried.
+
+    The multi-line search tries its alternatives at every line start; this looks
+    up the few lines with the word and tests each one alone.
+    """
+    low = text.lower()
+    if len(low) != len(text):  # lowering changed offsets: search the slow way
+        m = INLINE_ORIGINAL_RE.search(text)
+        return (m.start(), m.end()) if m else None
+    at = low.find("message")
+    while at >= 0:
+        start = low.rfind("\n", 0, at) + 1
+        end = low.find("\n", at)
+        if end < 0:
+            end = len(low)
+        if _INLINE_LINE_RE.fullmatch(text, start, end):
+            return start, end
+        at = low.find("message", end)
+    return None
+
+
 def split_inline_original(text: str) -> tuple[str, str]:
     """Split text at the first inline-original marker: (before, after)."""
-    m = INLINE_ORIGINAL_RE.search(text)
-    if m is None:
+    found = _find_inline_marker(text)
+    if found is None:
         return text, ""
-    after = text[m.end() :].lstrip("\n")
+    start, end = found
+    after = text[end:].lstrip("\n")
     if after.startswith("From ") and "\n" in after:
         after = after.split("\n", 1)[1]  # an mbox separator inside the copy
-    return text[: m.start()], after
+    return text[:start], after
 
 
 _DSN_FIELD_RE = re.compile(

@@ -1,0 +1,463 @@
+"""A faster MIME parse that builds the same tree as ``email.message_from_bytes``.
+
+The standard library's feed parser is written for input that arrives in pieces:
+every line goes through a generator, a look-back buffer and every enclosing
+boundary's regex. A bounce arrives whole, so this module walks a list of lines
+with an index instead, and tests a line against the boundaries only when it can
+be one (it starts with "--"). The result is the same compat32 ``Message`` tree
+(headers, payloads, preambles, epilogues and defects), so everything built on
+the ``email`` package keeps working.
+
+Input it does not handle the same way for certain (a bare CR line end, the
+vertical-tab/form-feed/separator characters ``str.splitlines`` would split on,
+"From " lines inside a header block, very deep nesting) makes ``parse_bytes``
+return None, and the caller uses the standard library instead.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any
+from email import errors
+from email._policybase import compat32
+from email.feedparser import NLCRE_bol, NLCRE_eol, headerRE
+from email.message import Message
+
+# Deeper than this is left to the standard library (and so to its own limits).
+MAX_NESTING = 60
+
+# A header block that starts so, or has a "From " or ":" line, takes the long way.
+_ODD_FIRST = (" ", "\t", ":", "From ")
+# One field: its name, then its value with the folded lines that continue it.
+_FIELD_RE = re.compile(r"^([^:\n]*):[ \t]*(.*\n?(?:[ \t].*\n?)*)", re.M)
+
+# A header block whose every line is a field or a continuation (headerRE's test).
+_HEADER_LINES_RE = re.compile(r"(?:(?:From |[!-9;-~]*:|[\t ]).*\n?)*")
+
+# Line ends for str.splitlines but not for the stdlib; in decoded text, more of them.
+_ODD_LINE_ENDS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
+_ODD_TEXT_LINE_ENDS = (*_ODD_LINE_ENDS, "\x85", "\u2028", "\u2029")
+
+Matcher = Callable[[str], object]
+
+
+class ParsedMessage(Message):
+    """A compat32 Message that remembers its content type and indexes its fields.
+
+    ``Message.get`` lowercases every field name on each call; detectors ask a
+    message for the same few fields many times. The index is rebuilt whenever
+    the field list is replaced or changes length (nothing here edits a field
+    in place).
+    """
+
+    content_type = ""
+    _index: dict[str, tuple[str, Any]] | None = None
+    _indexed: tuple[int, int] = (0, -1)
+
+    def _field_index(self) -> dict[str, tuple[str, Any]]:
+        headers = self._headers
+        index = self._index
+        if index is None or self._indexed != (id(headers), len(headers)):
+            index = {}
+            for name, value in headers:
+                index.setdefault(name.lower(), (name, value))
+            self._index = index
+            self._indexed = (id(headers), len(headers))
+        return index
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        found = self._field_index().get(name.lower())
+        if found is None:
+            return failobj
+        return self.policy.header_fetch_parse(*found)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._field_index()
+
+
+def content_type(msg: Message) -> str:
+    """``msg.get_content_type()``, free for a part this module parsed."""
+    if isinstance(msg, ParsedMessage) and msg.content_type:
+        return msg.content_type
+    return msg.get_content_type()
+
+
+class _Unsure(Exception):
+    """The input takes a path where this parser might differ from the stdlib's."""
+
+
+def parse_bytes(data: bytes) -> Message | None:
+    """The message as ``email.message_from_bytes`` reads it, or None: use that."""
+    return _parse(data.decode("ascii", "surrogateescape"), _ODD_LINE_ENDS, False)
+
+
+def parse_headers(text: str) -> Message | None:
+    """The header block as ``HeaderParser().parsestr`` reads it, or None: use that."""
+    return _parse(text, _ODD_TEXT_LINE_ENDS, True)
+
+
+def _parse(text: str, odd: tuple[str, ...], headers_only: bool) -> Message | None:
+    cr = text.count("\r")
+    if cr and cr != text.count("\r\n"):
+        return None  # a bare CR is a line end for the stdlib, not for splitlines
+    if any(c in text for c in odd):
+        return None
+    if not text:
+        return None
+    try:
+        return _Parser(text.splitlines(True), headers_only).parse()
+    except (_Unsure, RecursionError):
+        return None
+
+
+def _is_blank(line: str) -> bool:
+    return line[0] in "\r\n"
+
+
+class _Parser:
+    """compat32 FeedParser's algorithm, over a list of lines."""
+
+    def __init__(self, lines: list[str], headers_only: bool = False) -> None:
+        self.lines = lines
+        self.headers_only = headers_only
+        self.n = len(lines)
+        self.i = 0
+        # What ends the current part early: enclosing boundaries, or a blank
+        # line inside message/delivery-status (innermost last).
+        self.eof: list[Matcher] = []
+        self.last: Message | None = None
+        self.last_is_multipart = False
+        self.depth = 0
+        # Lines that can end a part or a header block: blank, or a boundary.
+        self.marks = [k for k, line in enumerate(lines) if line[0] in "-\r\n"]
+
+    def _stop(self, i: int, blank_stops: bool) -> int:
+        """The first line from i on that ends the part (or, if asked, is blank)."""
+        lines, marks, eof = self.lines, self.marks, self.eof
+        for j in range(bisect_left(marks, i), len(marks)):
+            k = marks[j]
+            line = lines[k]
+            if blank_stops and line[0] != "-":
+                return k
+            if eof and any(match(line) for match in eof):
+                return k
+        return self.n
+
+    # -- the line source -------------------------------------------------------
+    def _at_eof(self, line: str) -> bool:
+        c = line[0]
+        if c != "-" and c != "\r" and c != "\n":
+            return False
+        return any(match(line) for match in reversed(self.eof))
+
+    def readline(self) -> str:
+        if self.i >= self.n:
+            return ""
+        line = self.lines[self.i]
+        if self.eof and self._at_eof(line):
+            return ""
+        self.i += 1
+        return line
+
+    def rest(self) -> str:
+        """Every line up to the current end of input, joined."""
+        start = self.i
+        self.i = i = self._stop(start, False) if self.eof else self.n
+        return "".join(self.lines[start:i])
+
+    # -- the parse -------------------------------------------------------------
+    def parse(self) -> Message:
+        root = self._message(None)
+        if (
+            not self.headers_only
+            and root.get_content_maintype() == "multipart"
+            and not root.is_multipart()
+        ):
+            root.defects.append(errors.MultipartInvariantViolationDefect())
+        return root
+
+    def _message(self, parent: Message | None, parent_type: str = "") -> Message:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _Unsure("nested too deeply")
+        msg = ParsedMessage(policy=compat32)
+        if parent is not None:
+            if parent_type == "multipart/digest":
+                msg.set_default_type("message/rfc822")
+            parent.attach(msg)
+        self.last = msg
+        # The header block: up to a blank line, a line that is no field, or the end.
+        lines, n, eof = self.lines, self.n, self.eof
+        start = end = i = self.i
+        # Fast path: every line up to the first blank line (or boundary) is a field.
+        stop = self._stop(i, True)
+        block = "".join(lines[i:stop])
+        if _HEADER_LINES_RE.match(block).end() == len(block):  # type: ignore[union-attr]
+            blank = stop < n and lines[stop][0] != "-" and not (eof and _is_blank in eof)
+            self.i = stop + 1 if blank else stop
+            ctype = self._headers(msg, block, lines[i:stop])
+            n = 0  # skip the line by line scan below
+        while i < n:
+            line = lines[i]
+            c = line[0]
+            if eof and c in "-\r\n" and any(match(line) for match in eof):
+                end = i
+                break
+            if not headerRE.match(line):
+                end = i
+                if c in "\r\n":
+                    i += 1  # the separator line itself is dropped
+                else:
+                    msg.defects.append(errors.MissingHeaderBodySeparatorDefect())
+                break
+            i += 1
+        else:
+            end = i
+        if n:
+            self.i = i
+            ctype = self._headers(msg, "".join(lines[start:end]), lines[start:end])
+        msg.content_type = ctype
+        self.last_is_multipart = ctype.startswith("multipart/")
+        if self.headers_only:
+            msg.set_payload(self.rest())
+        elif ctype == "message/delivery-status":
+            self._status_blocks(msg)
+        elif ctype.startswith("message/"):
+            self._message(msg, ctype)
+        elif ctype.startswith("multipart/"):
+            self._multipart(msg, ctype)
+        else:
+            msg.set_payload(self.rest())
+        self.depth -= 1
+        return msg
+
+    def _headers(self, msg: Message, block: str, lines: list[str]) -> str:
+        """Store the fields as compat32 does; return the content type."""
+        raw = msg._headers  # noqa: SLF001 - set_raw appends here, one call less
+        if (
+            block
+            and not block.startswith(_ODD_FIRST)
+            and "\nFrom " not in block
+            and ("\n:" not in block)
+        ):
+            # The usual case: one regex pass instead of a loop over the lines.
+            raw.extend([(name, value.rstrip("\r\n")) for name, value in _FIELD_RE.findall(block)])
+            lines = []
+        last: list[str] = []
+        for lineno, line in enumerate(lines):
+            if line[0] in " \t":
+                if not last:
+                    msg.defects.append(errors.FirstHeaderLineIsContinuationDefect(line))
+                    continue
+                last.append(line)
+                continue
+            if last:
+                raw.append(_field(last))
+                last = []
+            if line.startswith("From "):
+                if lineno == 0:
+                    mo = NLCRE_eol.search(line)
+                    msg.set_unixfrom(line[: -len(mo.group(0))] if mo else line)
+                    continue
+                if lineno == len(lines) - 1:
+                    # The stdlib pushes this one back into the body: leave it to it.
+                    raise _Unsure("From line ends the headers")
+                msg.defects.append(errors.MisplacedEnvelopeHeaderDefect(line))
+                continue
+            if line.find(":") == 0:
+                msg.defects.append(errors.InvalidHeaderDefect("Missing header name."))
+                continue
+            last = [line]
+        if last:
+            raw.append(_field(last))
+        if "content-type" not in block.lower():
+            return msg.get_default_type()
+        for name, value in raw:
+            if name.lower() == "content-type":
+                if not value.isascii():
+                    break  # compat32 turns it into a Header object: let it
+                ctype = value.partition(";")[0].strip().lower()
+                return ctype if ctype.count("/") == 1 else "text/plain"
+        else:
+            return msg.get_default_type()
+        return msg.get_content_type()
+
+    def _status_blocks(self, msg: Message) -> None:
+        # Blocks of fields separated by blank lines, each its own Message.
+        while True:
+            self.eof.append(_is_blank)
+            self._message(msg)
+            self.eof.pop()
+            self.readline()
+            line = self.readline()
+            if not line:
+                return
+            self.i -= 1
+
+    def _multipart(self, msg: Message, ctype: str) -> None:
+        boundary = _boundary(msg)
+        if boundary is None:
+            msg.defects.append(errors.NoBoundaryInMultipartDefect())
+            msg.set_payload(self.rest())
+            return
+        cte = str(msg.get("content-transfer-encoding", "8bit")).lower()
+        if cte not in ("7bit", "8bit", "binary"):
+            msg.defects.append(errors.InvalidMultipartContentTransferEncodingDefect())
+        separator = "--" + boundary
+        match = _boundary_matcher(separator)
+        preamble: list[str] = []
+        capturing_preamble = True
+        close_seen = False
+        linesep: str | None = None
+        while True:
+            line = self.readline()
+            if not line:
+                break
+            mo = match(line)
+            if mo is None:
+                preamble.append(line)
+                continue
+            if mo[0]:
+                close_seen = True
+                linesep = mo[1]
+                break
+            if capturing_preamble:
+                if preamble:
+                    # RFC 2046: the line end before a boundary belongs to it.
+                    eol = NLCRE_eol.search(preamble[-1])
+                    if eol:
+                        preamble[-1] = preamble[-1][: -len(eol.group(0))]
+                    msg.preamble = "".join(preamble)
+                capturing_preamble = False
+                self.i -= 1
+                continue
+            # Repeated boundary lines hold no part between them.
+            while True:
+                line = self.readline()
+                if not line:
+                    break
+                if not match(line):
+                    self.i -= 1
+                    break
+            self.eof.append(match)
+            self._message(msg, ctype)
+            self._trim_last()
+            self.eof.pop()
+            self.last = msg
+            self.last_is_multipart = True
+        if capturing_preamble:
+            msg.defects.append(errors.StartBoundaryNotFoundDefect())
+            msg.set_payload("".join(preamble))
+            self.rest()
+            msg.epilogue = ""
+            return
+        if not close_seen:
+            msg.defects.append(errors.CloseBoundaryNotFoundDefect())
+            return
+        epilogue = self.rest()
+        if not linesep:
+            # A line end right after a close boundary without one is not epilogue.
+            bol = NLCRE_bol.match(epilogue)
+            if bol:
+                epilogue = epilogue[len(bol.group(0)) :]
+        msg.epilogue = epilogue
+
+    def _trim_last(self) -> None:
+        """The line end before a boundary belongs to the boundary, not the part."""
+        last = self.last
+        assert last is not None
+        if self.last_is_multipart:
+            epilogue = last.epilogue
+            if epilogue == "":
+                last.epilogue = None
+            elif epilogue is not None:
+                eol = NLCRE_eol.search(epilogue)
+                if eol:
+                    last.epilogue = epilogue[: -len(eol.group(0))]
+            return
+        payload = last._payload  # noqa: SLF001
+        if isinstance(payload, str):
+            eol = NLCRE_eol.search(payload)
+            if eol:
+                last._payload = payload[: -len(eol.group(0))]  # noqa: SLF001
+
+
+UNSURE = object()
+_PARAM_RES = {
+    name: re.compile(rf";\s*{name}\s*=([^;]*)", re.I) for name in ("charset", "boundary")
+}
+
+
+def simple_param(value: Any, name: str) -> object:
+    """A Content-Type parameter as ``Message.get_param`` reads it, when that is simple.
+
+    ``get_param`` splits and decodes every parameter on each call. Here: the
+    value, None when the parameter is missing, or UNSURE when the field holds
+    something the stdlib might read differently (quoted semicolons, RFC 2231,
+    escapes, comments, 8-bit, the name twice): ask the stdlib then.
+    """
+    if not isinstance(value, str) or not value.isascii():
+        return UNSURE
+    if "*" in value or "\\" in value or "(" in value or value.count('"') > 2:
+        return UNSURE
+    low = value.lower()
+    count = low.count(name)
+    if not count:
+        return None
+    m = _PARAM_RES[name].search(value)
+    if m is None or count > 1:
+        return UNSURE
+    found = m.group(1).strip()
+    if found.startswith('"') and found.endswith('"') and len(found) > 1:
+        found = found[1:-1]
+    elif '"' in found:
+        return UNSURE
+    if found.startswith("<") and found.endswith(">"):
+        return UNSURE
+    return found
+
+
+def _boundary(msg: Message) -> str | None:
+    """``msg.get_boundary()``, without its full parameter parse when it is simple."""
+    found = simple_param(msg.get("Content-Type"), "boundary")
+    if found is UNSURE:
+        return msg.get_boundary()
+    return found.rstrip() if isinstance(found, str) else None
+
+
+def _boundary_matcher(separator: str) -> Callable[[str], tuple[bool, str | None] | None]:
+    """compat32's boundary regex, ``(--b)(--)?[ \\t]*(\\r\\n|\\r|\\n)?$``, without a regex.
+
+    A regex per boundary costs a compile for every message (boundaries are unique).
+    Returns (is the close boundary, its line end) or None.
+    """
+    size = len(separator)
+
+    def match(line: str) -> tuple[bool, str | None] | None:
+        if not line.startswith(separator):
+            return None
+        rest = line[size:]
+        eol: str | None = None
+        if rest.endswith("\r\n"):
+            rest, eol = rest[:-2], "\r\n"
+        elif rest.endswith("\n"):
+            rest, eol = rest[:-1], "\n"
+        if rest.startswith("--") and not rest[2:].strip(" \t"):
+            return True, eol
+        if not rest.strip(" \t"):
+            return False, eol
+        return None
+
+    return match
+
+
+def _field(lines: list[str]) -> tuple[str, str]:
+    # compat32's header_source_parse: folds kept, the final line end dropped.
+    name, value = lines[0].split(":", 1)
+    value = value.lstrip(" \t") + "".join(lines[1:])
+    return name, value.rstrip("\r\n")
