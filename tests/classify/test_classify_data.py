@@ -34,7 +34,8 @@ def test_status_table_maps_only_to_known_reasons() -> None:
 def test_phrases_are_lower_case_squeezed_and_not_repeated() -> None:
     for entry in DATA.joinpath("reasons").iterdir():
         data = tomllib.loads(entry.read_text(encoding="utf-8"))
-        for table in (data, data.get("early", {}), data.get("late", {})):
+        tiers = (data, data.get("early", {}), data.get("address", {}), data.get("late", {}))
+        for table in tiers:
             phrases = table.get("phrases", [])
             assert len(phrases) == len(set(phrases)), entry.name
             for phrase in phrases:
@@ -67,3 +68,18 @@ def test_every_reason_has_a_hold_category() -> None:
     for reason in REASONS.values():
         assert reason.bounce_type in BOUNCE_TYPES or reason.name == "delivered"
         assert reason.status == "" or re.match(r"^[245]\.\d+\.\d+$", reason.status)
+
+
+def test_provider_rules_name_known_reasons_and_match_lower_case_text() -> None:
+    rules = builtin.provider_rules()
+    assert rules
+    for rule in rules:
+        assert rule.reason in REASONS, rule.name
+        assert rule.domains and all(d == d.lower() and "." in d for d in rule.domains)
+        bare = re.sub(r"\\.", "", rule.regex.pattern)
+        assert bare == bare.lower(), rule.name
+
+
+def test_refinements_name_known_tiers() -> None:
+    for refinement in builtin.status_table().refinements:
+        assert refinement.tiers | refinement.unless_tiers <= {"early", "address", "late"}

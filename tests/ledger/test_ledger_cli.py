@@ -81,6 +81,9 @@ def test_the_whole_flow(cli: Any, tmp_path: Path) -> None:
 
     assert len(json.loads(cli("unmatched", "--json"))) == 1
     assert len(json.loads(cli("quarantine", "--json"))) == 1
+    retried = json.loads(cli("quarantine", "--retry", "--json"))
+    assert (retried["processed"], retried["quarantined"]) == (1, 1)  # still garbage
+    assert len(json.loads(cli("quarantine", "--json"))) == 1
     assert json.loads(cli("health", "--json"))["warnings"] == []
 
     cli("contacts", "unhold", "dead@example.org")

@@ -132,12 +132,8 @@ class ProviderRule:
     regex: re.Pattern[str]
     commands: frozenset[str] = frozenset()  # the SMTP stage it applies at; empty: any
 
-    def serves(self, domain: str, host: str, command: str) -> bool:
-        if self.commands and command not in self.commands:
-            return False
-        return any(
-            name == d or name.endswith("." + d) for d in self.domains for name in (domain, host)
-        )
+    def serves(self, command: str) -> bool:
+        return not self.commands or command in self.commands
 
 
 @cache
@@ -153,6 +149,31 @@ def provider_rules() -> tuple[ProviderRule, ...]:
         )
         for p in _data("providers.toml").get("provider", [])
     )
+
+
+@cache
+def _provider_index() -> dict[str, tuple[ProviderRule, ...]]:
+    index: dict[str, list[ProviderRule]] = {}
+    for rule in provider_rules():
+        for domain in rule.domains:
+            index.setdefault(domain, []).append(rule)
+    return {d: tuple(rules) for d, rules in index.items()}
+
+
+def providers_of(*names: str) -> list[ProviderRule]:
+    """The provider rules for these domains or hosts (each name or a parent domain).
+
+    A dict lookup per label suffix, so records from other hosts cost almost nothing.
+    """
+    index = _provider_index()
+    found: list[ProviderRule] = []
+    for name in names:
+        labels = name.split(".")
+        for i in range(len(labels) - 1):
+            for rule in index.get(".".join(labels[i:]), ()):
+                if rule not in found:
+                    found.append(rule)
+    return found
 
 
 def trie_regex(phrases: list[str] | tuple[str, ...]) -> str:

@@ -105,8 +105,9 @@ def _provider_says(record: DeliveryRecord, text: str) -> Decision | None:
     """A provider's own wording, when the recipient's domain or the remote MTA is theirs."""
     domain = record.recipient.rpartition("@")[2].lower()
     host = record.remote_mta.lower()
-    for provider in builtin.provider_rules():
-        if provider.serves(domain, host, record.smtp_command.upper()) and (found := provider.regex.search(text)):
+    command = record.smtp_command.upper()
+    for provider in builtin.providers_of(domain, host):
+        if provider.serves(command) and (found := provider.regex.search(text)):
             # Provider wording is as specific as an address phrase: context leaves it.
             return Decision(provider.reason, f"provider:{provider.name}", found.group(0), "address")
     return None

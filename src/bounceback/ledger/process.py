@@ -267,20 +267,27 @@ class Processor:
         return outcomes
 
     def retry_quarantined(self, batch_size: int = 200) -> Iterator[Outcome]:
-        """Process the kept bytes of quarantined messages again (after an engine fix)."""
+        """Process the kept bytes of quarantined messages again (after an engine fix).
+
+        The ids are taken first: a message quarantined again gets a new row, which
+        this run must not pick up a second time.
+        """
         m = t.messages.c
-        last = 0
-        while True:
+        with self.engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(m.id)
+                    .where(m.outcome == "quarantined", m.raw.is_not(None))
+                    .order_by(m.id)
+                ).scalars()
+            )
+        for start in range(0, len(ids), batch_size):
             with self.engine.connect() as conn:
                 rows = conn.execute(
                     select(m.id, m.raw, m.source, m.ref, m.received_at)
-                    .where(m.outcome == "quarantined", m.raw.is_not(None), m.id > last)
+                    .where(m.id.in_(ids[start : start + batch_size]), m.outcome == "quarantined")
                     .order_by(m.id)
-                    .limit(batch_size)
                 ).all()
-            if not rows:
-                return
-            last = rows[-1].id
             items = []
             for row in rows:
                 raw = RawMessage(zlib.decompress(row.raw), row.source, row.ref, row.received_at)
