@@ -1,7 +1,7 @@
 """Ledger speed: real DSN bytes through parse, classify, match and the policy into a database.
 
     .venv/bin/python bench/ledger_speed.py [--bounces 20000] [--contacts 10000]
-        [--campaigns 20] [--db sqlite|postgresql|both] [--batch 200] [--json]
+        [--campaigns 20] [--db sqlite|postgresql|both] [--batch 200] [--jobs 2] [--json]
 
 Sets up N contacts, a send log (each send stamped with a bounceback id and a
 Message-ID, campaigns spread evenly) and generates RFC 3464 DSNs lazily, so memory

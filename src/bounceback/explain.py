@@ -52,6 +52,8 @@ def _rule_words(rule: str) -> str:
         "status-subject": f"the status code's subject class {detail}",
         "phrase": f"the diagnostic contains a built-in {detail} phrase",
         "reply": f"the SMTP reply code {detail}",
+        "provider": f"{detail}'s own reply wording means it (data/providers.toml)",
+        "context": f"the SMTP stage or status code turned {detail.replace('>', ' into ')}",
         "user": f"your rule {detail!r} matched",
         "default": "no evidence: nothing matched",
     }.get(kind, rule)

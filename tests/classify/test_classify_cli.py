@@ -101,3 +101,26 @@ def test_explain_names_the_deciding_rule(tmp_path: Path, microsoft: Path) -> Non
     assert "HARD bounce" in out
     # The built-in verdict the user's rule overrode is still shown.
     assert "phrase:blocked" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        # "550 Unknown user x", no code, no SMTP stage: a filter's word.
+        (
+            "lhost-mcafee-01.eml",
+            "context:userunknown>filtered: the SMTP stage or status code turned "
+            "userunknown into filtered",
+        ),
+        # au's "550 <address>: User unknown" to an ezweb.ne.jp address.
+        ("rhost-gsuite-09.eml", "provider:au: au's own reply wording means it"),
+    ],
+)
+def test_explain_says_why_context_or_provider_decided(
+    tmp_path: Path, email: Email, name: str, words: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(email(name))
+    # The panel wraps long lines between borders: drop the borders, squeeze the rest.
+    out = " ".join(run("explain", str(path)).stdout.replace("│", " ").split())
+    assert f"decided by rule {words}" in out

@@ -111,6 +111,12 @@ CASES = [
     ("550 Invalid Recipient", "userunknown"),
     ("550 Mailbox not found. http://service.mail.qq.com/cgi-bin/help", "userunknown"),
     ("550 Ip frequency limited", "toomanyconn"),
+    # Spectrum / Charter: Cloudmark's AUP#In-13x0 connection limits, "sender rejected".
+    (
+        "550 5.1.0 <x@example.com> sender rejected. Please see https://www.spectrum.net/support/"
+        "internet/understanding-email-error-codes for more information. AUP#In-1310",
+        "toomanyconn",
+    ),
     ("554 5.7.7 Email policy violation detected", "policyviolation"),
     ("421 4.3.0 Upstream error, please check the postmaster page", "systemerror"),
     (

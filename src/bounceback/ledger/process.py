@@ -21,6 +21,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -201,19 +202,36 @@ def _parallel(
     rules: RuleSet | None,
     max_bytes: int,
 ) -> Iterator[list[_Item]]:
-    """Prepared batches in input order, at most 2 x jobs in flight (memory stays flat)."""
+    """Prepared batches in input order, at most 2 x jobs in flight (memory stays flat).
+
+    Workers that cannot start (spawn needs an importable ``__main__``: not so for a
+    script read from stdin) or die are no reason to stop: the rest is parsed here.
+    """
+
+    def inline(batch: list[tuple[str, RawMessage]]) -> list[_Item]:
+        return [prepare(label, raw, rules, max_bytes) for label, raw in batch]
+
     # spawn, not fork: a forked child would share the parent's database sockets.
     context = multiprocessing.get_context("spawn")
+    pending: deque[tuple[list[tuple[str, RawMessage]], Future[list[_Item]]]] = deque()
     with ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker, initargs=(rules, max_bytes)
     ) as pool:
-        pending: deque[Future[list[_Item]]] = deque()
-        for batch in batches:
-            pending.append(pool.submit(_prepare_batch, batch))
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        try:
+            for batch in batches:
+                pending.append((batch, pool.submit(_prepare_batch, batch)))
+                if len(pending) >= 2 * jobs:
+                    yield pending[0][1].result()
+                    pending.popleft()
+            while pending:
+                yield pending[0][1].result()
+                pending.popleft()
+        except BrokenProcessPool:
+            pass
+    for batch, _ in pending:
+        yield inline(batch)
+    for batch in batches:
+        yield inline(batch)
 
 
 class Processor:

@@ -339,15 +339,23 @@ class Mail:
     def header(self, name: str) -> str:
         """The first field of that name, RFC 2047-decoded and unfolded; '' when missing."""
         values = self._header_index.get(name.lower())
-        return (
-            decode_header_value(self.msg.policy.header_fetch_parse(name, values[0]))
-            if values
-            else ""
-        )
+        return decode_header_value(self._fetch(name, values[0])) if values else ""
 
     def headers(self, name: str) -> list[str]:
         values = self._header_index.get(name.lower(), [])
-        return [decode_header_value(self.msg.policy.header_fetch_parse(name, v)) for v in values]
+        return [decode_header_value(self._fetch(name, v)) for v in values]
+
+    def _fetch(self, name: str, value: str) -> str:
+        # compat32's header_fetch_parse returns an ASCII value as it is.
+        if value.isascii():
+            return value
+        try:
+            raw = value.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:
+            return str(self.msg.policy.header_fetch_parse(name, value))
+        # Raw 8-bit bytes in a header (against RFC 5322, common from Japanese
+        # carriers): compat32 would wrap them in a Header that prints as U+FFFD.
+        return decode_bytes(raw, None)
 
     @cached_property
     def subject(self) -> str:
@@ -371,9 +379,8 @@ class Mail:
 
     @cached_property
     def received_lc(self) -> str:
-        fetch = self.msg.policy.header_fetch_parse
         values = self._header_index.get("received", [])
-        return "\n".join(str(fetch("Received", v)) for v in values).lower()
+        return "\n".join(str(self._fetch("Received", v)) for v in values).lower()
 
     @cached_property
     def content_type(self) -> str:
@@ -575,6 +582,8 @@ def rescue_status_groups(parts: list[str]) -> list[Fields]:
     recipient field and stops at the first line that is not a DSN field.
     """
     for text in parts:
+        if "-recipient" not in text.lower():
+            continue  # a substring test before the slow case-blind multi-line search
         m = _DSN_FIELD_RE.search(text)
         if m is None:
             continue

@@ -19,11 +19,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any
 from email import errors
 from email._policybase import compat32
-from email.feedparser import NLCRE_bol, NLCRE_eol, headerRE
 from email.message import Message
+from typing import Any
 
 # Deeper than this is left to the standard library (and so to its own limits).
 MAX_NESTING = 60
@@ -32,6 +31,12 @@ MAX_NESTING = 60
 _ODD_FIRST = (" ", "\t", ":", "From ")
 # One field: its name, then its value with the folded lines that continue it.
 _FIELD_RE = re.compile(r"^([^:\n]*):[ \t]*(.*\n?(?:[ \t].*\n?)*)", re.M)
+
+# email.feedparser's own tests (private there): a line end at the start or the
+# end of a string, and a line that may stand in a header block.
+NLCRE_bol = re.compile(r"(\r\n|\r|\n)")
+NLCRE_eol = re.compile(r"(\r\n|\r|\n)\Z")
+headerRE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 
 # A header block whose every line is a field or a continuation (headerRE's test).
 _HEADER_LINES_RE = re.compile(r"(?:(?:From |[!-9;-~]*:|[\t ]).*\n?)*")
@@ -48,33 +53,41 @@ class ParsedMessage(Message):
 
     ``Message.get`` lowercases every field name on each call; detectors ask a
     message for the same few fields many times. The index is rebuilt whenever
-    the field list is replaced or changes length (nothing here edits a field
-    in place).
+    the field list is replaced or changes length, or a field is replaced.
     """
 
     content_type = ""
     _index: dict[str, tuple[str, Any]] | None = None
-    _indexed: tuple[int, int] = (0, -1)
+    # The field list indexed (kept, so its id cannot be reused) and its length.
+    _indexed: tuple[object, int] = (None, -1)
 
     def _field_index(self) -> dict[str, tuple[str, Any]]:
-        headers = self._headers
+        headers: list[tuple[str, Any]] = self._headers  # type: ignore[attr-defined]
         index = self._index
-        if index is None or self._indexed != (id(headers), len(headers)):
+        seen, size = self._indexed
+        if index is None or seen is not headers or size != len(headers):
             index = {}
             for name, value in headers:
                 index.setdefault(name.lower(), (name, value))
             self._index = index
-            self._indexed = (id(headers), len(headers))
+            self._indexed = (headers, len(headers))
         return index
 
     def get(self, name: str, failobj: Any = None) -> Any:
         found = self._field_index().get(name.lower())
         if found is None:
             return failobj
+        value = found[1]
+        if isinstance(value, str) and value.isascii():
+            return value  # what compat32's header_fetch_parse returns for it
         return self.policy.header_fetch_parse(*found)
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
+
+    def replace_header(self, _name: str, _value: Any) -> None:
+        super().replace_header(_name, _value)
+        self._index = None  # the one edit in place
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._field_index()
@@ -238,7 +251,8 @@ class _Parser:
 
     def _headers(self, msg: Message, block: str, lines: list[str]) -> str:
         """Store the fields as compat32 does; return the content type."""
-        raw = msg._headers  # noqa: SLF001 - set_raw appends here, one call less
+        # set_raw appends here; one call less per field.
+        raw: list[tuple[str, Any]] = msg._headers  # type: ignore[attr-defined]
         if (
             block
             and not block.startswith(_ODD_FIRST)
@@ -376,21 +390,19 @@ class _Parser:
             if epilogue == "":
                 last.epilogue = None
             elif epilogue is not None:
-                eol = NLCRE_eol.search(epilogue)
-                if eol:
-                    last.epilogue = epilogue[: -len(eol.group(0))]
+                size = _eol_size(epilogue)
+                if size:
+                    last.epilogue = epilogue[:-size]
             return
-        payload = last._payload  # noqa: SLF001
+        payload = last._payload  # type: ignore[attr-defined]
         if isinstance(payload, str):
-            eol = NLCRE_eol.search(payload)
-            if eol:
-                last._payload = payload[: -len(eol.group(0))]  # noqa: SLF001
+            size = _eol_size(payload)
+            if size:
+                last._payload = payload[:-size]  # type: ignore[attr-defined]
 
 
 UNSURE = object()
-_PARAM_RES = {
-    name: re.compile(rf";\s*{name}\s*=([^;]*)", re.I) for name in ("charset", "boundary")
-}
+_PARAM_RES = {name: re.compile(rf";\s*{name}\s*=([^;]*)", re.I) for name in ("charset", "boundary")}
 
 
 def simple_param(value: Any, name: str) -> object:
@@ -409,10 +421,10 @@ def simple_param(value: Any, name: str) -> object:
     count = low.count(name)
     if not count:
         return None
-    m = _PARAM_RES[name].search(value)
+    m = _PARAM_RES[name].search(low)  # ASCII: the offsets are the value's
     if m is None or count > 1:
         return UNSURE
-    found = m.group(1).strip()
+    found = value[m.start(1) : m.end(1)].strip()
     if found.startswith('"') and found.endswith('"') and len(found) > 1:
         found = found[1:-1]
     elif '"' in found:
@@ -428,6 +440,16 @@ def _boundary(msg: Message) -> str | None:
     if found is UNSURE:
         return msg.get_boundary()
     return found.rstrip() if isinstance(found, str) else None
+
+
+def _eol_size(text: str) -> int:
+    """The length of the line end NLCRE_eol finds at the end of text (0: none).
+
+    The regex search walks the whole string; a part's payload can be long.
+    """
+    if text.endswith("\r\n"):
+        return 2
+    return 1 if text.endswith(("\r", "\n")) else 0
 
 
 def _boundary_matcher(separator: str) -> Callable[[str], tuple[bool, str | None] | None]:

@@ -75,8 +75,26 @@ def find_reply_code(text: str) -> str:
     return m.group(1) if m else ""
 
 
+# Every alternative of _COMMAND_RE contains one of these (lower-cased): a cheap
+# test that spares most diagnostics the slow case-blind search.
+_COMMAND_WORDS = (
+    "mail from",
+    "rcpt to",
+    "helo",
+    "ehlo",
+    "starttls",
+    "auth",
+    "data",
+    "bdat",
+    "connect",
+)
+
+
 def find_smtp_command(text: str) -> str:
     """The SMTP command a failure is reported after, normalised to its verb."""
+    low = text.lower()
+    if not any(word in low for word in _COMMAND_WORDS):
+        return ""
     m = _COMMAND_RE.search(text)
     if not m:
         return ""
@@ -113,9 +131,24 @@ _REMOTE_MTA_RES = (
 )
 
 
+# The words each pattern above needs (lower-cased), tested before it runs.
+_REMOTE_MTA_WORDS = (
+    ("host",),
+    ("remote host",),
+    ("connected to",),
+    ("does not like recipient", "failed after i sent the message", "did not like our"),
+    ("giving up on",),
+    ("while talking to",),
+    ("host",),
+)
+
+
 def find_remote_mta(text: str) -> str:
     """The remote host a text diagnostic says refused the message; '' when none."""
-    for regex in _REMOTE_MTA_RES:
+    low = text.lower()
+    for regex, words in zip(_REMOTE_MTA_RES, _REMOTE_MTA_WORDS, strict=True):
+        if not any(word in low for word in words):
+            continue
         m = regex.search(text)
         if m:
             return m.group(1).rstrip(".")
