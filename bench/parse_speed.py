@@ -77,6 +77,7 @@ def stages(messages: list[bytes], repeat: int) -> None:
     from email.parser import BytesHeaderParser
 
     from bounceback.parse.mail import Mail
+    from bounceback.parse.mime import parse_bytes
 
     headers = BytesHeaderParser()
     steps: list[tuple[str, Callable[[], int]]] = [
@@ -85,6 +86,8 @@ def stages(messages: list[bytes], repeat: int) -> None:
             lambda: len([headers.parsebytes(d) for d in messages]),
         ),
         ("email.message_from_bytes", lambda: len([email.message_from_bytes(d) for d in messages])),
+        # bounceback's own MIME parse: the same tree as the line above (parse/mime.py).
+        ("mime.parse_bytes (same tree)", lambda: len([parse_bytes(d) for d in messages])),
         ("+ decoded view (Mail)", lambda: len([Mail.from_bytes(d) for d in messages])),
         ("+ detectors (parse)", lambda: len([parse(d) for d in messages])),
         ("+ classify", lambda: bounceback_pass(messages)),

@@ -264,3 +264,17 @@ def test_run_sh_rejects_an_unknown_command_without_setting_anything_up() -> None
     )
     assert proc.returncode == 2
     assert "usage: ./run.sh demo|test|setup" in proc.stderr
+
+
+def test_explain_names_the_user_rule_and_the_verdict_it_replaced(
+    tmp_path: Path, email: Email
+) -> None:
+    path = write(tmp_path, DISABLED, email(DISABLED))
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        'patterns = ["The email account that you tried to reach is disabled==>Hard"]\n'
+    )
+    out = " ".join(run("explain", "--rules", str(rules), str(path)).stdout.split())
+    assert "your rule" in out
+    assert "built-in verdict before your rule: suspend" in out
+    assert "HARD bounce" in out

@@ -74,6 +74,7 @@ def test_set_email_gives_a_fresh_start(ledger: Ledger) -> None:
     assert view["bounced_address"] == "old@example.org"
     assert not view["bounced"] and view["bulk_mail"] == "allowed" and len(view["history"]) == 1
     assert ledger.is_suppressed("old@example.org")  # the dead address stays suppressed
+    assert not view["suppressed"]  # the new one is not
 
 
 def test_suppression_add_check_remove(ledger: Ledger) -> None:

@@ -87,7 +87,7 @@ MULTIPART = (
         MULTIPART.replace(b"--XX--\r\n", b""),  # close boundary lost
         MULTIPART.replace(b'boundary="XX"', b'boundary="YY"'),  # start boundary lost
         MULTIPART.replace(b';\r\n\tboundary="XX"', b""),  # no boundary parameter
-        MULTIPART.replace(b"Subject: hi", b"Subject: h\xc3\xa9 \x1b$B$\"\x1b(B"),  # 8-bit
+        MULTIPART.replace(b"Subject: hi", b'Subject: h\xc3\xa9 \x1b$B$"\x1b(B'),  # 8-bit
         MULTIPART.replace(b"--XX\r\nContent-Type: text", b"--XX\r\n--XX\r\nContent-Type: text"),
         MULTIPART.replace(b"Reporting-MTA", b"\r\n\r\nReporting-MTA"),  # blank blocks
         MULTIPART.replace(b"From: a@", b" folded first\r\nFrom: a@"),  # continuation first

@@ -253,7 +253,8 @@ class Ledger:
                 .mappings()
                 .all()
             )
-            suppressed = self._suppressed(conn, [address["email"], address["bounced_address"]])
+            # The address in use; a removed one is judged by the address it had.
+            suppressed = self._suppressed(conn, [address["email"] or address["bounced_address"]])
         return {
             "contact_id": contact["id"],
             "name": contact["name"],

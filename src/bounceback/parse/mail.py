@@ -14,10 +14,11 @@ import email
 import email.parser
 import html
 import re
+from collections.abc import Callable
 from email import errors
 from email.header import decode_header
 from email.message import Message
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 from bounceback.parse import mime
 
@@ -244,6 +245,39 @@ def part_text(part: Message) -> str:
     return text
 
 
+_T = TypeVar("_T")
+
+
+class cached(Generic[_T]):
+    """``functools.cached_property`` without its lock.
+
+    On Python 3.11 every first access takes a class-wide lock; a Mail has a
+    dozen such properties and is read by one thread. The value goes into the
+    instance's ``__dict__``, so later reads do not reach this descriptor.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, cls: type | None = None) -> cached[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, cls: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, cls: type | None = None) -> _T | cached[_T]:
+        if obj is None:
+            return self
+        value = self.func(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 class Mail:
     """One parsed message, decoded once for all detectors."""
 
@@ -301,7 +335,7 @@ class Mail:
                 return "".join(f"{k}: {v}\n" for k, v in group)
         return ""
 
-    @cached_property
+    @cached
     def inline_split(self) -> tuple[str, str]:
         """The text cut at an inline "copy of the message follows" marker line.
 
@@ -310,7 +344,7 @@ class Mail:
         """
         return split_inline_original(self.text)
 
-    @cached_property
+    @cached
     def report_text(self) -> str:
         """The human-readable text without any inline copy of the returned message."""
         return self.inline_split[0]
@@ -327,7 +361,7 @@ class Mail:
         return cls(msg if msg is not None else email.message_from_bytes(data))
 
     # -- headers -----------------------------------------------------------
-    @cached_property
+    @cached
     def _header_index(self) -> dict[str, list[str]]:
         # One pass over the raw fields: detectors ask for the same few headers
         # many times, and Message.get() rescans every field on each call.
@@ -336,13 +370,20 @@ class Mail:
             index.setdefault(name.lower(), []).append(value)
         return index
 
+    def _values(self, name: str) -> list[str]:
+        """The raw values of a field; ``name`` in lower case."""
+        msg = self.msg
+        if isinstance(msg, mime.ParsedMessage):
+            return [value for _, value in msg.fields(name)]  # indexed once already
+        return self._header_index.get(name, [])
+
     def header(self, name: str) -> str:
         """The first field of that name, RFC 2047-decoded and unfolded; '' when missing."""
-        values = self._header_index.get(name.lower())
+        values = self._values(name.lower())
         return decode_header_value(self._fetch(name, values[0])) if values else ""
 
     def headers(self, name: str) -> list[str]:
-        values = self._header_index.get(name.lower(), [])
+        values = self._values(name.lower())
         return [decode_header_value(self._fetch(name, v)) for v in values]
 
     def _fetch(self, name: str, value: str) -> str:
@@ -357,50 +398,50 @@ class Mail:
         # carriers): compat32 would wrap them in a Header that prints as U+FFFD.
         return decode_bytes(raw, None)
 
-    @cached_property
+    @cached
     def subject(self) -> str:
         return self.header("Subject")
 
-    @cached_property
+    @cached
     def from_(self) -> str:
         return self.header("From")
 
-    @cached_property
+    @cached
     def to(self) -> str:
         return self.header("To")
 
-    @cached_property
+    @cached
     def subject_lc(self) -> str:
         return self.subject.lower()
 
-    @cached_property
+    @cached
     def from_lc(self) -> str:
         return self.from_.lower()
 
-    @cached_property
+    @cached
     def received_lc(self) -> str:
-        values = self._header_index.get("received", [])
+        values = self._values("received")
         return "\n".join(str(self._fetch("Received", v)) for v in values).lower()
 
-    @cached_property
+    @cached
     def content_type(self) -> str:
         return mime.content_type(self.msg)
 
-    @cached_property
+    @cached
     def report_type(self) -> str:
         # A regex on the raw field: Message.get_param re-parses every parameter.
         m = _REPORT_TYPE_RE.search(self.header("Content-Type"))
         return m.group(1).lower() if m else ""
 
     # -- body ----------------------------------------------------------------
-    @cached_property
+    @cached
     def text(self) -> str:
         """The human-readable text: plain parts, or HTML parts when there are none."""
         text = "\n".join(self.text_parts or self.html_parts)
         # "\r\r\n" is common damage (CRLF converted twice): one line end, not two.
         return _EOL_RE.sub("\n", text) if "\r" in text else text
 
-    @cached_property
+    @cached
     def text_lc(self) -> str:
         return self.text.lower()
 

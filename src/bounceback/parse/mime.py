@@ -4,9 +4,13 @@ The standard library's feed parser is written for input that arrives in pieces:
 every line goes through a generator, a look-back buffer and every enclosing
 boundary's regex. A bounce arrives whole, so this module walks a list of lines
 with an index instead, and tests a line against the boundaries only when it can
-be one (it starts with "--"). The result is the same compat32 ``Message`` tree
-(headers, payloads, preambles, epilogues and defects), so everything built on
-the ``email`` package keeps working.
+be one (it starts with "--"); a well-formed header block is split into fields
+by one regex, and boundary and charset parameters are read without parsing every
+parameter. The result is the same compat32 ``Message`` tree (headers, payloads,
+preambles, epilogues and defects; tests/parse/test_mime.py compares them), so
+everything built on the ``email`` package keeps working. Its nodes are
+``ParsedMessage``: they remember their content type and index their fields, as
+detectors ask for the same few fields many times.
 
 Input it does not handle the same way for certain (a bare CR line end, the
 vertical-tab/form-feed/separator characters ``str.splitlines`` would split on,
@@ -29,8 +33,8 @@ MAX_NESTING = 60
 
 # A header block that starts so, or has a "From " or ":" line, takes the long way.
 _ODD_FIRST = (" ", "\t", ":", "From ")
-# One field: its name, then its value with the folded lines that continue it.
-_FIELD_RE = re.compile(r"^([^:\n]*):[ \t]*(.*\n?(?:[ \t].*\n?)*)", re.M)
+# Where one field ends: a line end not followed by a continuation line.
+_FIELD_END_RE = re.compile(r"\n(?![ \t])")
 
 # email.feedparser's own tests (private there): a line end at the start or the
 # end of a string, and a line that may stand in a header block.
@@ -48,6 +52,9 @@ _ODD_TEXT_LINE_ENDS = (*_ODD_LINE_ENDS, "\x85", "\u2028", "\u2029")
 Matcher = Callable[[str], object]
 
 
+_NONE: list[tuple[str, Any]] = []
+
+
 class ParsedMessage(Message):
     """A compat32 Message that remembers its content type and indexes its fields.
 
@@ -57,30 +64,35 @@ class ParsedMessage(Message):
     """
 
     content_type = ""
-    _index: dict[str, tuple[str, Any]] | None = None
+    _index: dict[str, list[tuple[str, Any]]] | None = None
     # The field list indexed (kept, so its id cannot be reused) and its length.
     _indexed: tuple[object, int] = (None, -1)
 
-    def _field_index(self) -> dict[str, tuple[str, Any]]:
+    def fields(self, name: str) -> list[tuple[str, Any]]:
+        """Every (name, raw value) of a field, in order; ``name`` in lower case."""
         headers: list[tuple[str, Any]] = self._headers  # type: ignore[attr-defined]
         index = self._index
         seen, size = self._indexed
         if index is None or seen is not headers or size != len(headers):
             index = {}
-            for name, value in headers:
-                index.setdefault(name.lower(), (name, value))
+            for field in headers:
+                key = field[0].lower()
+                if key in index:
+                    index[key].append(field)
+                else:
+                    index[key] = [field]
             self._index = index
             self._indexed = (headers, len(headers))
-        return index
+        return index.get(name, _NONE)
 
     def get(self, name: str, failobj: Any = None) -> Any:
-        found = self._field_index().get(name.lower())
-        if found is None:
+        found = self.fields(name.lower())
+        if not found:
             return failobj
-        value = found[1]
+        value = found[0][1]
         if isinstance(value, str) and value.isascii():
             return value  # what compat32's header_fetch_parse returns for it
-        return self.policy.header_fetch_parse(*found)
+        return self.policy.header_fetch_parse(*found[0])
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
@@ -90,7 +102,7 @@ class ParsedMessage(Message):
         self._index = None  # the one edit in place
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._field_index()
+        return isinstance(name, str) and bool(self.fields(name.lower()))
 
 
 def content_type(msg: Message) -> str:
@@ -124,7 +136,8 @@ def _parse(text: str, odd: tuple[str, ...], headers_only: bool) -> Message | Non
         return None
     try:
         return _Parser(text.splitlines(True), headers_only).parse()
-    except (_Unsure, RecursionError):
+    except (_Unsure, RecursionError, LookupError, ValueError, TypeError, AttributeError):
+        # Not sure, or a path this parser got wrong: the stdlib reads it.
         return None
 
 
@@ -152,12 +165,17 @@ class _Parser:
     def _stop(self, i: int, blank_stops: bool) -> int:
         """The first line from i on that ends the part (or, if asked, is blank)."""
         lines, marks, eof = self.lines, self.marks, self.eof
+        # A blank line ends a part only inside message/delivery-status; a
+        # boundary only starts with "-": each mark is tested by what can match.
+        blank_ends = blank_stops or _is_blank in eof
+        boundaries = [match for match in eof if match is not _is_blank]
         for j in range(bisect_left(marks, i), len(marks)):
             k = marks[j]
             line = lines[k]
-            if blank_stops and line[0] != "-":
-                return k
-            if eof and any(match(line) for match in eof):
+            if line[0] != "-":
+                if blank_ends:
+                    return k
+            elif boundaries and any(match(line) for match in boundaries):
                 return k
         return self.n
 
@@ -259,8 +277,12 @@ class _Parser:
             and "\nFrom " not in block
             and ("\n:" not in block)
         ):
-            # The usual case: one regex pass instead of a loop over the lines.
-            raw.extend([(name, value.rstrip("\r\n")) for name, value in _FIELD_RE.findall(block)])
+            # The usual case: cut the block where a line does not continue the
+            # one before, instead of a loop over the lines.
+            for field in _FIELD_END_RE.split(block):
+                if field:
+                    name, _, value = field.partition(":")
+                    raw.append((name, value.lstrip(" \t").rstrip("\r\n")))
             lines = []
         last: list[str] = []
         for lineno, line in enumerate(lines):
@@ -402,7 +424,7 @@ class _Parser:
 
 
 UNSURE = object()
-_PARAM_RES = {name: re.compile(rf";\s*{name}\s*=([^;]*)", re.I) for name in ("charset", "boundary")}
+_PARAM_RES = {name: re.compile(rf";\s*{name}\s*=([^;]*)") for name in ("charset", "boundary")}
 
 
 def simple_param(value: Any, name: str) -> object:

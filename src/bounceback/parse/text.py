@@ -14,10 +14,11 @@ STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 REPLY_CODE_RE = re.compile(r"(?<![\d.\-])([245][0-5]\d)(?=[ \-]|$)")
 SMTP_COMMANDS = ("CONNECT", "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT")
 # SMTP verbs as MTAs print them (upper case: "data" or "connect" in prose is
-# not a command), lower-case ones only after words that announce a command, and
-# the phrases that mean the connection itself failed.
+# not a command, nor "HELO=[host]", Exim's log field), lower-case ones only after
+# words that announce a command, and the phrases that mean the connection itself
+# failed.
 _COMMAND_RE = re.compile(
-    r"\b(MAIL FROM|RCPT TO|EHLO|HELO|STARTTLS|AUTH|DATA|BDAT|CONNECT)\b"
+    r"\b(MAIL FROM|RCPT TO|EHLO|HELO|STARTTLS|AUTH|DATA|BDAT|CONNECT)\b(?!=)"
     r"|(?i:\b(?:in reply to|after|while sending|in response to|during|>>>)\s+"
     r"(mail from|rcpt to|ehlo|helo|starttls|auth|data|bdat|end of data)\b)"
     r"|(?i:\b(end of data)\b)"
@@ -69,9 +70,17 @@ def find_status(text: str) -> str:
     return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}" if m else ""
 
 
+_FAILURE_CODE_RE = re.compile(r"(?<![\d.\-])([45][0-5]\d)(?=[ \-]|$)")
+
+
 def find_reply_code(text: str) -> str:
-    """The SMTP reply code a diagnostic starts with (or shows first); '' when none."""
-    m = REPLY_CODE_RE.search(text.lstrip()[:200])
+    """The SMTP reply code a diagnostic starts with (or shows first); '' when none.
+
+    A failure code wins over a success code printed before it: the server's
+    "220-" greeting quoted ahead of its "421" refusal is not the reply.
+    """
+    head = text.lstrip()[:200]
+    m = _FAILURE_CODE_RE.search(head) or REPLY_CODE_RE.search(head)
     return m.group(1) if m else ""
 
 
@@ -104,6 +113,19 @@ def find_smtp_command(text: str) -> str:
     if verb == "END OF DATA":
         return "DATA"
     return verb.split()[0]
+
+
+def find_phrase(text: str, phrase: str) -> int:
+    """Where a lower-case phrase first occurs in text, in any case; -1 when nowhere.
+
+    ``str.find`` on the lowered text: a case-blind regex cannot skip ahead to a
+    literal and is several times slower on a long text.
+    """
+    low = text.lower()
+    if len(low) == len(text):
+        return low.find(phrase)
+    m = re.search(re.escape(phrase), text, re.I)  # lowering moved the offsets
+    return m.start() if m else -1
 
 
 def squeeze(text: str) -> str:
