@@ -199,8 +199,17 @@ def repair_headers(msg: Message) -> Message:
     return _HEADER_PARSER.parsestr(head + "\n".join(fixed) + "\n\n")
 
 
+def _ascii(value: object) -> bool:
+    return isinstance(value, str) and value.isascii()
+
+
 def _message_fields(msg: Message) -> Fields:
-    return [(k, " ".join(_unescape(str(v)).split())) for k, v in msg.items()]
+    fetch = msg.policy.header_fetch_parse
+    return [
+        # An ASCII value is what items() would give; the rest go through it.
+        (k, " ".join((v if _ascii(v) else _unescape(str(fetch(k, v)))).split()))
+        for k, v in msg.raw_items()
+    ]
 
 
 def _message_text(msg: Message) -> str:

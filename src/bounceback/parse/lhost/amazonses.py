@@ -36,7 +36,7 @@ _LEGACY_RE = re.compile(
 )
 # bounceSubType → reason, where the subtype names one. General and Undetermined
 # do not, and ContentRejected / AttachmentRejected are too broad to outweigh
-# the status and text SES passes on (the same table as the SES webhook's).
+# the status and text SES passes on (the SES webhook reads notifications here too).
 _SUBTYPE_REASONS = {
     "noemail": "userunknown",
     "suppressed": "suppressed",
@@ -93,6 +93,8 @@ def _original(mail_obj: dict[str, Any]) -> OriginalMessage:
                 out.to = value
             elif name == "x-bounceback-id":
                 out.bounceback_id = value.strip()
+            elif name == "return-path":
+                out.return_path = find_address(value)
     common = mail_obj.get("commonHeaders")
     if isinstance(common, dict):
         out.message_id = out.message_id or str(common.get("messageId", "") or "")
@@ -102,7 +104,12 @@ def _original(mail_obj: dict[str, Any]) -> OriginalMessage:
     if not out.message_id:
         # SES's own id: what its SendEmail API returned to the sender.
         out.message_id = str(mail_obj.get("messageId", "") or "")
-    out.return_path = find_address(str(mail_obj.get("source", "") or ""))
+    out.return_path = out.return_path or find_address(str(mail_obj.get("source", "") or ""))
+    tags = mail_obj.get("tags")
+    tagged = tags.get("bounceback_id") if isinstance(tags, dict) else None
+    if not out.bounceback_id and isinstance(tagged, list) and tagged:
+        # A sender without custom headers can pass the id as an SES message tag.
+        out.bounceback_id = str(tagged[0])
     return out
 
 

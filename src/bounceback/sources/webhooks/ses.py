@@ -32,28 +32,15 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bounceback.model import DeliveryRecord, Kind, OriginalMessage, Report
+from bounceback.model import Kind, Report
+from bounceback.parse.lhost.amazonses import notification_records
 from bounceback.sources import SourceEvent
-from bounceback.sources.records import (
-    build_report,
-    digest,
-    fallback_hint,
-    now,
-    parse_time,
-    strip_diagnostic_type,
-)
+from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, load_json, text
 from bounceback.sources.webhooks.sns import SnsVerifier, is_sns_url, parse_envelope
 
 SOURCE = "webhook:ses"
 
-SUBTYPE_REASONS: dict[str, str] = {
-    "NoEmail": "userunknown",
-    "Suppressed": "suppressed",
-    "OnAccountSuppressionList": "suppressed",
-    "MailboxFull": "mailboxfull",
-    "MessageTooLarge": "mesgtoobig",
-}
 SUBTYPE_FALLBACKS: dict[str, str] = {
     "ContentRejected": "contenterror",
     "AttachmentRejected": "policyviolation",
@@ -99,95 +86,58 @@ def handle(
 
 
 def events(message: Mapping[str, Any], *, sns_message_id: str = "") -> list[SourceEvent]:
-    """The events in one SES notification (a JSON object); [] for other event types."""
-    kind = text(message.get("notificationType") or message.get("eventType"))
+    """The events in one SES notification (a JSON object); [] for other event types.
+
+    The notification's meaning (records, original message) is read by the SES
+    format module that also reads SES notifications arriving by email; this
+    module adds only what an event needs: its idempotency key and metadata.
+    """
+    name = text(message.get("notificationType") or message.get("eventType"))
+    if name not in _INNER:
+        return []
+    kind, records, original = notification_records(dict(message))
     mail = _obj(message.get("mail"))
-    if kind == "Bounce":
-        return _bounce(_obj(message.get("bounce")), mail, sns_message_id)
-    if kind == "Complaint":
-        return _complaint(_obj(message.get("complaint")), mail, sns_message_id)
-    if kind == "Delivery":
-        return _delivery(_obj(message.get("delivery")), mail, sns_message_id)
-    if kind == "DeliveryDelay":
-        return _delay(_obj(message.get("deliveryDelay")), mail, sns_message_id)
-    return []
+    inner = _obj(message.get(_INNER[name]))
+    transient = name == "DeliveryDelay" or text(inner.get("bounceType")) == "Transient"
+    report = build_report(
+        SOURCE,
+        records,
+        kind=kind or Kind.BOUNCE,
+        original=original,
+        return_path=original.return_path,
+        transient=transient,
+    )
+    meta: dict[str, str] = {}
+    if name == "Bounce":
+        sub = text(inner.get("bounceSubType"))
+        fallback_hint(report, SUBTYPE_FALLBACKS.get(sub, ""))
+        meta = {"bounce_type": text(inner.get("bounceType")), "bounce_sub_type": sub}
+        key = text(inner.get("feedbackId")) or sns_message_id
+    elif name == "Complaint":
+        meta = {"user_agent": text(inner.get("userAgent"))}
+        if sub := text(inner.get("complaintSubType")):
+            meta["complaint_sub_type"] = sub
+        key = text(inner.get("feedbackId")) or sns_message_id
+    elif name == "Delivery":
+        mid = text(mail.get("messageId"))
+        key = f"delivery:{mid}" if mid else sns_message_id
+    else:
+        delay_type = text(inner.get("delayType"))
+        fallback_hint(report, DELAY_FALLBACKS.get(delay_type, ""))
+        meta = {"delay_type": delay_type}
+        mid = text(mail.get("messageId"))
+        stamp = text(inner.get("timestamp"))
+        key = f"delay:{mid}:{stamp}" if mid else sns_message_id
+    return _wrap(report, name.lower(), key, inner, mail, meta)
 
 
-def _bounce(b: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[SourceEvent]:
-    sub = text(b.get("bounceSubType"))
-    hint = SUBTYPE_REASONS.get(sub, "")
-    records = [
-        DeliveryRecord(
-            recipient=text(r.get("emailAddress")),
-            action=text(r.get("action")) or "failed",
-            status=text(r.get("status")),
-            diagnostic=strip_diagnostic_type(text(r.get("diagnosticCode"))),
-            remote_mta=text(b.get("remoteMtaIp")),
-            reporting_mta=text(b.get("reportingMTA")),
-            reason_hint=hint,
-        )
-        for r in _objs(b.get("bouncedRecipients"))
-    ]
-    transient = text(b.get("bounceType")) == "Transient"
-    report = build_report(SOURCE, records, kind=Kind.BOUNCE, transient=transient, **_original(mail))
-    fallback_hint(report, SUBTYPE_FALLBACKS.get(sub, ""))
-    meta = {"bounce_type": text(b.get("bounceType")), "bounce_sub_type": sub}
-    key = text(b.get("feedbackId")) or sns_id
-    return _wrap(report, "bounce", key, b, mail, meta)
-
-
-def _complaint(c: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[SourceEvent]:
-    records = [
-        DeliveryRecord(
-            recipient=text(r.get("emailAddress")),
-            feedback_type=text(c.get("complaintFeedbackType")) or "abuse",
-            reason_hint="feedback",
-        )
-        for r in _objs(c.get("complainedRecipients"))
-    ]
-    report = build_report(SOURCE, records, kind=Kind.COMPLAINT, **_original(mail))
-    meta = {"user_agent": text(c.get("userAgent"))}
-    if sub := text(c.get("complaintSubType")):
-        meta["complaint_sub_type"] = sub
-    key = text(c.get("feedbackId")) or sns_id
-    return _wrap(report, "complaint", key, c, mail, meta)
-
-
-def _delivery(d: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[SourceEvent]:
-    recipients = d.get("recipients")
-    records = [
-        DeliveryRecord(
-            recipient=r,
-            action="delivered",
-            diagnostic=text(d.get("smtpResponse")),
-            remote_mta=text(d.get("remoteMtaIp")),
-            reporting_mta=text(d.get("reportingMTA")),
-        )
-        for r in (recipients if isinstance(recipients, list) else [])
-        if isinstance(r, str)
-    ]
-    report = build_report(SOURCE, records, kind=Kind.DELIVERED, **_original(mail))
-    key = f"delivery:{text(mail.get('messageId'))}" if mail.get("messageId") else sns_id
-    return _wrap(report, "delivery", key, d, mail, {})
-
-
-def _delay(d: Mapping[str, Any], mail: Mapping[str, Any], sns_id: str) -> list[SourceEvent]:
-    delay_type = text(d.get("delayType"))
-    records = [
-        DeliveryRecord(
-            recipient=text(r.get("emailAddress")),
-            action="delayed",
-            status=text(r.get("status")),
-            diagnostic=strip_diagnostic_type(text(r.get("diagnosticCode"))),
-            reporting_mta=text(d.get("reportingMTA")),
-        )
-        for r in _objs(d.get("delayedRecipients"))
-    ]
-    report = build_report(SOURCE, records, kind=Kind.DELAY, transient=True, **_original(mail))
-    fallback_hint(report, DELAY_FALLBACKS.get(delay_type, ""))
-    stamp = text(d.get("timestamp"))
-    key = f"delay:{text(mail.get('messageId'))}:{stamp}" if mail.get("messageId") else sns_id
-    return _wrap(report, "delay", key, d, mail, {"delay_type": delay_type})
+# notification type → the key of its inner object
+_INNER = {
+    "Bounce": "bounce",
+    "Complaint": "complaint",
+    "Delivery": "delivery",
+    "DeliveryDelay": "deliveryDelay",
+}
 
 
 def _wrap(
@@ -210,31 +160,5 @@ def _wrap(
     return [event]
 
 
-def _original(mail: Mapping[str, Any]) -> dict[str, Any]:
-    common = _obj(mail.get("commonHeaders"))
-    headers = {
-        text(h.get("name")).lower(): text(h.get("value")) for h in _objs(mail.get("headers"))
-    }
-    tags = _obj(mail.get("tags"))
-    tag_id = tags.get("bounceback_id")
-    bounceback_id = headers.get("x-bounceback-id", "") or (
-        text(tag_id[0]) if isinstance(tag_id, list) and tag_id else ""
-    )
-    source = text(mail.get("source"))
-    original = OriginalMessage(
-        message_id=text(common.get("messageId")) or headers.get("message-id", ""),
-        subject=text(common.get("subject")),
-        from_=", ".join(text(a) for a in common.get("from") or []),
-        to=", ".join(text(a) for a in common.get("to") or []),
-        return_path=headers.get("return-path", "") or source,
-        bounceback_id=bounceback_id,
-    )
-    return {"original": original, "return_path": original.return_path}
-
-
 def _obj(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _objs(value: object) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
