@@ -12,6 +12,7 @@ import bounceback
 from bounceback.ledger import Ledger, LedgerError, Send, Summary
 from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
+from bounceback.ledger.stamping import envelope_options
 from bounceback.model import RawMessage
 from conftest import make_config
 
@@ -150,6 +151,12 @@ def test_stamp_records_the_send_and_marks_the_message(db_url: str) -> None:
         stamped = bounceback.stamp(message, Send(campaign="spring"), ledger=ledger)
         assert stamped["X-Bounceback-ID"].startswith("bb.1.")
         assert stamped["Return-Path"].endswith("@bounces.sender.example>")
+        # The ENVID for the SMTP MAIL command is the stamped id, xtext-encoded.
+        assert envelope_options(stamped) == [
+            f"ENVID={stamped['X-Bounceback-ID']}",
+            "RET=HDRS",
+        ]
+        assert envelope_options(EmailMessage()) == []
         with ledger.engine.connect() as conn:
             row = conn.execute(select(t.sends)).one()
         assert row.email == "neko@example.org" and row.message_id == stamped["Message-ID"]

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
 
 from bounceback.ledger.service import Ledger
-from bounceback.match.stamp import SendStamp, bounceback_id_for
+from bounceback.match.stamp import SendStamp, bounceback_id_for, mail_options
 from bounceback.match.stamp import stamp as stamp_message
 
 
@@ -28,6 +28,12 @@ def stamp(
 
     A message without a Message-ID gets one, so a bounce quoting it can be matched too.
     Returns ``message`` itself. Without ``ledger``, the configured ledger is opened.
+
+    The Return-Path header only records the VERP address: the sending code must use it
+    as the envelope sender, and may pass our ENVID where the server offers DSN::
+
+        smtp.send_message(msg, from_addr=msg["Return-Path"].strip("<>"),
+                          mail_options=envelope_options(msg))
     """
     send = send or Send()
     email = send.email or next((a for _, a in getaddresses(message.get_all("To", [])) if a), "")
@@ -50,3 +56,12 @@ def stamp(
         if own:
             active.close()
     return message
+
+
+def envelope_options(message: EmailMessage) -> list[str]:
+    """SMTP MAIL options (ENVID, RET=HDRS) for a message ``stamp`` has marked.
+
+    Only for servers that announce DSN in their EHLO reply; [] for an unstamped message.
+    """
+    bounceback_id = str(message["X-Bounceback-ID"] or "").strip()
+    return mail_options(SendStamp(0, bounceback_id)) if bounceback_id else []
