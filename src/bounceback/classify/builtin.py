@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -245,3 +246,171 @@ def phrase_rules() -> tuple[PhraseRule, ...]:
                 rules.append((rule.priority, reason, order, rule))
     rules.sort(key=lambda r: r[:3])
     return tuple(r[3] for r in rules)
+
+
+# A phrase's key is a word: a run of these characters. A word of a phrase can only
+# occur inside one word of the text, which is what lets the index work word by word.
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def _key_of(literal: str) -> str:
+    """A substring of ``literal``: its longest word (likely the rarest), else all of it."""
+    longest = max(_WORD_RE.findall(literal), key=len, default="")
+    return longest if len(longest) >= 3 else literal
+
+
+_QUANTIFIERS = "?*{"  # what makes the character before it optional
+_SPECIAL = "\\()[]|.^$+?*{}"
+_LONG_ESCAPES = "xuUN0123456789"
+_REPEAT_RE = re.compile(r"\{\d*(?:,\d*)?\}")
+
+
+def _pattern_literal(pattern: re.Pattern[str]) -> str:
+    """The longest literal run every match of a pattern contains, or '' when none is sure.
+
+    Conservative: only plain characters outside any group, class or escape count, a
+    character a quantifier makes optional does not, and a top-level alternative or a
+    case-blind pattern gives none.
+    """
+    source = pattern.pattern
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return ""
+    runs: list[str] = []
+    run, depth, i = "", 0, 0
+    while i < len(source):
+        ch = source[i]
+        nxt = source[i + 1] if i + 1 < len(source) else ""
+        if ch not in _SPECIAL and depth == 0:
+            if nxt and nxt in _QUANTIFIERS:
+                runs.append(run)
+                run = ""
+            else:
+                run += ch
+            i += 1
+            continue
+        runs.append(run)
+        run = ""
+        if ch == "\\":
+            if nxt in _LONG_ESCAPES:
+                return ""  # \x41, \N{...}, \1: more than one character follows
+            i += 2
+            continue
+        if ch == "[":  # skip the class: an escaped "]", or one first in it, is a member
+            i += 3 if source.startswith("[^]", i) else 2 if nxt == "]" else 1
+            while i < len(source) and source[i] != "]":
+                i += 2 if source[i] == "\\" else 1
+            i += 1
+            continue
+        if ch == "{":  # a repeat count; a "{" that is text is not worth reading
+            count = _REPEAT_RE.match(source, i)
+            if count is None:
+                return ""
+            i = count.end()
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return ""
+        i += 1
+    runs.append(run)
+    best = max(runs, key=len)
+    return best if len(best) >= 3 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseItem:
+    rule: PhraseRule
+    phrase: str  # a literal phrase, or
+    pattern: re.Pattern[str] | None  # a pattern
+
+
+class PhraseIndex:
+    """Finds the first phrase rule a text matches without searching every rule.
+
+    Every phrase and pattern (an item) has a key, a substring of it (``_key_of``).
+    Items are numbered in the order ``PhraseRule.search`` would try them: rule by
+    rule in priority order, each rule's phrases and then its patterns. A text can
+    only contain an item whose key it contains; the keys are found word by word
+    (a word-key lies inside one word of the text; what each distinct word holds is
+    remembered), the few other keys by substring tests. The candidate items are
+    then tried in their order and the first that matches decides: the same rule
+    and the same evidence as trying every rule in turn.
+    """
+
+    _MAX_WORDS = 20_000  # remembered words (a few MB at most); emptied when full
+
+    def __init__(self, rules: tuple[PhraseRule, ...]) -> None:
+        items: list[PhraseItem] = []
+        word_keys: dict[str, int] = {}  # word key -> bit mask of its items
+        other_keys: dict[str, int] = {}
+        always = 0
+        for rule in rules:
+            literals = [(p, None, p) for p in rule.phrases] + [
+                ("", p, _pattern_literal(p)) for p in rule.patterns
+            ]
+            for phrase, pattern, literal in literals:
+                bit = 1 << len(items)
+                items.append(PhraseItem(rule, phrase, pattern))
+                key = _key_of(literal) if literal else ""
+                if not key:
+                    always |= bit
+                elif _WORD_RE.fullmatch(key):
+                    word_keys[key] = word_keys.get(key, 0) | bit
+                else:
+                    other_keys[key] = other_keys.get(key, 0) | bit
+        # A key found brings every key inside it: "blacklisted" holds "listed".
+        self._key_masks = {
+            key: _or_all(mask for other, mask in word_keys.items() if other in key)
+            for key in word_keys
+        }
+        # At each position of a word, the longest key starting there (a trie: the
+        # text picks one path, the greedy optional tails take the longest).
+        self._keys_re = re.compile(f"(?=({trie_regex(sorted(word_keys))}))")
+        self._other = tuple(other_keys.items())
+        self._always = always
+        self._items = tuple(items)
+        self._words: dict[str, int] = {}
+
+    def _word_mask(self, word: str) -> int:
+        masks = self._key_masks
+        return _or_all(masks[key] for key in self._keys_re.findall(word))
+
+    def first(self, text: str) -> tuple[PhraseRule, str] | None:
+        """The first rule (in order) whose wording ``text`` contains, with the evidence."""
+        words = self._words
+        if len(words) > self._MAX_WORDS:
+            words.clear()
+        mask = self._always
+        for word in set(_WORD_RE.findall(text)):
+            found = words.get(word)
+            if found is None:
+                found = words[word] = self._word_mask(word)
+            mask |= found
+        for key, key_mask in self._other:
+            if key in text:
+                mask |= key_mask
+        items = self._items
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            item = items[low.bit_length() - 1]
+            if item.pattern is None:
+                if item.phrase in text:
+                    return item.rule, item.phrase
+            elif item.pattern.search(text):
+                return item.rule, item.pattern.pattern
+        return None
+
+
+@cache
+def phrase_index() -> PhraseIndex:
+    return PhraseIndex(phrase_rules())
+
+
+def _or_all(masks: Iterable[int]) -> int:
+    total = 0
+    for mask in masks:
+        total |= mask
+    return total

@@ -78,13 +78,10 @@ def _primary(report: Report, record: DeliveryRecord) -> Decision:
     text = _squeezed(record.diagnostic)
     if text and (said := _provider_says(record, text)):
         return said
-    if text:
-        for phrase_rule in builtin.phrase_rules():
-            found = phrase_rule.search(text)
-            if found:
-                return Decision(
-                    phrase_rule.reason, f"phrase:{phrase_rule.reason}", found, phrase_rule.tier
-                )
+    # Only the rules whose key words occur are searched (builtin.PhraseIndex).
+    if text and (matched := builtin.phrase_index().first(text)):
+        phrase_rule, found = matched
+        return Decision(phrase_rule.reason, f"phrase:{phrase_rule.reason}", found, phrase_rule.tier)
 
     delayed = record.action == "delayed" or report.kind == Kind.DELAY
     if delayed and not text and status.endswith(".0"):
@@ -151,9 +148,12 @@ def found_status(record: DeliveryRecord) -> str:
     return found
 
 
-def status_of(decided: str, record: DeliveryRecord, permanent: bool) -> str:
+def status_of(
+    decided: str, record: DeliveryRecord, permanent: bool, found: str | None = None
+) -> str:
     """The status to report: the one found, else the one the reason stands for."""
-    found = found_status(record)
+    if found is None:
+        found = found_status(record)
     if found:
         return found
     derived = reason(decided).status
@@ -175,8 +175,9 @@ def _is_permanent(record: DeliveryRecord, report: Report, status: str) -> bool:
 
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
     decision = decide_reason(report, record)
-    permanent = _is_permanent(record, report, found_status(record))
-    status = status_of(decision.reason, record, permanent)
+    found = found_status(record)
+    permanent = _is_permanent(record, report, found)
+    status = status_of(decision.reason, record, permanent, found)
     if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT):
         status = record.status
     hard = is_hard(decision.reason, status)

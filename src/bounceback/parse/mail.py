@@ -428,6 +428,15 @@ class Mail:
         return self.from_.lower()
 
     @cached
+    def header_names_lc(self) -> str:
+        """Every top-level field name in lower case, each after a line end.
+
+        ``"\nx-ms-exchange-" in mail.header_names_lc`` tests for a name prefix in
+        one substring search instead of a loop over the fields.
+        """
+        return "\n" + "\n".join(self.msg.keys()).lower()
+
+    @cached
     def received_lc(self) -> str:
         values = self._values("received")
         return "\n".join(str(self._fetch("Received", v)) for v in values).lower()

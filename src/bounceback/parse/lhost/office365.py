@@ -51,7 +51,7 @@ def _maybe_exchange(mail: Mail) -> bool:
         return True
     if mail.subject_lc.startswith("undeliverable"):
         return True
-    return any(k.lower().startswith("x-ms-exchange-crosstenant") for k in mail.msg)
+    return "\nx-ms-exchange-crosstenant" in mail.header_names_lc
 
 
 def _cloud_host(host: str) -> bool:
