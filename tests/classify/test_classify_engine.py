@@ -185,3 +185,19 @@ def test_any_record_gets_a_known_reason_and_a_consistent_verdict(
     assert bounce.status == "" or re.fullmatch(STATUS, bounce.status)
     if action == "delayed" or status[:1] == "4":
         assert bounce.permanent is False
+
+
+def test_abuse_report_counts_as_a_complaint(email: Email) -> None:
+    complaint = only(email, "arf-01.eml")
+    assert (complaint.kind, complaint.reason, complaint.bounce_type) == (
+        Kind.COMPLAINT,
+        "feedback",
+        "AOL (Complaint)",
+    )
+
+
+def test_authentication_failure_report_is_the_senders_problem(email: Email) -> None:
+    # A DMARC/SPF failure report (RFC 6591) says nothing against the recipient.
+    report = only(email, "arf-19.eml")
+    assert report.record.feedback_type == "auth-failure"
+    assert (report.reason, report.bounce_type, report.hardbounce) == ("feedback", "Sender", False)

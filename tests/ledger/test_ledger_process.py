@@ -148,6 +148,15 @@ def test_complaint_suppresses_at_once(ledger: Ledger) -> None:
     assert ledger.suppressions()[0]["source"] == "complaint"
 
 
+def test_authentication_failure_report_does_not_suppress(ledger: Ledger) -> None:
+    # A DMARC failure report names the recipient, but the fault is the sender's.
+    ledger.add_contact("kijitora@example.org")
+    assert run(ledger, fixture_bytes("arf-19.eml")).matched == 1
+    view = ledger.contact_view("kijitora@example.org")
+    assert view is not None and not view["suppressed"] and view["bulk_mail"] == "allowed"
+    assert view["history"][0]["bounce_type"] == "Sender"
+
+
 def test_autoreply_is_away_and_never_hard(ledger: Ledger) -> None:
     ledger.add_contact("kijitora@example.net")
     run(ledger, fixture_bytes("rfc3834-01.eml"))

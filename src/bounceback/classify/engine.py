@@ -173,6 +173,12 @@ def _is_permanent(record: DeliveryRecord, report: Report, status: str) -> bool:
     return record.action == "failed" and report.kind == Kind.BOUNCE
 
 
+# Feedback reports that are not a recipient's complaint: a DMARC/SPF failure report
+# (RFC 6591) is about the sender's authentication, and "not-spam" takes a complaint
+# back. Neither may count against, or suppress, the recipient.
+_FEEDBACK_TYPES = {"auth-failure": "Sender", "not-spam": ""}
+
+
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
     decision = decide_reason(report, record)
     found = found_status(record)
@@ -194,6 +200,7 @@ def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | Non
         hard = permanent = False
     elif report.kind == Kind.COMPLAINT and matched is None:
         hard = False
+        bounce_type = _FEEDBACK_TYPES.get(record.feedback_type, bounce_type)
     return Bounce(
         record=record,
         kind=report.kind,
