@@ -29,6 +29,8 @@ class RawMessage:
     ref: str = ""
     received_at: dt.datetime | None = None
     event: dict[str, Any] | None = None
+    # The SMTP RCPT addresses when it came in by SMTP: the matcher trusts them first.
+    envelope_to: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

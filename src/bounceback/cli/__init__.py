@@ -16,6 +16,7 @@ app = typer.Typer(
 from bounceback.cli import (  # noqa: E402
     ledger_cmds,  # noqa: F401
     parse_cmd,  # noqa: F401
+    smtpd_cmd,  # noqa: F401
 )
 
 __all__ = ["app"]

@@ -380,13 +380,13 @@ class Processor:
         for item in items:
             assert item.report is not None
             for bounce in item.bounces:
-                find_send(item.report, bounce, lookup, self.signer)
+                find_send(item.report, bounce, lookup, self.signer, item.raw.envelope_to)
         lookup.prefetch()
         lookup.recording = False
         for item in items:
             assert item.report is not None
             for bounce in item.bounces:
-                result = find_send(item.report, bounce, lookup, self.signer)
+                result = find_send(item.report, bounce, lookup, self.signer, item.raw.envelope_to)
                 if result.problem:
                     item.outcome, item.error = "quarantined", f"matching: {result.problem}"
                     break

@@ -24,7 +24,7 @@ def _unparseable(reason: str) -> Report:
 
 
 def _precheck(data: bytes, max_bytes: int) -> str:
-    if not data or not data.strip():
+    if not data or data.isspace():  # data.strip() would copy the message
         return "empty message"
     if len(data) > max_bytes:
         return f"message too large: {len(data)} bytes (limit {max_bytes})"
@@ -33,14 +33,16 @@ def _precheck(data: bytes, max_bytes: int) -> str:
         return "binary data, not an email message"
     if b":" not in head:
         return "no header fields: not an email message"
-    ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0]
-    header_end = min(ends) if ends else -1
-    header_block = data if header_end < 0 else data[:header_end]
-    if header_block.count(b"\n") > MAX_HEADER_FIELDS and (
-        _count_fields(header_block) > MAX_HEADER_FIELDS
-    ):
-        return f"more than {MAX_HEADER_FIELDS} header fields"
-    if data.count(b"\n--") > MAX_BOUNDARY_LINES:
+    # Too short to hold that many field lines or boundary lines: skip the counts.
+    if len(data) > MAX_HEADER_FIELDS:
+        ends = [i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0]
+        header_end = min(ends) if ends else -1
+        header_block = data if header_end < 0 else data[:header_end]
+        if header_block.count(b"\n") > MAX_HEADER_FIELDS and (
+            _count_fields(header_block) > MAX_HEADER_FIELDS
+        ):
+            return f"more than {MAX_HEADER_FIELDS} header fields"
+    if len(data) > 3 * MAX_BOUNDARY_LINES and data.count(b"\n--") > MAX_BOUNDARY_LINES:
         return f"more than {MAX_BOUNDARY_LINES} MIME parts"
     return ""
 

@@ -241,16 +241,38 @@ def content_charset(part: Message) -> str | None:
     return found.lower() if isinstance(found, str) else None
 
 
+# Charsets that read ASCII bytes as the same characters (an ESC could start an
+# ISO-2022 sequence, which decode_bytes guesses at when no charset is declared).
+_ASCII_SAFE = frozenset({None, "us-ascii", "ascii", "utf-8", "iso-8859-1", "windows-1252"})
+
+
 def part_text(part: Message) -> str:
     """The decoded text of a leaf part."""
+    raw = part._payload  # type: ignore[attr-defined]
+    if (
+        isinstance(raw, str)
+        and raw.isascii()
+        and "\x1b" not in raw
+        and str(part.get("Content-Transfer-Encoding", "")).lower() in ("", "7bit", "8bit")
+        and content_charset(part) in _ASCII_SAFE
+    ):
+        # What get_payload(decode=True) and decode_bytes give for it, without the
+        # round trip through bytes.
+        text = raw
+    else:
+        text = _decoded(part)
+    if mime.content_type(part) == "text/html":
+        text = html_to_text(text)
+    return text
+
+
+def _decoded(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
         text = decode_bytes(payload, content_charset(part))
     else:
         raw = part.get_payload()
         text = raw if isinstance(raw, str) else ""
-    if mime.content_type(part) == "text/html":
-        text = html_to_text(text)
     return text
 
 
@@ -383,7 +405,8 @@ class Mail:
         """The raw values of a field; ``name`` in lower case."""
         msg = self.msg
         if isinstance(msg, mime.ParsedMessage):
-            return [value for _, value in msg.fields(name)]  # indexed once already
+            found = msg.fields(name)  # indexed once already
+            return [value for _, value in found] if found else []
         return self._header_index.get(name, [])
 
     def header(self, name: str) -> str:
@@ -393,7 +416,8 @@ class Mail:
 
     def headers(self, name: str) -> list[str]:
         values = self._values(name.lower())
-        return [decode_header_value(self._fetch(name, v)) for v in values]
+        # Most names asked for are missing: no comprehension for them.
+        return [decode_header_value(self._fetch(name, v)) for v in values] if values else []
 
     def _fetch(self, name: str, value: str) -> str:
         # compat32's header_fetch_parse returns an ASCII value as it is.

@@ -278,12 +278,30 @@ class _Parser:
             and ("\n:" not in block)
         ):
             # The usual case: cut the block where a line does not continue the
-            # one before, instead of a loop over the lines.
-            for field in _FIELD_END_RE.split(block):
-                if field:
-                    name, _, value = field.partition(":")
-                    raw.append((name, value.lstrip(" \t").rstrip("\r\n")))
-            lines = []
+            # one before, instead of a loop over the lines; the field index
+            # (ParsedMessage.fields) is built in the same pass.
+            index: dict[str, list[tuple[str, Any]]] = {}
+            for text in _FIELD_END_RE.split(block):
+                if text:
+                    name, _, value = text.partition(":")
+                    field = (name, value.lstrip(" \t").rstrip("\r\n"))
+                    raw.append(field)
+                    key = name.lower()
+                    if key in index:
+                        index[key].append(field)
+                    else:
+                        index[key] = [field]
+            if isinstance(msg, ParsedMessage):
+                msg._index = index
+                msg._indexed = (raw, len(raw))
+            found = index.get("content-type")
+            if not found:
+                return msg.get_default_type()
+            value = found[0][1]
+            if not value.isascii():
+                return msg.get_content_type()  # compat32 makes it a Header object
+            ctype = value.partition(";")[0].strip().lower()
+            return ctype if ctype.count("/") == 1 else "text/plain"
         last: list[str] = []
         for lineno, line in enumerate(lines):
             if line[0] in " \t":

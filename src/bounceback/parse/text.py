@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 # An address as bounces print it: bare, in <>, after "rfc822;", quoted local parts.
+# The local part's runs are possessive (``{...}+``): a shorter run cannot be followed
+# by the '"' or "@" the longest one was not, so backtracking into it only costs time.
 ADDRESS_RE = re.compile(
-    r"""(?:"[^"\r\n]{1,64}"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,128})@"""
+    r"""(?:"[^"\r\n]{1,64}+"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,128}+)@"""
     r"""(?:\[[0-9A-Fa-f.:IPv]+\]|[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?"""
     r"""(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*)"""
 )
@@ -28,7 +30,7 @@ _COMMAND_RE = re.compile(
 
 def find_address(text: str) -> str:
     """The first email address in a string, without brackets; '' when none."""
-    if not text:
+    if not text or "@" not in text:  # every match has an "@": skip the regex scan
         return ""
     m = ADDRESS_RE.search(text)
     if not m:
@@ -37,6 +39,8 @@ def find_address(text: str) -> str:
 
 
 def find_addresses(text: str) -> list[str]:
+    if "@" not in text:
+        return []
     return [clean_address(m.group(0)) for m in ADDRESS_RE.finditer(text)]
 
 

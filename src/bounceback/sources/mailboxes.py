@@ -1,0 +1,117 @@
+"""What IMAP and POP3 sources share: the poll result, the disposition of each outcome.
+
+A mailbox source reads messages, hands them to ``Ledger.process`` and only then acts
+on the server (move, flag, delete), one action per committed outcome. An ``error``
+outcome was not committed: the message is left exactly as it was, to be read again.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from sqlalchemy import select
+
+from bounceback.ledger import tables as t
+from bounceback.ledger.process import Outcome, Summary
+
+if TYPE_CHECKING:
+    from bounceback.ledger.service import Ledger
+
+__all__ = [
+    "Disposition",
+    "MailboxError",
+    "MailboxSource",
+    "PollResult",
+    "disposition",
+    "first_outcomes",
+    "token_from_command",
+]
+
+# processed: a bounce applied (or already applied); ignored: not a bounce or no
+# contact found; quarantine: kept by the ledger for a person to look at.
+Disposition = Literal["processed", "ignored", "quarantine"]
+
+_DISPOSITIONS: dict[str, Disposition] = {
+    "matched": "processed",
+    "unmatched": "ignored",
+    "ignored": "ignored",
+    "quarantined": "quarantine",
+}
+
+
+class MailboxError(RuntimeError):
+    """The server could not be reached or refused us, after the retries allowed."""
+
+
+@dataclass(slots=True)
+class PollResult:
+    """One poll: the ledger's summary plus what was done on the server."""
+
+    summary: Summary = field(default_factory=Summary)
+    fetched: int = 0
+    moved: int = 0
+    flagged: int = 0
+    deleted: int = 0
+    kept: int = 0
+    left: int = 0  # error outcomes: not committed, untouched on the server
+    reconnects: int = 0
+
+
+class MailboxSource(Protocol):
+    """A mailbox bounceback drains: ``poll`` once, ``wait`` for more, ``close``."""
+
+    def poll(self, ledger: Ledger) -> PollResult: ...
+
+    def wait(self, timeout: float) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def disposition(outcome: str) -> Disposition | None:
+    """Where a committed outcome's message goes; None for ``error`` (leave it)."""
+    return _DISPOSITIONS.get(outcome)
+
+
+def first_outcomes(ledger: Ledger, outcomes: Iterable[Outcome]) -> dict[str, str]:
+    """For duplicates, the outcome the message had when it was first stored.
+
+    A message committed but not yet moved when the connection dropped is read again
+    and comes back as a duplicate; it must go where its first outcome said (an
+    unmatched bounce to ``ignored``, not ``processed``).
+    """
+    keys = sorted({o.key for o in outcomes if o.outcome == "duplicate" and o.key})
+    if not keys:
+        return {}
+    m = t.messages.c
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(m.idempotency_key, m.outcome).where(m.idempotency_key.in_(keys)))
+        return {str(key): str(outcome) for key, outcome in rows}
+
+
+def resolve(outcome: Outcome, first: dict[str, str]) -> Disposition | None:
+    if outcome.outcome == "duplicate":
+        return disposition(first.get(outcome.key, "matched"))
+    return disposition(outcome.outcome)
+
+
+def token_from_command(command: str | list[str], timeout: float = 30.0) -> str:
+    """Run the configured token command; its stdout (stripped) is the OAuth2 token.
+
+    A list is run as is; a string is split like a shell would, never run by a shell.
+    """
+    argv = shlex.split(command) if isinstance(command, str) else list(command)
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MailboxError(f"token command {argv[0]!r} failed: {exc}") from exc
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip()[:200]
+        raise MailboxError(f"token command exited {done.returncode}: {err}")
+    token = done.stdout.decode("utf-8", "replace").strip()
+    if not token:
+        raise MailboxError("token command printed no token")
+    return token

@@ -1,0 +1,357 @@
+"""The SMTP receiver for the return-path domains (aiosmtpd).
+
+Bounces are mailed to the envelope sender of the message that failed, so the MX of
+the return-path domain sees every bounce first. This receiver accepts RCPT only for
+signed VERP addresses that verify (or a configured catch-all), so forged or guessed
+bounces are refused at the door with 550 and never reach the ledger.
+
+Durability: the 250 after DATA is sent only once the ledger has committed the message.
+Messages wait for the committer in a bounded queue; a full queue answers 451 4.3.2
+(the sending MTA retries later) instead of holding work in memory that could be lost.
+The committer gathers what is waiting into one ledger batch (one transaction), run in a
+thread so the event loop keeps serving other clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import ssl
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from bounceback.match.verp import VerpError, VerpSigner
+from bounceback.model import RawMessage
+
+if TYPE_CHECKING:
+    from bounceback.ledger.service import Ledger
+
+log = logging.getLogger(__name__)
+
+# Outcome names from the ledger; "error" means nothing was committed.
+Sink = Callable[[list[RawMessage]], list[str]]
+
+
+@dataclass(slots=True)
+class SmtpdConfig:
+    host: str = "127.0.0.1"
+    port: int = 2525
+    hostname: str = "bounceback"  # the name in the greeting
+    domains: Sequence[str] = ()  # return-path domains; default: the VERP domain
+    catch_all: Sequence[str] = ()  # addresses accepted without a token
+    max_message_bytes: int = 10_000_000
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    require_tls: bool = False
+    max_connections_per_client: int = 20
+    rate_per_client: float = 500.0  # messages per second, sustained
+    rate_burst: int = 1000
+    max_pending: int = 500  # messages waiting for the committer before 451 4.3.2
+    batch_size: int = 200
+    timeout: float = 300.0
+
+
+# Per connection, for its lifetime: an MTA keeps a connection for many messages, so
+# the transaction commands get room; the rest stop a client that loops.
+CALL_LIMITS = {"MAIL": 100_000, "RCPT": 1_000_000, "DATA": 100_000, "RSET": 100_000, "*": 200}
+
+
+def ledger_sink(ledger: Ledger) -> Sink:
+    """Commit a batch through the ledger; one outcome name per message, in order."""
+
+    def sink(raws: list[RawMessage]) -> list[str]:
+        found: dict[str, str] = {}
+        try:
+            for outcome in ledger.process([(str(i), raw) for i, raw in enumerate(raws)]):
+                found[outcome.label] = outcome.outcome
+        except Exception:  # the database is down: nothing is acknowledged
+            log.exception("ledger batch of %d failed", len(raws))
+            return ["error"] * len(raws)
+        return [found.get(str(i), "error") for i in range(len(raws))]
+
+    return sink
+
+
+class _Bucket:
+    """A token bucket per client address: ``rate`` per second, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens: dict[str, tuple[float, float]] = {}
+
+    def take(self, client: str) -> bool:
+        now = time.monotonic()
+        tokens, last = self.tokens.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self.tokens[client] = (tokens, now)
+            return False
+        self.tokens[client] = (tokens - 1.0, now)
+        return True
+
+
+class Committer:
+    """Bounded queue in front of the sink; batches are committed one at a time."""
+
+    def __init__(self, sink: Sink, max_pending: int, batch_size: int) -> None:
+        self.sink = sink
+        self.batch_size = batch_size
+        self.queue: asyncio.Queue[tuple[RawMessage, asyncio.Future[str]]] = asyncio.Queue(
+            maxsize=max_pending
+        )
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bb-smtpd-commit")
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def offer(self, raw: RawMessage) -> asyncio.Future[str] | None:
+        """A future for the outcome, or None when the queue is full (back-pressure)."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        try:
+            self.queue.put_nowait((raw, future))
+        except asyncio.QueueFull:
+            return None
+        return future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.batch_size and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                results = await loop.run_in_executor(
+                    self.executor, self.sink, [raw for raw, _ in batch]
+                )
+            except Exception:
+                log.exception("sink failed")
+                results = ["error"] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():  # the client may have gone; the commit stands
+                    future.set_result(result)
+
+    async def stop(self) -> None:
+        """Finish what is queued, then stop."""
+        while not self.queue.empty():
+            await asyncio.sleep(0.01)
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        self.executor.shutdown(wait=True)
+
+
+class Handler:
+    """The aiosmtpd hooks: who may send, to whom, and where DATA goes."""
+
+    def __init__(self, config: SmtpdConfig, signer: VerpSigner | None, committer: Committer):
+        self.config = config
+        self.signer = signer
+        self.committer = committer
+        domains = list(config.domains) or ([signer.domain] if signer is not None else [])
+        self.domains = {d.lower().strip(".") for d in domains}
+        self.catch_all = {a.lower() for a in config.catch_all}
+        self.bucket = _Bucket(config.rate_per_client, config.rate_burst)
+        self.counter = 0
+
+    def accepts(self, address: str) -> bool:
+        address = address.strip().strip("<>").lower()
+        if address in self.catch_all:
+            return True
+        domain = address.rpartition("@")[2]
+        if domain not in self.domains or self.signer is None:
+            return False
+        try:
+            self.signer.verify(address)
+        except VerpError:
+            return False
+        return True
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if not self.bucket.take(_client(session)):
+            return "450 4.7.1 Too many messages from you, try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if not self.accepts(address):
+            return "550 5.1.1 No such bounce address here"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        self.counter += 1
+        raw = RawMessage(
+            data=bytes(data),
+            source="smtp",
+            ref=f"smtp:{_client(session)}:{self.counter}",
+            received_at=dt.datetime.now(dt.UTC),
+            envelope_to=[a.strip("<>") for a in envelope.rcpt_tos],
+        )
+        future = self.committer.offer(raw)
+        if future is None:
+            return "451 4.3.2 Busy, try again later"
+        outcome = await future
+        if outcome == "error":
+            return "451 4.3.0 Not stored, try again later"
+        return "250 2.0.0 OK stored"
+
+
+def _client(session: Session) -> str:
+    peer = session.peer
+    return str(peer[0]) if isinstance(peer, tuple) else str(peer)
+
+
+class Receiver(SMTP):
+    """aiosmtpd's SMTP with a per-client connection limit and RFC 3463 codes for size."""
+
+    connections: dict[str, int]
+    limit: int
+    # RFC 5321 says 1000, but a bounce from a sloppy MTA is still worth keeping.
+    line_length_limit = 8192
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None
+        super().connection_made(transport)
+        if first:
+            client = _client(self.session) if self.session is not None else "?"
+            self.connections[client] = self.connections.get(client, 0) + 1
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.session is not None:
+            client = _client(self.session)
+            left = self.connections.get(client, 1) - 1
+            if left > 0:
+                self.connections[client] = left
+            else:
+                self.connections.pop(client, None)
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        client = _client(self.session) if self.session is not None else "?"
+        if self.connections.get(client, 0) > self.limit:
+            await self.push("421 4.7.0 Too many connections from you, try again later")
+            if self.transport is not None:
+                self.transport.close()
+            return
+        await super()._handle_client()
+
+    async def push(self, status: Any) -> None:
+        # aiosmtpd's size replies lack the enhanced code senders look for.
+        if isinstance(status, str) and status.startswith("552 Error"):
+            status = "552 5.3.4 Message too big"
+        await super().push(status)
+
+
+def tls_context(config: SmtpdConfig) -> ssl.SSLContext | None:
+    if config.tls_cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(config.tls_cert), str(config.tls_key or config.tls_cert))
+    return context
+
+
+async def start_server(
+    config: SmtpdConfig, sink: Sink, signer: VerpSigner | None
+) -> tuple[asyncio.Server, Committer]:
+    """Listen on config.host:port (0 picks a free port); returns the server and committer."""
+    committer = Committer(sink, config.max_pending, config.batch_size)
+    committer.start()
+    handler = Handler(config, signer, committer)
+    context = tls_context(config)
+    connections: dict[str, int] = {}
+
+    def factory() -> Receiver:
+        smtp = Receiver(
+            handler,
+            data_size_limit=config.max_message_bytes,
+            hostname=config.hostname,
+            ident="bounceback",
+            tls_context=context,
+            require_starttls=config.require_tls and context is not None,
+            timeout=config.timeout,
+            command_call_limit=CALL_LIMITS,
+        )
+        smtp.connections = connections
+        smtp.limit = config.max_connections_per_client
+        return smtp
+
+    server = await asyncio.get_running_loop().create_server(factory, config.host, config.port)
+    return server, committer
+
+
+def run_smtpd(config: SmtpdConfig, ledger: Ledger) -> None:
+    """Serve until SIGTERM/SIGINT; the messages being committed finish first."""
+
+    async def main() -> None:
+        server, committer = await start_server(config, ledger_sink(ledger), ledger.signer)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        port = server.sockets[0].getsockname()[1]
+        log.info("bounceback smtpd listening on %s:%s", config.host, port)
+        await stop.wait()
+        server.close()
+        await server.wait_closed()
+        await committer.stop()
+
+    asyncio.run(main())
+
+
+class ReceiverThread:
+    """The receiver on its own event loop in a thread (tests, benchmarks, embedding)."""
+
+    def __init__(self, config: SmtpdConfig, sink: Sink, signer: VerpSigner | None) -> None:
+        self.config, self.sink, self.signer = config, sink, signer
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._committer: Committer | None = None
+
+    def start(self) -> ReceiverThread:
+        self.thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            start_server(self.config, self.sink, self.signer), self.loop
+        )
+        self._server, self._committer = future.result(timeout=10)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            if self._committer is not None:
+                await self._committer.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+    def __enter__(self) -> ReceiverThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,304 @@
+"""ImapSource against a real Dovecot, filled with real corpus bounces by APPEND."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dovecot import OAUTH_TOKEN, OAUTH_USER, PASSWORD, USER, Dovecot, dovecot  # noqa: F401  (the fixture)
+from sqlalchemy import func, select
+
+from bounceback.config import Config
+from bounceback.ledger import Ledger
+from bounceback.ledger import tables as t
+from bounceback.sources.imap import ImapConfig, ImapSource, open_client
+from bounceback.sources.mailboxes import MailboxError, token_from_command
+
+EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
+FOLDER = "INBOX/Campaign bounces"  # Dovecot's delimiter here is "."
+SERVER_FOLDER = "INBOX.Campaign bounces"
+
+HUMAN_REPLY = b"""\
+From: Kijitora Neko <kijitora@example.net>
+To: news@sender.example
+Subject: Re: Our spring newsletter
+Date: Mon, 23 Nov 2026 10:00:00 +0000
+Message-ID: <reply-1@example.net>
+In-Reply-To: <newsletter-42@sender.example>
+Content-Type: text/plain; charset=utf-8
+
+Thanks, please send me the price list as well.
+"""
+
+NOT_A_BOUNCE = b"""\
+From: billing@provider.example
+To: news@sender.example
+Subject: Your invoice for November
+Date: Mon, 23 Nov 2026 09:00:00 +0000
+Message-ID: <invoice-7@provider.example>
+Content-Type: text/plain; charset=utf-8
+
+Your invoice is attached to your account page.
+"""
+
+
+def eml(name: str) -> bytes:
+    return (EMAILS / name).read_bytes()
+
+
+def numbered(data: bytes, n: int) -> bytes:
+    """The same real message made distinct (its idempotency key is the bytes' hash)."""
+    return f"X-Test-Seq: {n}\r\n".encode() + data
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:  # noqa: F811
+    dovecot.empty()
+    yield dovecot
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    config = Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}", lock_timeout_ms=2000)
+    config.policy.max_message_bytes = 200_000
+    opened = Ledger.open(config)
+    opened.add_contact("kijitora@example.net")  # lhost-postfix-03
+    opened.add_contact("kijitora@user.example.or.jp")  # lhost-postfix-07
+    yield opened
+    opened.close()
+
+
+def source_for(server: Dovecot, **options: Any) -> ImapSource:
+    config = ImapConfig(
+        host="127.0.0.1",
+        port=server.imap_port,
+        security="plain",
+        user=USER,
+        password=PASSWORD,
+        folder=FOLDER,
+        timeout=10,
+        **options,
+    )
+    return ImapSource(config)
+
+
+def count(ledger: Ledger, table: Any) -> int:
+    with ledger.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+MIXED = [
+    eml("lhost-postfix-03.eml"),  # matched
+    eml("lhost-postfix-07.eml"),  # matched
+    eml("lhost-exim-02.eml"),  # a bounce for no known contact: unmatched
+    HUMAN_REPLY,  # not a bounce: ignored
+    NOT_A_BOUNCE,  # ignored
+    eml("lhost-postfix-02.eml") + (b"x" * 76 + b"\r\n") * 3_300,  # too large: quarantined
+]
+
+
+def test_poll_acts_on_each_outcome_and_touches_nothing_else(
+    mailbox: Dovecot, ledger: Ledger
+) -> None:
+    mailbox.append([eml("lhost-sendmail-02.eml")], SERVER_FOLDER, flags=(b"\\Seen",))
+    mailbox.append(MIXED, SERVER_FOLDER)
+    source = source_for(mailbox)
+    try:
+        result = source.poll(ledger)
+    finally:
+        source.close()
+    s = result.summary
+    assert (s.matched, s.unmatched, s.ignored, s.quarantined) == (2, 1, 2, 1)
+    assert (result.fetched, result.moved, result.flagged, result.left) == (6, 3, 3, 0)
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.processed")) == 2
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.quarantine")) == 1
+    # The read-before message and the three ignored ones stay, all seen now.
+    assert len(mailbox.folder_uids(SERVER_FOLDER)) == 4
+    assert mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"]) == []
+    view = ledger.contact_view("kijitora@example.net")
+    assert view is not None and len(view["history"]) == 1
+    assert len(ledger.messages("unmatched")) == 1
+    assert "too large" in ledger.messages("quarantined")[0]["error"]
+    assert count(ledger, t.messages) == 6  # the message someone had read is not ours
+
+    again = source_for(mailbox)
+    try:
+        assert again.poll(ledger).fetched == 0
+    finally:
+        again.close()
+
+
+def test_delete_processed_move_ignored_without_move_capability(
+    mailbox: Dovecot, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imapclient import IMAPClient
+
+    real = IMAPClient.has_capability
+
+    def no_move(self: IMAPClient, capability: str) -> bool:
+        return capability.upper() != "MOVE" and bool(real(self, capability))
+
+    monkeypatch.setattr(IMAPClient, "has_capability", no_move)  # COPY + \Deleted + UID EXPUNGE
+    mailbox.append(MIXED, SERVER_FOLDER)
+    source = source_for(mailbox, processed="delete", ignored="move")
+    try:
+        result = source.poll(ledger)
+    finally:
+        source.close()
+    assert (result.deleted, result.moved, result.flagged) == (2, 4, 0)
+    assert mailbox.folder_uids(SERVER_FOLDER) == []  # expunged, not only flagged
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.ignored")) == 3
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.quarantine")) == 1
+    assert mailbox.folder_uids(f"{SERVER_FOLDER}.processed") == []
+
+
+class DroppingLedger:
+    """The real ledger; after the first commit the IMAP connection is cut."""
+
+    def __init__(self, ledger: Ledger, source: ImapSource) -> None:
+        self.ledger, self.source, self.engine = ledger, source, ledger.engine
+        self.cut = False
+
+    def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
+        outcomes = list(self.ledger.process(pairs, batch_size=batch_size))
+        if not self.cut:
+            self.cut = True
+            client = self.source._client
+            assert client is not None
+            client.socket().shutdown(socket.SHUT_RDWR)
+        return iter(outcomes)
+
+
+def test_dropped_connection_mid_batch_loses_nothing_and_applies_nothing_twice(
+    mailbox: Dovecot, ledger: Ledger
+) -> None:
+    messages = [numbered(m, n) for n, m in enumerate(MIXED * 3)]
+    mailbox.append(messages, SERVER_FOLDER)
+    source = source_for(mailbox, batch_size=5)
+    dropping = DroppingLedger(ledger, source)
+    try:
+        result = source.poll(dropping)  # type: ignore[arg-type]
+    finally:
+        source.close()
+    assert result.reconnects == 1
+    # The first batch was committed before the cut: read again, duplicates.
+    assert result.summary.duplicates == 5
+    assert count(ledger, t.messages) == len(messages)
+    # Every record applied once: 6 matched bounces, one event each.
+    assert len(ledger.contact_view("kijitora@example.net")["history"]) == 3  # type: ignore[index]
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.processed")) == 6
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.quarantine")) == 3
+    # Duplicates went where their first outcome said: ignored ones seen, not processed.
+    assert len(mailbox.folder_uids(SERVER_FOLDER)) == 9
+    assert mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"]) == []
+
+
+def test_a_message_not_committed_is_left_unseen(mailbox: Dovecot, ledger: Ledger) -> None:
+    mailbox.append(MIXED[:2], SERVER_FOLDER)
+
+    class Failing:
+        engine = ledger.engine
+
+        def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
+            for n, outcome in enumerate(ledger.process(pairs, batch_size=batch_size)):
+                if n == 1:  # as the ledger reports a message it could not write
+                    outcome.outcome, outcome.error = "error", "database down"
+                yield outcome
+
+    source = source_for(mailbox)
+    try:
+        result = source.poll(Failing())  # type: ignore[arg-type]
+    finally:
+        source.close()
+    assert result.left == 1 and result.moved == 1
+    assert len(mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"])) == 1  # read again next poll
+
+
+def test_idle_wakes_when_mail_arrives(mailbox: Dovecot, ledger: Ledger) -> None:
+    mailbox.append([], SERVER_FOLDER)
+    source = source_for(mailbox)
+    try:
+        started = time.monotonic()
+        assert source.wait(0.5) is False  # nothing new: the timeout
+        assert time.monotonic() - started >= 0.4
+        timer = threading.Timer(0.3, mailbox.append, args=([HUMAN_REPLY], SERVER_FOLDER))
+        timer.start()
+        started = time.monotonic()
+        assert source.wait(10) is True
+        assert time.monotonic() - started < 5
+        timer.join()
+        assert source.poll(ledger).summary.ignored == 1
+    finally:
+        source.close()
+
+
+def test_starttls_with_a_self_signed_certificate(mailbox: Dovecot, ledger: Ledger) -> None:
+    mailbox.append([eml("lhost-postfix-03.eml")], SERVER_FOLDER)
+    context = ssl.create_default_context(cafile=str(mailbox.cert))
+    source = source_for(mailbox, ssl_context=context)
+    source.config.security = "starttls"
+    try:
+        assert source.poll(ledger).summary.matched == 1
+    finally:
+        source.close()
+    # Without trusting the certificate, STARTTLS refuses to go on.
+    strict = source_for(mailbox)
+    strict.config.security = "starttls"
+    with pytest.raises((ssl.SSLError, MailboxError)):
+        open_client(strict.config)
+
+
+def test_thousand_messages_in_batches(mailbox: Dovecot, ledger: Ledger) -> None:
+    base = [eml("lhost-postfix-03.eml"), eml("lhost-exim-02.eml"), HUMAN_REPLY, NOT_A_BOUNCE]
+    messages = [numbered(base[n % 4], n) for n in range(1000)]
+    mailbox.append(messages, SERVER_FOLDER)
+    source = source_for(mailbox, batch_size=200)
+    try:
+        result = source.poll(ledger)
+    finally:
+        source.close()
+    assert result.fetched == 1000 and result.left == 0
+    assert result.summary.matched == 250
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.processed")) == 250
+    assert mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"]) == []
+    assert count(ledger, t.messages) == 1000
+
+
+def test_token_command_output_is_the_token(tmp_path: Path) -> None:
+    script = tmp_path / "token.sh"
+    script.write_text("#!/bin/sh\necho '  ya29.token-for-'\"$1\"\n")
+    script.chmod(0o755)
+    assert token_from_command(f"{script} bounces") == "ya29.token-for-bounces"
+    failing = tmp_path / "fail.sh"
+    failing.write_text("#!/bin/sh\necho 'no refresh token' >&2\nexit 2\n")
+    failing.chmod(0o755)
+    with pytest.raises(MailboxError, match="no refresh token"):
+        token_from_command([str(failing)])
+
+
+def test_xoauth2_login_with_a_token_command(dovecot: Dovecot, tmp_path: Path) -> None:  # noqa: F811
+    script = tmp_path / "token.sh"
+    script.write_text(f"#!/bin/sh\necho {OAUTH_TOKEN}\n")
+    script.chmod(0o755)
+    config = ImapConfig(
+        host="127.0.0.1",
+        port=dovecot.imap_port,
+        security="plain",
+        user=OAUTH_USER,
+        token_command=str(script),
+    )
+    client = open_client(config)
+    try:
+        assert client.list_folders("", "INBOX")
+    finally:
+        client.logout()
+    assert "method=XOAUTH2" in dovecot.log()
+    script.write_text("#!/bin/sh\necho expired-token\n")
+    with pytest.raises(MailboxError, match="login failed"):
+        open_client(config)
