@@ -13,6 +13,7 @@ and checks that the ledger holds exactly as many messages as were accepted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import smtplib
@@ -152,6 +153,23 @@ def main() -> None:
                     else:
                         errors.append(f"{code} {text[:60]!r}")
 
+    # The receiver's RSS as the run goes: at each quarter of the messages accepted.
+    rss_at: dict[int, float] = {}
+    rss_max = [0.0]
+
+    def sample() -> None:
+        status = Path(f"/proc/{proc.pid}/status")
+        while proc.is_alive() and len(rss_at) < 4:
+            quarter = len(latencies) * 4 // args.messages
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                text = status.read_text()
+                rss = int(text.split("VmRSS:")[1].split()[0]) / 1024
+                rss_max[0] = max(rss_max[0], rss)
+                if quarter and quarter not in rss_at:
+                    rss_at[quarter] = rss
+            time.sleep(0.05)
+
+    threading.Thread(target=sample, daemon=True).start()
     threads = [threading.Thread(target=client) for _ in range(args.clients)]
     started = time.perf_counter()
     for thread in threads:
@@ -181,7 +199,9 @@ def main() -> None:
         "accepted_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
-        "receiver_peak_rss_mb": round(peak.value, 1),
+        "receiver_rss_mb_at_25_50_75_100": [round(rss_at[q], 1) for q in sorted(rss_at)],
+        "receiver_max_rss_mb_while_serving": round(rss_max[0], 1),
+        "receiver_peak_rss_mb": round(peak.value, 1),  # getrusage, shutdown included
         "in_ledger": stored,
         "outcomes": by_outcome,
         "nothing_lost": stored == len(latencies),

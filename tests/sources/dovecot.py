@@ -86,6 +86,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2
+auth_failure_delay = 0
 log_path = {root}/dovecot.log
 mail_location = maildir:{root}/mail/%u
 mail_uid = {mail_user}

@@ -302,3 +302,78 @@ def test_xoauth2_login_with_a_token_command(dovecot: Dovecot, tmp_path: Path) ->
     script.write_text("#!/bin/sh\necho expired-token\n")
     with pytest.raises(MailboxError, match="login failed"):
         open_client(config)
+
+
+def test_database_down_during_a_poll_acknowledges_nothing(mailbox: Dovecot, tmp_path: Path) -> None:
+    import sqlite3
+
+    from bounceback.ledger.db import LedgerUnavailable
+
+    path = tmp_path / "ledger.db"
+    config = Config(database_url=f"sqlite:///{path}", lock_timeout_ms=200)
+    ledger = Ledger.open(config)
+    mailbox.append(MIXED, SERVER_FOLDER)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holds the database
+    source = source_for(mailbox)
+    try:
+        with pytest.raises(LedgerUnavailable):
+            source.poll(ledger)
+        assert len(mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"])) == len(MIXED)
+        holder.execute("ROLLBACK")
+        result = source.poll(ledger)  # the same source, next poll: everything, once
+        assert result.fetched == len(MIXED) and result.left == 0
+        assert mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"]) == []
+        assert count(ledger, t.messages) == len(MIXED)
+    finally:
+        holder.close()
+        source.close()
+        ledger.close()
+
+
+KILLED_POLLER = """
+import os, signal, sys
+from bounceback.config import Config
+from bounceback.ledger import Ledger
+from bounceback.sources.imap import ImapConfig, ImapSource
+
+url, port, user, password, folder = sys.argv[1:6]
+ledger = Ledger.open(Config(database_url=url, lock_timeout_ms=2000))
+
+class KillAfterCommit:
+    engine = ledger.engine
+    def process(self, pairs, batch_size=200):
+        outcomes = list(ledger.process(pairs, batch_size=batch_size))
+        os.kill(os.getpid(), signal.SIGKILL)  # committed, nothing done on the server yet
+        return iter(outcomes)
+
+config = ImapConfig(host="127.0.0.1", port=int(port), security="plain", user=user,
+                    password=password, folder=folder, batch_size=4)
+ImapSource(config).poll(KillAfterCommit())
+"""
+
+
+def test_kill_9_between_commit_and_move_then_restart(
+    mailbox: Dovecot, ledger: Ledger, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    mailbox.append([numbered(m, n) for n, m in enumerate(MIXED * 2)], SERVER_FOLDER)
+    url = str(ledger.engine.url)
+    args = [url, str(mailbox.imap_port), USER, PASSWORD, FOLDER]
+    killed = subprocess.run([sys.executable, "-c", KILLED_POLLER, *args], timeout=60)
+    assert killed.returncode == -9
+    assert count(ledger, t.messages) == 4  # the first batch was committed
+    assert len(mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"])) == 12  # and nothing acked
+    source = source_for(mailbox)
+    try:
+        result = source.poll(ledger)
+    finally:
+        source.close()
+    assert result.summary.duplicates == 4
+    assert count(ledger, t.messages) == 12
+    view = ledger.contact_view("kijitora@example.net")
+    assert view is not None and len(view["history"]) == 2  # once per message
+    assert len(mailbox.folder_uids(f"{SERVER_FOLDER}.processed")) == 4
+    assert mailbox.folder_uids(SERVER_FOLDER, ["UNSEEN"]) == []

@@ -361,13 +361,19 @@ class RejectingMX:
         return "250 OK"
 
 
-@pytest.mark.skipif(not POSTFIX.exists(), reason="Postfix is not installed (Debian postfix)")
 def test_real_postfix_bounce_reaches_the_ledger_matched_by_verp(ledger: Ledger) -> None:
     import os
     import subprocess
     import tempfile
 
     from aiosmtpd.controller import Controller
+
+    if not POSTFIX.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Postfix is not installed (Debian package postfix)")
+        pytest.skip("Postfix is not installed (apt-get install postfix)")
+    if os.geteuid() != 0:
+        pytest.skip("a throwaway Postfix needs root (its queue is owned by the postfix user)")
 
     member = "nobody@remote.test"
     rcpt = verp(ledger, member)

@@ -14,7 +14,7 @@ from bounceback.cli import app
 def smtpd(
     listen: str = typer.Option("127.0.0.1:2525", "--listen", help="HOST:PORT to listen on."),
     domain: list[str] = typer.Option(
-        [], "--domain", help="A return-path domain (default: the [verp] domain)."
+        [], "--domain", help="A return-path domain (default: the VERP domain of the config)."
     ),
     catch_all: list[str] = typer.Option(
         [], "--catch-all", help="An address accepted without a VERP token."
