@@ -29,7 +29,11 @@ DSN = (FIXTURES / "lhost-postfix-02.eml").read_bytes().replace(b"\n", b"\r\n")
 
 
 def make_ledger(path: Path) -> Ledger:
-    config = Config(database_url=f"sqlite:///{path / 'ledger.db'}", lock_timeout_ms=5000)
+    return make_ledger_at(f"sqlite:///{path / 'ledger.db'}")
+
+
+def make_ledger_at(url: str) -> Ledger:
+    config = Config(database_url=url, lock_timeout_ms=5000)
     config.verp.domain = DOMAIN
     config.verp.active_key = "k1"
     config.verp.keys = dict(KEYS)
@@ -433,3 +437,47 @@ def test_real_postfix_bounce_reaches_the_ledger_matched_by_verp(ledger: Ledger) 
         rx.stop()
         mx.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_cli_smtpd_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "bounceback.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "cli.db"}"\n\n'
+        f'[verp]\ndomain = "{DOMAIN}"\nactive_key = "k1"\n\n'
+        f'[verp.keys]\nk1 = "{KEYS["k1"].decode()}"\n'
+    )
+    env = {**os.environ, "BOUNCEBACK_CONFIG": str(tmp_path / "bounceback.toml")}
+    env.pop("BOUNCEBACK_DATABASE_URL", None)
+    ledger = make_ledger_at(f"sqlite:///{tmp_path / 'cli.db'}")
+    rcpt = verp(ledger, "neko@example.org")
+    port = free_port()
+    command = str(Path(sys.executable).parent / "bounceback")
+    cli = [command, "smtpd", "--listen", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                smtp = client(port)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("bounceback smtpd did not listen")
+        with smtp:
+            smtp.mail("")
+            assert smtp.rcpt(f"nobody@{DOMAIN}")[0] == 550
+            assert smtp.rcpt(rcpt)[0] == 250
+            assert smtp.data(DSN)[0] == 250
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    view = ledger.contact_view("neko@example.org")
+    assert view is not None and view["history"][0]["match_method"] == "verp"
+    ledger.close()
