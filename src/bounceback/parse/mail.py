@@ -70,7 +70,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         name = _CHARSET_ALIASES.get(charset.lower().strip(), charset.lower().strip())
         try:
             codecs.lookup(name)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a NUL in the name
             name = ""
         if name:
             try:
@@ -216,8 +216,12 @@ def _message_text(msg: Message) -> str:
     """A parsed block back as text, its raw 8-bit bytes read as UTF-8."""
     try:
         return msg.as_bytes().decode("utf-8", "replace")
-    except (UnicodeError, LookupError, ValueError):
-        return _unescape(msg.as_string())
+    except (UnicodeError, LookupError, ValueError, errors.HeaderParseError):
+        # The generator refuses some damage (a form feed inside a field): rebuild
+        # the block by hand instead of losing it.
+        head = "".join(f"{name}: {_unescape(str(value))}\n" for name, value in msg.items())
+        body = msg.get_payload()
+        return head + "\n" + (_unescape(body) if isinstance(body, str) else "")
 
 
 def _unescape(value: str) -> str:
