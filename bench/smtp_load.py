@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import json
 import multiprocessing as mp
+import shutil
 import smtplib
 import socket
 import statistics
@@ -69,7 +70,6 @@ def setup(ledger: Ledger, n: int) -> list[str]:
 
 def serve(url: str, port: int, ready: Any, stop: Any, peak: Any) -> None:
     import asyncio
-    import resource
 
     ledger = Ledger.open(config(url))
 
@@ -90,7 +90,10 @@ def serve(url: str, port: int, ready: Any, stop: Any, peak: Any) -> None:
         await committer.stop()
 
     asyncio.run(main())
-    peak.value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not getrusage: ru_maxrss survives exec, so it would count the parent's
+    # memory at fork time.
+    status = Path("/proc/self/status").read_text()
+    peak.value = int(status.split("VmHWM:")[1].split()[0]) / 1024
     ledger.close()
 
 
@@ -188,6 +191,7 @@ def main() -> None:
             ).all()
         )
     ledger.close()
+    shutil.rmtree(tmp, ignore_errors=True)
     latencies.sort()
     result = {
         "clients": args.clients,
@@ -201,7 +205,7 @@ def main() -> None:
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
         "receiver_rss_mb_at_25_50_75_100": [round(rss_at[q], 1) for q in sorted(rss_at)],
         "receiver_max_rss_mb_while_serving": round(rss_max[0], 1),
-        "receiver_peak_rss_mb": round(peak.value, 1),  # getrusage, shutdown included
+        "receiver_peak_rss_mb": round(peak.value, 1),  # VmHWM, start-up and shutdown included
         "in_ledger": stored,
         "outcomes": by_outcome,
         "nothing_lost": stored == len(latencies),

@@ -128,6 +128,40 @@ def test_size_declared_or_counted_beyond_the_limit_is_552(ledger: Ledger) -> Non
     assert ledger.messages("unmatched") == [] and ledger.messages("matched") == []
 
 
+def test_a_100_mb_message_is_refused_without_holding_it_in_memory(ledger: Ledger) -> None:
+    rcpt = verp(ledger, "neko@example.org")
+    with receiver(ledger, max_message_bytes=1_000_000) as rx:
+        sock = socket.create_connection(("127.0.0.1", rx.port), timeout=30)
+        replies = sock.makefile("rb")
+
+        def command(line: bytes) -> bytes:
+            sock.sendall(line + b"\r\n")
+            reply = replies.readline()
+            while reply[3:4] == b"-":
+                reply = replies.readline()
+            return reply
+
+        replies.readline()
+        command(b"EHLO big.test")
+        command(b"MAIL FROM:<>")  # no SIZE: the client does not say
+        command(b"RCPT TO:<" + rcpt.encode() + b">")
+        assert command(b"DATA").startswith(b"354")
+        megabyte = (b"y" * 78 + b"\r\n") * 12_800
+        before = rss_mb()
+        for _ in range(100):
+            sock.sendall(megabyte)
+        assert command(b".").startswith(b"552 5.3.4")
+        assert rss_mb() - before < 30  # read and dropped, never kept
+        assert command(b"QUIT").startswith(b"221")
+        sock.close()
+    assert ledger.messages("matched") == []
+
+
+def rss_mb() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+
 def test_nonsense_commands_are_refused_and_the_session_survives(ledger: Ledger) -> None:
     rcpt = verp(ledger, "neko@example.org")
     with receiver(ledger) as rx, client(rx.port) as smtp:

@@ -111,6 +111,7 @@ class Committer:
         )
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bb-smtpd-commit")
         self.task: asyncio.Task[None] | None = None
+        self.inflight = 0  # messages in the batch being committed
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -130,6 +131,7 @@ class Committer:
             batch = [await self.queue.get()]
             while len(batch) < self.batch_size and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
+            self.inflight = len(batch)
             try:
                 results = await loop.run_in_executor(
                     self.executor, self.sink, [raw for raw, _ in batch]
@@ -140,11 +142,13 @@ class Committer:
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():  # the client may have gone; the commit stands
                     future.set_result(result)
+            self.inflight = 0
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop."""
-        while not self.queue.empty():
+        """Finish what is queued and being committed (its clients get their 250), then stop."""
+        while not self.queue.empty() or self.inflight:
             await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # let the handlers answer
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -345,6 +349,11 @@ class ReceiverThread:
                 self._server.close()
             if self._committer is not None:
                 await self._committer.stop()
+            # Sessions still open end here, not as "Task was destroyed" warnings.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(timeout=30)
         self.loop.call_soon_threadsafe(self.loop.stop)
