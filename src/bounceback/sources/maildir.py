@@ -34,7 +34,7 @@ from bounceback.sources.mailboxes import Disposition, PollResult, first_outcomes
 if TYPE_CHECKING:
     from bounceback.ledger.service import Ledger
 
-__all__ = ["MaildirConfig", "MaildirSource", "Entry"]
+__all__ = ["Entry", "MaildirConfig", "MaildirSource"]
 
 INFO = "2,"  # Maildir info: experimental semantics 2, then the flags
 
@@ -56,7 +56,7 @@ class MaildirConfig:
 class Entry:
     """One message file: ``subdir`` is ``new`` or ``cur``; ``key`` the unique part."""
 
-    subdir: str
+    subdir: Literal["new", "cur"]
     name: str
     key: str
     flags: str
@@ -84,7 +84,8 @@ class MaildirSource:
         """Messages in new/ and cur/ without the S flag, oldest file names first."""
         found: list[Entry] = []
         colon = self.config.colon
-        for subdir in ("new", "cur"):
+        subdirs: tuple[Literal["new", "cur"], ...] = ("new", "cur")
+        for subdir in subdirs:
             try:
                 names = os.listdir(self.root / subdir)
             except FileNotFoundError:
@@ -162,6 +163,7 @@ class MaildirSource:
                 target = self.root / f".{folder}"
             else:
                 target = Path(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
                 mailbox.Maildir(target, create=True)
             self._targets[label] = target
         return self._targets[label]

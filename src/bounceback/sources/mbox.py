@@ -66,8 +66,8 @@ class MboxSource:
         box = mailbox.mbox(self.path, create=False)
         box.lock()
         try:
-            # Keys stay stable within this object, removals included.
-            keys = [k for k in box.iterkeys() if "R" not in box.get_message(k).get_flags()]
+            # Keys (ints at run time, str in typeshed) stay stable in this object.
+            keys = [k for k in box.iterkeys() if not is_read(box.get_bytes(k))]
             numbers = {k: n for n, k in enumerate(box.iterkeys(), 1)}
             size = max(self.config.batch_size, 1)
             for start in range(0, len(keys), size):
@@ -99,7 +99,7 @@ class MboxSource:
         by_label = {label: key for key, (label, _) in zip(batch, pairs, strict=True)}
         outcomes = list(ledger.process(pairs, batch_size=max(len(pairs), 1)))
         first = first_outcomes(ledger, outcomes)
-        moves: dict[Disposition, list[mailbox.mboxMessage]] = {}
+        done: list[tuple[str, Disposition, mailbox.mboxMessage]] = []
         for outcome in outcomes:
             result.summary.add(outcome)
             where = resolve(outcome, first)
@@ -109,17 +109,23 @@ class MboxSource:
             key = by_label[outcome.label]
             message = box.get_message(key)
             message.add_flag(DONE)
-            if self._target(where) is None:
+            done.append((key, where, message))
+        # Moved messages are written (and flushed) into their targets before this
+        # mbox changes at all: a crash in between leaves a copy in both places, never
+        # in neither, and close() after an exception has nothing of it to flush.
+        places: tuple[Disposition, ...] = ("processed", "ignored", "quarantine")
+        for place in places:
+            target = self._target(place)
+            moving = [m for _, w, m in done if w == place]
+            if target is not None and moving:
+                self._append(target, moving)
+        for key, place, message in done:
+            if self._target(place) is None:
                 box[key] = message
                 result.flagged += 1
             else:
-                moves.setdefault(where, []).append(message)
                 box.remove(key)
                 result.moved += 1
-        # Written (and flushed) into the targets before this mbox is flushed, so a
-        # crash in between leaves a copy in both places, never in neither.
-        for where, messages in moves.items():
-            self._append(self._target(where), messages)
 
     def _target(self, where: Disposition) -> Path | None:
         cfg = self.config
@@ -131,9 +137,7 @@ class MboxSource:
         return None if path is None else Path(path)
 
     @staticmethod
-    def _append(path: Path | None, messages: list[mailbox.mboxMessage]) -> None:
-        if path is None:
-            return
+    def _append(path: Path, messages: list[mailbox.mboxMessage]) -> None:
         target = mailbox.mbox(path, create=True)
         target.lock()
         try:
@@ -143,3 +147,13 @@ class MboxSource:
         finally:
             target.unlock()
             target.close()
+
+
+def is_read(data: bytes) -> bool:
+    """The R flag in the header's Status: line (the body is not looked at)."""
+    for line in data.split(b"\n", 200):
+        if not line.strip():  # the end of the header (LF or CRLF)
+            return False
+        if line[:7].lower() == b"status:":
+            return b"R" in line[7:]
+    return False
