@@ -201,3 +201,11 @@ def test_authentication_failure_report_is_the_senders_problem(email: Email) -> N
     report = only(email, "arf-19.eml")
     assert report.record.feedback_type == "auth-failure"
     assert (report.reason, report.bounce_type, report.hardbounce) == ("feedback", "Sender", False)
+
+
+def test_a_mail_loop_is_held_as_loop() -> None:
+    text = "554 5.4.6 Too many hops: mail loop detected"
+    (bounce,) = classify(report(record(text, action="failed")))
+    assert bounce.bounce_type == "Loop"
+    (other,) = classify(report(record("554 5.4.6 routing failed", action="failed")))
+    assert other.bounce_type != "Loop"

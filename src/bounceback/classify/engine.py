@@ -26,6 +26,7 @@ Every decision names the rule that made it (``Bounce.rule``), so that
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bounceback.classify import builtin
@@ -173,6 +174,12 @@ def _is_permanent(record: DeliveryRecord, report: Report, status: str) -> bool:
     return record.action == "failed" and report.kind == Kind.BOUNCE
 
 
+_LOOP_RE = re.compile(
+    r"mail(?:ing)? loop|routing loop|loops? back to myself|loop detected|too many hops|"
+    r"hop count exceeded|forwarded more than the maximum",
+    re.I,
+)
+
 # Feedback reports that are not a recipient's complaint: a DMARC/SPF failure report
 # (RFC 6591) is about the sender's authentication, and "not-spam" takes a complaint
 # back. Neither may count against, or suppress, the recipient.
@@ -188,6 +195,9 @@ def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | Non
         status = record.status
     hard = is_hard(decision.reason, status)
     bounce_type = reason(decision.reason).bounce_type
+    if bounce_type in ("Host", "Relay") and _LOOP_RE.search(record.diagnostic):
+        # Sisimai's vocabulary has no loop reason; the hold category does.
+        bounce_type = "Loop"
     rule_id = decision.rule
     matched: Rule | None = rules.first_match(report, record) if rules else None
     if matched is not None:
