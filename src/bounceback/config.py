@@ -51,6 +51,7 @@ from bounceback.classify.reasons import BOUNCE_TYPES
 
 DEFAULT_URL = "sqlite:///bounceback.db"
 DEFAULT_FILE = "bounceback.toml"
+SERVE_KEYS = ("sources", "smtpd", "webhooks", "http", "poll_interval")
 
 
 class ConfigError(ValueError):
@@ -99,6 +100,11 @@ class Config:
     verp: VerpConfig = field(default_factory=VerpConfig)
     rules_file: Path | None = None
     path: Path | None = None
+    # The tables `bounceback serve` reads ([sources.*], [smtpd], [webhooks.*], [http],
+    # poll_interval), kept raw: bounceback.serve_config turns them into the sources'
+    # own dataclasses, so commands that never serve never import the source modules.
+    serve: dict[str, Any] = field(default_factory=dict)
+    base: Path | None = None
 
 
 def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -119,6 +125,7 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> C
             raise ConfigError(f"{chosen}: {exc}") from exc
     config = from_dict(data, base=chosen.parent if chosen else None)
     config.path = chosen
+    config.base = chosen.parent if chosen else None
     if environ.get("BOUNCEBACK_DATABASE_URL"):
         config.database_url = environ["BOUNCEBACK_DATABASE_URL"]
     return config
@@ -133,6 +140,7 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
         config.lock_timeout_ms = _int(database["lock_timeout_ms"], "database.lock_timeout_ms")
     config.policy = _policy(_table(data, "policy"))
     config.verp = _verp(_table(data, "verp"))
+    config.serve = {k: data[k] for k in SERVE_KEYS if k in data}
     rules = _table(data, "rules")
     if rules.get("rules_file"):
         rules_path = Path(_str(rules["rules_file"], "rules.rules_file"))

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dovecot import OAUTH_TOKEN, OAUTH_USER, PASSWORD, USER, Dovecot, dovecot  # noqa: F401  (the fixture)
-from sqlalchemy import func, select
+from dovecot import OAUTH_TOKEN, OAUTH_USER, PASSWORD, USER, Dovecot
+from mailbox_helpers import HUMAN_REPLY, NOT_A_BOUNCE, count, eml, mixed, numbered
 
 from bounceback.config import Config
 from bounceback.ledger import Ledger
@@ -20,58 +20,9 @@ from bounceback.ledger import tables as t
 from bounceback.sources.imap import ImapConfig, ImapSource, open_client
 from bounceback.sources.mailboxes import MailboxError, token_from_command
 
-EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 FOLDER = "INBOX/Campaign bounces"  # Dovecot's delimiter here is "."
 SERVER_FOLDER = "INBOX.Campaign bounces"
-
-HUMAN_REPLY = b"""\
-From: Kijitora Neko <kijitora@example.net>
-To: news@sender.example
-Subject: Re: Our spring newsletter
-Date: Mon, 23 Nov 2026 10:00:00 +0000
-Message-ID: <reply-1@example.net>
-In-Reply-To: <newsletter-42@sender.example>
-Content-Type: text/plain; charset=utf-8
-
-Thanks, please send me the price list as well.
-"""
-
-NOT_A_BOUNCE = b"""\
-From: billing@provider.example
-To: news@sender.example
-Subject: Your invoice for November
-Date: Mon, 23 Nov 2026 09:00:00 +0000
-Message-ID: <invoice-7@provider.example>
-Content-Type: text/plain; charset=utf-8
-
-Your invoice is attached to your account page.
-"""
-
-
-def eml(name: str) -> bytes:
-    return (EMAILS / name).read_bytes()
-
-
-def numbered(data: bytes, n: int) -> bytes:
-    """The same real message made distinct (its idempotency key is the bytes' hash)."""
-    return f"X-Test-Seq: {n}\r\n".encode() + data
-
-
-@pytest.fixture
-def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:  # noqa: F811
-    dovecot.empty()
-    yield dovecot
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    config = Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}", lock_timeout_ms=2000)
-    config.policy.max_message_bytes = 200_000
-    opened = Ledger.open(config)
-    opened.add_contact("kijitora@example.net")  # lhost-postfix-03
-    opened.add_contact("kijitora@user.example.or.jp")  # lhost-postfix-07
-    yield opened
-    opened.close()
+MIXED = mixed(newline=b"\r\n")
 
 
 def source_for(server: Dovecot, **options: Any) -> ImapSource:
@@ -86,21 +37,6 @@ def source_for(server: Dovecot, **options: Any) -> ImapSource:
         **options,
     )
     return ImapSource(config)
-
-
-def count(ledger: Ledger, table: Any) -> int:
-    with ledger.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-MIXED = [
-    eml("lhost-postfix-03.eml"),  # matched
-    eml("lhost-postfix-07.eml"),  # matched
-    eml("lhost-exim-02.eml"),  # a bounce for no known contact: unmatched
-    HUMAN_REPLY,  # not a bounce: ignored
-    NOT_A_BOUNCE,  # ignored
-    eml("lhost-postfix-02.eml") + (b"x" * 76 + b"\r\n") * 3_300,  # too large: quarantined
-]
 
 
 def test_poll_acts_on_each_outcome_and_touches_nothing_else(
@@ -165,8 +101,8 @@ class DroppingLedger:
         self.ledger, self.source, self.engine = ledger, source, ledger.engine
         self.cut = False
 
-    def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
-        outcomes = list(self.ledger.process(pairs, batch_size=batch_size))
+    def process(self, pairs: Any, batch_size: int = 200, **options: Any) -> Iterator[Any]:
+        outcomes = list(self.ledger.process(pairs, batch_size=batch_size, **options))
         if not self.cut:
             self.cut = True
             client = self.source._client
@@ -205,8 +141,8 @@ def test_a_message_not_committed_is_left_unseen(mailbox: Dovecot, ledger: Ledger
     class Failing:
         engine = ledger.engine
 
-        def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
-            for n, outcome in enumerate(ledger.process(pairs, batch_size=batch_size)):
+        def process(self, pairs: Any, batch_size: int = 200, **options: Any) -> Iterator[Any]:
+            for n, outcome in enumerate(ledger.process(pairs, batch_size=batch_size, **options)):
                 if n == 1:  # as the ledger reports a message it could not write
                     outcome.outcome, outcome.error = "error", "database down"
                 yield outcome
@@ -282,7 +218,7 @@ def test_token_command_output_is_the_token(tmp_path: Path) -> None:
         token_from_command([str(failing)])
 
 
-def test_xoauth2_login_with_a_token_command(dovecot: Dovecot, tmp_path: Path) -> None:  # noqa: F811
+def test_xoauth2_login_with_a_token_command(dovecot: Dovecot, tmp_path: Path) -> None:
     script = tmp_path / "token.sh"
     script.write_text(f"#!/bin/sh\necho {OAUTH_TOKEN}\n")
     script.chmod(0o755)
@@ -342,8 +278,8 @@ ledger = Ledger.open(Config(database_url=url, lock_timeout_ms=2000))
 
 class KillAfterCommit:
     engine = ledger.engine
-    def process(self, pairs, batch_size=200):
-        outcomes = list(ledger.process(pairs, batch_size=batch_size))
+    def process(self, pairs, batch_size=200, **options):
+        outcomes = list(ledger.process(pairs, batch_size=batch_size, **options))
         os.kill(os.getpid(), signal.SIGKILL)  # committed, nothing done on the server yet
         return iter(outcomes)
 

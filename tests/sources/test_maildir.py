@@ -3,67 +3,16 @@
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from mailbox_helpers import FailingMatches, count, eml, history, mixed
 
-from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.sources.maildir import Entry, MaildirConfig, MaildirSource
 
-EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
-
-HUMAN_REPLY = b"""\
-From: Kijitora Neko <kijitora@example.net>
-To: news@sender.example
-Subject: Re: Our spring newsletter
-Date: Mon, 23 Nov 2026 10:00:00 +0000
-Message-ID: <reply-1@example.net>
-In-Reply-To: <newsletter-42@sender.example>
-Content-Type: text/plain; charset=utf-8
-
-Thanks, please send me the price list as well.
-"""
-
-NOT_A_BOUNCE = b"""\
-From: billing@provider.example
-To: news@sender.example
-Subject: Your invoice for November
-Date: Mon, 23 Nov 2026 09:00:00 +0000
-Message-ID: <invoice-7@provider.example>
-Content-Type: text/plain; charset=utf-8
-
-Your invoice is attached to your account page.
-"""
-
-
-def eml(name: str) -> bytes:
-    return (EMAILS / name).read_bytes()
-
-
-MIXED = [
-    eml("lhost-postfix-03.eml"),  # matched
-    eml("lhost-postfix-07.eml"),  # matched
-    eml("lhost-exim-02.eml"),  # a bounce for no known contact: unmatched
-    HUMAN_REPLY,  # not a bounce: ignored
-    NOT_A_BOUNCE,  # ignored
-    eml("lhost-postfix-02.eml") + (b"x" * 76 + b"\n") * 3_300,  # too large: quarantined
-]
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    config = Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}", lock_timeout_ms=2000)
-    config.policy.max_message_bytes = 200_000
-    opened = Ledger.open(config)
-    opened.add_contact("kijitora@example.net")  # lhost-postfix-03
-    opened.add_contact("kijitora@user.example.or.jp")  # lhost-postfix-07
-    yield opened
-    opened.close()
+MIXED = mixed()
 
 
 @pytest.fixture
@@ -82,17 +31,6 @@ def maildir(tmp_path: Path) -> Path:
 
 def files(folder: Path) -> list[str]:
     return sorted(p.name for sub in ("new", "cur") for p in (folder / sub).iterdir())
-
-
-def count(ledger: Ledger, table: Any) -> int:
-    with ledger.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def history(ledger: Ledger, email: str) -> int:
-    view = ledger.contact_view(email)
-    assert view is not None
-    return len(view["history"])
 
 
 def test_poll_acts_on_each_outcome_and_touches_nothing_else(maildir: Path, ledger: Ledger) -> None:
@@ -182,18 +120,9 @@ def test_crash_after_commit_before_move_applies_once(
 
 
 def test_a_message_not_committed_is_left_untouched(maildir: Path, ledger: Ledger) -> None:
-    class Failing:
-        engine = ledger.engine
-
-        def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
-            for outcome in ledger.process(pairs, batch_size=batch_size):
-                if outcome.outcome == "matched":  # as the ledger reports a failed write
-                    outcome.outcome, outcome.error = "error", "database down"
-                yield outcome
-
     source = MaildirSource(MaildirConfig(maildir))
     before = {e.name: e.subdir for e in source.unseen()}
-    result = source.poll(Failing())  # type: ignore[arg-type]
+    result = source.poll(FailingMatches(ledger))  # type: ignore[arg-type]
     assert result.left == 2 and result.moved == 2  # the twin came back a duplicate
     left = source.unseen()
     # The same files under the same names: still unseen, read at the next poll.

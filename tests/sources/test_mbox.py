@@ -3,66 +3,22 @@
 from __future__ import annotations
 
 import mailbox
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+import mailbox_helpers
 import pytest
-from sqlalchemy import func, select
+from mailbox_helpers import FailingMatches, count, history, mixed
 
-from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.sources.mbox import MboxConfig, MboxSource, is_read
 
-EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
-
-HUMAN_REPLY = b"""\
-From: Kijitora Neko <kijitora@example.net>
-To: news@sender.example
-Subject: Re: Our spring newsletter
-Date: Mon, 23 Nov 2026 10:00:00 +0000
-Message-ID: <reply-1@example.net>
-Content-Type: text/plain; charset=utf-8
-
-Thanks, please send me the price list as well.
-"""
-
-NOT_A_BOUNCE = b"""\
-From: billing@provider.example
-To: news@sender.example
-Subject: Your invoice for November
-Date: Mon, 23 Nov 2026 09:00:00 +0000
-Message-ID: <invoice-7@provider.example>
-Content-Type: text/plain; charset=utf-8
-
-Your invoice is attached to your account page.
-"""
-
 
 def eml(name: str) -> bytes:
-    return (EMAILS / name).read_bytes().replace(b"\r\n", b"\n")
+    return mailbox_helpers.eml(name).replace(b"\r\n", b"\n")
 
 
-MIXED = [
-    eml("lhost-postfix-03.eml"),  # matched
-    eml("lhost-postfix-07.eml"),  # matched
-    eml("lhost-exim-02.eml"),  # a bounce for no known contact: unmatched
-    HUMAN_REPLY,  # not a bounce: ignored
-    NOT_A_BOUNCE,  # ignored
-    eml("lhost-postfix-02.eml") + (b"x" * 76 + b"\n") * 3_300,  # too large: quarantined
-]
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    config = Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}", lock_timeout_ms=2000)
-    config.policy.max_message_bytes = 200_000
-    opened = Ledger.open(config)
-    opened.add_contact("kijitora@example.net")  # lhost-postfix-03
-    opened.add_contact("kijitora@user.example.or.jp")  # lhost-postfix-07
-    yield opened
-    opened.close()
+MIXED = mixed(eml)
 
 
 @pytest.fixture
@@ -93,17 +49,6 @@ def subjects(path: Path) -> list[str]:
         return [str(box.get_message(k)["Subject"]) for k in box.iterkeys()]
     finally:
         box.close()
-
-
-def count(ledger: Ledger, table: Any) -> int:
-    with ledger.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def history(ledger: Ledger, email: str) -> int:
-    view = ledger.contact_view(email)
-    assert view is not None
-    return len(view["history"])
 
 
 def test_poll_marks_every_committed_message_and_only_those(mbox: Path, ledger: Ledger) -> None:
@@ -165,16 +110,7 @@ def test_crash_after_commit_before_flush_applies_once(
 
 
 def test_a_message_not_committed_stays_unread(mbox: Path, ledger: Ledger) -> None:
-    class Failing:
-        engine = ledger.engine
-
-        def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
-            for outcome in ledger.process(pairs, batch_size=batch_size):
-                if outcome.outcome == "matched":  # as the ledger reports a failed write
-                    outcome.outcome, outcome.error = "error", "database down"
-                yield outcome
-
-    result = MboxSource(MboxConfig(mbox)).poll(Failing())  # type: ignore[arg-type]
+    result = MboxSource(MboxConfig(mbox)).poll(FailingMatches(ledger))  # type: ignore[arg-type]
     assert result.left == 2 and result.flagged == 4
     unread = [n for n, f in enumerate(flags(mbox), 1) if "R" not in f]
     assert unread == [2, 3]  # the two matched bounces, read at the next poll

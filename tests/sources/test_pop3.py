@@ -6,36 +6,18 @@ import dataclasses
 import poplib
 import ssl
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from dovecot import OAUTH_TOKEN, OAUTH_USER, PASSWORD, USER, Dovecot, dovecot  # noqa: F401  (the fixture)
-from sqlalchemy import func, select
-from test_imap import HUMAN_REPLY, MIXED, NOT_A_BOUNCE, eml, numbered
+from dovecot import OAUTH_TOKEN, OAUTH_USER, PASSWORD, USER, Dovecot
+from mailbox_helpers import HUMAN_REPLY, NOT_A_BOUNCE, count, eml, mixed, numbered
 
-from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.sources.mailboxes import MailboxError
 from bounceback.sources.pop3 import Pop3Config, Pop3Source, open_client, xoauth2
 
-
-@pytest.fixture
-def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:  # noqa: F811
-    dovecot.empty()
-    yield dovecot
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    config = Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}", lock_timeout_ms=2000)
-    config.policy.max_message_bytes = 200_000
-    opened = Ledger.open(config)
-    opened.add_contact("kijitora@example.net")
-    opened.add_contact("kijitora@user.example.or.jp")
-    yield opened
-    opened.close()
+MIXED = mixed(newline=b"\r\n")
 
 
 def source_for(server: Dovecot, **options: Any) -> Pop3Source:
@@ -53,8 +35,7 @@ def source_for(server: Dovecot, **options: Any) -> Pop3Source:
 
 
 def messages(ledger: Ledger) -> int:
-    with ledger.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(t.messages)).scalar_one())
+    return count(ledger, t.messages)
 
 
 def test_deletes_processed_and_quarantined_keeps_ignored(mailbox: Dovecot, ledger: Ledger) -> None:
@@ -88,8 +69,8 @@ class DroppingLedger:
         self.server = open_client(config)
         return self.server
 
-    def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
-        outcomes = list(self.ledger.process(pairs, batch_size=batch_size))
+    def process(self, pairs: Any, batch_size: int = 200, **options: Any) -> Iterator[Any]:
+        outcomes = list(self.ledger.process(pairs, batch_size=batch_size, **options))
         if not self.cut and self.server is not None:
             self.cut = True
             self.server.sock.shutdown(2)
@@ -138,7 +119,7 @@ def test_xoauth2_initial_response() -> None:
     assert decoded == b"user=bounces@example.org\x01auth=Bearer ya29.abc\x01\x01"
 
 
-def test_xoauth2_login_with_a_token_command(dovecot: Dovecot) -> None:  # noqa: F811
+def test_xoauth2_login_with_a_token_command(dovecot: Dovecot) -> None:
     config = Pop3Config(
         host="127.0.0.1",
         port=dovecot.pop3_port,

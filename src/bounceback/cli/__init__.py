@@ -14,8 +14,10 @@ app = typer.Typer(
 
 # Command modules register themselves on `app` when imported.
 from bounceback.cli import (  # noqa: E402
+    activities_cmd,  # noqa: F401
     ledger_cmds,  # noqa: F401
     parse_cmd,  # noqa: F401
+    serve_cmd,  # noqa: F401
     smtpd_cmd,  # noqa: F401
 )
 

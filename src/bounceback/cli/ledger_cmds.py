@@ -155,9 +155,20 @@ def process_command(
     jobs: int = typer.Option(
         0, "--jobs", help="Parsing processes; 0: one per CPU (max 4) on large inputs."
     ),
+    purpose: str = typer.Option(
+        "bounces",
+        "--purpose",
+        help="bounces: apply bounces; activities: file human replies on contacts; both.",
+    ),
 ) -> None:
     """Parse, classify, match and apply bounces to the ledger; print a summary."""
     from bounceback.ledger import Summary
+    from bounceback.ledger.activities import PURPOSES
+
+    chosen = next((p for p in PURPOSES if p == purpose), None)
+    if chosen is None:
+        err.print(f"[red]error:[/red] --purpose must be one of {', '.join(PURPOSES)}")
+        raise typer.Exit(2)
 
     summary = Summary()
     unreadable: list[str] = []
@@ -178,7 +189,7 @@ def process_command(
             task = bar.add_task("processing", total=total or None)
             if jobs <= 0:
                 jobs = min(os.cpu_count() or 1, 4) if total >= PARALLEL_THRESHOLD else 1
-            for outcome in ledger.process(messages(), jobs=jobs):
+            for outcome in ledger.process(messages(), jobs=jobs, purpose=chosen):
                 summary.add(outcome)
                 if outcome.error and outcome.outcome == "error":
                     errors.append(f"{outcome.label}: {outcome.error}")

@@ -227,3 +227,25 @@ class UndoRun(Base):
     reason_filter: Mapped[str] = mapped_column(String(32), default="")
     domain_filter: Mapped[str] = mapped_column(String(255), default="")
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Activity(Base):
+    """A human reply filed on a contact named in it; the raw bytes stay on its message row."""
+
+    __tablename__ = "activities"
+    # One activity per message and contact: processing the message again adds nothing.
+    __table_args__ = (UniqueConstraint("message_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    message_key: Mapped[str] = mapped_column(String(200), default="")  # messages.idempotency_key
+    header_message_id: Mapped[str] = mapped_column(String(998), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sender: Mapped[str] = mapped_column(String(EMAIL), default="")
+    sender_name: Mapped[str] = mapped_column(String(255), default="")
+    date: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    body: Mapped[str] = mapped_column(Text, default="")  # decoded text, capped
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

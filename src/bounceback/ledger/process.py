@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bounceback.classify import RuleSet, classify
 from bounceback.config import Config
 from bounceback.ledger import tables as t
+from bounceback.ledger.activities import Purpose, Reply, file_replies, read_reply
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
 from bounceback.ledger.models import utcnow
@@ -44,7 +45,7 @@ from bounceback.parse import parse
 from bounceback.sources import SourceEvent
 
 KEY_LENGTH = 200  # messages.idempotency_key
-OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error")
+OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error", "filed")
 
 
 @dataclass(slots=True)
@@ -69,6 +70,7 @@ class Summary:
     duplicates: int = 0
     errors: int = 0
     bounces: int = 0
+    filed: int = 0  # human replies filed as activities (purpose "activities" or "both")
 
     def add(self, outcome: Outcome) -> None:
         self.processed += 1
@@ -99,6 +101,7 @@ class _Item:
     # What prepare() decided, before any transaction: a retry starts from here.
     prepared: tuple[str, str] = ("", "")
     replaces: int | None = None  # a quarantined message row this one takes the place of
+    reply: Reply | None = None  # a human reply's fields, read once when it is filed
 
 
 def idempotency_key(raw: RawMessage) -> str:
@@ -241,8 +244,10 @@ class Processor:
         config: Config,
         rules: RuleSet | None = None,
         signer: VerpSigner | None = None,
+        purpose: Purpose = "bounces",
     ) -> None:
         self.engine = engine
+        self.purpose = purpose
         self.config = config
         self.policy = config.policy
         self.rules = rules
@@ -348,6 +353,7 @@ class Processor:
     def _commit(self, items: list[_Item]) -> list[Outcome]:
         for item in items:  # a retry starts from what prepare() found
             self._reset(item)
+            self._set_purpose(item)
         with self.engine.begin() as conn:
             retried = [i.replaces for i in items if i.replaces is not None]
             for batch in chunks(retried):
@@ -358,7 +364,35 @@ class Processor:
             self._match(conn, [i for i in fresh if i.bounces and not i.outcome])
             self._claim(conn, fresh)
             self._apply(conn, [i for i in fresh if i.outcome in ("matched", "unmatched")])
+            filed = [i for i in fresh if i.outcome == "filed" and i.message_id is not None]
+            if filed:
+                file_replies(conn, [(i.message_id or 0, i.key, i.reply) for i in filed if i.reply])
         return [Outcome(i.label, i.outcome, i.key, len(i.bounces), i.error, i.raw) for i in items]
+
+    def _set_purpose(self, item: _Item) -> None:
+        """Bounces are not applied for "activities"; human replies are filed unless "bounces"."""
+        if self.purpose == "bounces" or item.outcome == "quarantined":
+            return
+        if self.purpose == "activities" and item.bounces:
+            item.outcome, item.error = "ignored", ""
+            return
+        report = item.report
+        if item.outcome != "ignored" or report is None or report.kind != Kind.NOT_BOUNCE:
+            return
+        if not item.raw.data:  # an event from a log or webhook, not a message
+            return
+        if item.reply is None:
+            try:
+                item.reply = read_reply(item.raw.data)
+            except Exception as exc:  # keep it for a person rather than lose it
+                item.outcome, item.error = "quarantined", f"reply: {type(exc).__name__}: {exc}"
+                item.compressed = item.compressed or zlib.compress(item.raw.data, 6)
+                return
+        if item.reply.automated:  # a notification or list mail: nobody to file it on
+            return
+        item.outcome = "filed"
+        if item.compressed is None:  # the activity's raw message lives on the messages row
+            item.compressed = zlib.compress(item.raw.data, 6)
 
     def _skip_seen(self, conn: Connection, items: list[_Item]) -> list[_Item]:
         seen: set[str] = set()

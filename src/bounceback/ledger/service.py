@@ -21,6 +21,7 @@ from bounceback.classify import RuleSet
 from bounceback.classify import load as load_rules
 from bounceback.config import Config, PolicyConfig
 from bounceback.ledger import tables as t
+from bounceback.ledger.activities import Purpose
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.process import Outcome, Processor, dialect_insert
@@ -120,9 +121,14 @@ class Ledger:
         batch_size: int = 200,
         on_committed: Callable[[Outcome], None] | None = None,
         jobs: int = 1,
+        purpose: Purpose = "bounces",
     ) -> Iterator[Outcome]:
-        """Apply messages; each outcome is yielded (and acked) after its commit."""
-        processor = Processor(self.engine, self.config, self.rules, self.signer)
+        """Apply messages; each outcome is yielded (and acked) after its commit.
+
+        ``purpose``: "bounces" applies bounces; "activities" files human replies on
+        their contacts (outcome ``filed``) and applies no bounce; "both" does both.
+        """
+        processor = Processor(self.engine, self.config, self.rules, self.signer, purpose)
         return processor.run(messages, batch_size, on_committed, jobs)
 
     def retry_quarantined(self) -> Iterator[Outcome]:

@@ -18,6 +18,7 @@ suppressions: Table = Base.metadata.tables["suppressions"]
 bounce_types: Table = Base.metadata.tables["bounce_types"]
 settings: Table = Base.metadata.tables["settings"]
 undo_runs: Table = Base.metadata.tables["undo_runs"]
+activities: Table = Base.metadata.tables["activities"]
 
 
 def _limits(table: Table) -> dict[str, int]:

@@ -29,6 +29,11 @@ def original_of(mail: Mail) -> OriginalMessage:
     msg: Message | None = mail.original
     if msg is None:
         return OriginalMessage()
+    return original_from_headers(msg)
+
+
+def original_from_headers(msg: Message) -> OriginalMessage:
+    """The returned message's identity from its headers, wherever a detector found them."""
 
     def get(name: str) -> str:
         return decode_header_value(msg.get(name))

@@ -35,6 +35,7 @@ from bounceback.sources.mailboxes import (
 )
 
 if TYPE_CHECKING:
+    from bounceback.ledger.activities import Purpose
     from bounceback.ledger.service import Ledger
 
 __all__ = ["ImapConfig", "ImapSource"]
@@ -68,6 +69,8 @@ class ImapConfig:
     ignored_folder: str = "ignored"
     quarantine_folder: str = "quarantine"
     batch_size: int = 100
+    # bounces: apply bounces; activities: file human replies on contacts; both.
+    purpose: Purpose = "bounces"
     timeout: float = 60.0
     max_reconnects: int = 3
 
@@ -149,7 +152,9 @@ class ImapSource:
             fetched = client.fetch(batch, ["BODY.PEEK[]"])
             pairs = list(self._messages(batch, fetched))
             result.fetched += len(pairs)
-            outcomes = list(ledger.process(pairs, batch_size=max(len(pairs), 1)))
+            outcomes = list(
+                ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)
+            )
             first = first_outcomes(ledger, outcomes)
             groups: dict[Disposition, list[int]] = {}
             for outcome in outcomes:

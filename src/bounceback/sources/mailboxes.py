@@ -37,6 +37,7 @@ Disposition = Literal["processed", "ignored", "quarantine"]
 
 _DISPOSITIONS: dict[str, Disposition] = {
     "matched": "processed",
+    "filed": "processed",  # a human reply filed as an activity
     "unmatched": "ignored",
     "ignored": "ignored",
     "quarantined": "quarantine",

@@ -32,6 +32,7 @@ from bounceback.model import RawMessage
 from bounceback.sources.mailboxes import Disposition, PollResult, first_outcomes, resolve
 
 if TYPE_CHECKING:
+    from bounceback.ledger.activities import Purpose
     from bounceback.ledger.service import Ledger
 
 __all__ = ["Entry", "MaildirConfig", "MaildirSource"]
@@ -49,6 +50,8 @@ class MaildirConfig:
     ignored_folder: str | Path = "ignored"
     quarantine_folder: str | Path = "quarantine"
     batch_size: int = 100
+    # bounces: apply bounces; activities: file human replies on contacts; both.
+    purpose: Purpose = "bounces"
     colon: str = field(default_factory=lambda: mailbox.Maildir.colon)
 
 
@@ -120,7 +123,9 @@ class MaildirSource:
             by_key = {e.key: e for e in batch}
             pairs = list(self._messages(batch))
             result.fetched += len(pairs)
-            outcomes = list(ledger.process(pairs, batch_size=max(len(pairs), 1)))
+            outcomes = list(
+                ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)
+            )
             first = first_outcomes(ledger, outcomes)
             for outcome in outcomes:
                 result.summary.add(outcome)

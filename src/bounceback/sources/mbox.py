@@ -27,6 +27,7 @@ from bounceback.model import RawMessage
 from bounceback.sources.mailboxes import Disposition, PollResult, first_outcomes, resolve
 
 if TYPE_CHECKING:
+    from bounceback.ledger.activities import Purpose
     from bounceback.ledger.service import Ledger
 
 __all__ = ["MboxConfig", "MboxSource"]
@@ -42,6 +43,8 @@ class MboxConfig:
     ignored_path: str | Path | None = None
     quarantine_path: str | Path | None = None
     batch_size: int = 100
+    # bounces: apply bounces; activities: file human replies on contacts; both.
+    purpose: Purpose = "bounces"
 
 
 class MboxSource:
@@ -97,7 +100,9 @@ class MboxSource:
         pairs = list(self._messages(box, batch, numbers))
         result.fetched += len(pairs)
         by_label = {label: key for key, (label, _) in zip(batch, pairs, strict=True)}
-        outcomes = list(ledger.process(pairs, batch_size=max(len(pairs), 1)))
+        outcomes = list(
+            ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)
+        )
         first = first_outcomes(ledger, outcomes)
         done: list[tuple[str, Disposition, mailbox.mboxMessage]] = []
         for outcome in outcomes:

@@ -31,6 +31,7 @@ from bounceback.sources.mailboxes import (
 )
 
 if TYPE_CHECKING:
+    from bounceback.ledger.activities import Purpose
     from bounceback.ledger.service import Ledger
 
 __all__ = ["Pop3Config", "Pop3Source"]
@@ -85,6 +86,8 @@ class Pop3Config:
     ssl_context: ssl.SSLContext | None = None
     ignored: Literal["keep", "delete"] = "keep"
     batch_size: int = 100
+    # bounces: apply bounces; activities: file human replies on contacts; both.
+    purpose: Purpose = "bounces"
     timeout: float = 60.0
     max_reconnects: int = 3
 
@@ -144,7 +147,9 @@ class Pop3Source:
                 by_label[label] = (number, uidl)
                 pairs.append((label, RawMessage(data=data, source="pop3", ref=ref)))
             result.fetched += len(pairs)
-            outcomes = list(ledger.process(pairs, batch_size=len(pairs)))
+            outcomes = list(
+                ledger.process(pairs, batch_size=len(pairs), purpose=self.config.purpose)
+            )
             first = first_outcomes(ledger, outcomes)
             for outcome in outcomes:
                 result.summary.add(outcome)

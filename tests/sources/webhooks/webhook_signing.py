@@ -4,15 +4,13 @@ the tests make, a SendGrid-style ECDSA key pair. Nothing touches the network."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from certs import certificate as pem_certificate
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
 from bounceback.sources.webhooks.sns import string_to_sign
 
@@ -21,19 +19,7 @@ TOPIC = "arn:aws:sns:us-west-2:123456789012:ses-bounces"
 
 
 def certificate(key: rsa.RSAPrivateKey, *, days: int = 30) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    return pem_certificate(key, common_name="sns.amazonaws.com", days=days)
 
 
 @dataclass

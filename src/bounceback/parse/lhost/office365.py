@@ -22,8 +22,8 @@ from email.parser import HeaderParser
 
 from bounceback.model import DeliveryRecord, OriginalMessage, Report
 from bounceback.parse import dsn
-from bounceback.parse.base import make_report
-from bounceback.parse.mail import Mail, decode_header_value
+from bounceback.parse.base import make_report, original_from_headers
+from bounceback.parse.mail import Mail
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "office365"
@@ -169,15 +169,4 @@ def _listed_original(mail: Mail, found: OriginalMessage) -> OriginalMessage:
                 listed[name] = value.strip()
     if not listed.get("Message-ID"):
         return found
-
-    def get(name: str) -> str:
-        return decode_header_value(listed.get(name))
-
-    return OriginalMessage(
-        message_id=get("Message-ID").strip(),
-        subject=get("Subject"),
-        from_=get("From"),
-        to=get("To"),
-        return_path=find_address(get("Return-Path")),
-        bounceback_id=get("X-Bounceback-ID").strip(),
-    )
+    return original_from_headers(listed)

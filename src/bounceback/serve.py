@@ -1,0 +1,363 @@
+"""``bounceback serve``: the HTTP app, the SMTP receiver and the pollers in one process.
+
+Each mailbox source is polled in its own thread every ``poll_interval`` seconds;
+each log is drained in its own thread; the SMTP receiver runs on its own event loop
+(ReceiverThread); uvicorn serves the webhooks, ``/health`` and ``/metrics``. SIGTERM
+or SIGINT sets one stop event: the HTTP server stops accepting, the pollers finish the
+batch in hand (every message in it is committed and acted on) and the receiver
+commits what it has accepted, then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import mailbox
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from bounceback.ledger.process import Outcome
+from bounceback.ledger.service import Ledger, LedgerError
+from bounceback.model import RawMessage
+from bounceback.serve_config import LogSpec, MailboxSpec, Purpose, ServeConfig
+from bounceback.sources import SourceEvent
+
+log = logging.getLogger("bounceback.serve")
+
+Part = Literal["smtp", "pollers", "http"]
+PARTS: tuple[Part, ...] = ("smtp", "pollers", "http")
+
+
+def kv(event: str, **fields: object) -> str:
+    """One structured log line: ``event=NAME key=value ...`` (values with spaces quoted)."""
+    parts = [f"event={event}"]
+    for key, value in fields.items():
+        text = str(value)
+        if not text or any(c in text for c in ' "='):
+            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+class Metrics:
+    """Counters and per-source health, shared by all threads; Prometheus text out."""
+
+    HELP: ClassVar[dict[str, str]] = {
+        "bounceback_messages_total": "Messages and events stored, by source and outcome.",
+        "bounceback_poll_errors_total": "Polls or log reads that failed, by source.",
+        "bounceback_smtp_messages_total": "SMTP messages: accepted (250) or rejected (4xx).",
+    }
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        self.health: dict[str, dict[str, Any]] = {}
+
+    def add(self, name: str, amount: int = 1, **labels: str) -> None:
+        key = (name, tuple(sorted(labels.items())))
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + amount
+
+    def outcomes(self, source: str, outcomes: Iterable[str]) -> None:
+        for outcome in outcomes:
+            self.add("bounceback_messages_total", source=source, outcome=outcome)
+
+    def polled(self, source: str, error: str | None = None) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self._lock:
+            entry = self.health.setdefault(source, {"last_poll": None, "last_error": None})
+            entry["last_poll"] = now
+            entry["ok"] = error is None
+            if error is not None:
+                entry["last_error"] = error
+                entry["last_error_at"] = now
+        if error is not None:
+            self.add("bounceback_poll_errors_total", source=source)
+
+    def health_json(self) -> dict[str, Any]:
+        with self._lock:
+            sources = {name: dict(entry) for name, entry in self.health.items()}
+        return {"ok": all(e.get("ok", True) for e in sources.values()), "sources": sources}
+
+    def text(self) -> str:
+        with self._lock:
+            counts = sorted(self._counts.items())
+        lines: list[str] = []
+        for name, help_text in self.HELP.items():
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
+            for (metric, labels), value in counts:
+                if metric == name:
+                    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+                    lines.append(f"{name}{{{inner}}} {value}" if inner else f"{name} {value}")
+        return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class PurposeLedger(Ledger):
+    """The ledger with a mailbox's purpose applied to every ``process`` call.
+
+    The mailbox sources call ``ledger.process(pairs, batch_size=...)``; this carries the
+    source's configured purpose into those calls without changing the sources.
+    """
+
+    def __init__(self, ledger: Ledger, purpose: Purpose) -> None:
+        super().__init__(ledger.engine, ledger.config, ledger.rules)
+        self.purpose: Purpose = purpose
+
+    def process(
+        self,
+        messages: Iterable[tuple[str, RawMessage]],
+        batch_size: int = 200,
+        on_committed: Callable[[Outcome], None] | None = None,
+        jobs: int = 1,
+        purpose: Purpose | None = None,
+    ) -> Iterator[Outcome]:
+        return super().process(messages, batch_size, on_committed, jobs, purpose or self.purpose)
+
+
+def open_mailbox(spec: MailboxSpec) -> Any:
+    """The source object for a mailbox spec; a missing Maildir is created."""
+    if spec.kind == "maildir":
+        from bounceback.sources.maildir import MaildirSource
+
+        root = Path(spec.config.path)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(root, create=True)
+        return MaildirSource(spec.config)
+    if spec.kind == "mbox":
+        from bounceback.sources.mbox import MboxSource
+
+        return MboxSource(spec.config)
+    if spec.kind == "imap":
+        from bounceback.sources.imap import ImapSource
+
+        return ImapSource(spec.config)
+    from bounceback.sources.pop3 import Pop3Source
+
+    return Pop3Source(spec.config)
+
+
+@dataclass(slots=True)
+class _Worker:
+    name: str
+    thread: threading.Thread
+
+
+class Server:
+    """The parts chosen by ``only`` (all by default); ``run`` blocks until stopped."""
+
+    def __init__(self, settings: ServeConfig, ledger: Ledger, only: Part | None = None) -> None:
+        self.settings, self.ledger = settings, ledger
+        self.parts = {only} if only else set(PARTS)
+        self.metrics = Metrics()
+        self.stop_event = threading.Event()
+        self._workers: list[_Worker] = []
+        self._receiver: Any = None
+        self._http: Any = None
+
+    # --- mailbox and log pollers ------------------------------------------------------
+    def _poll_mailbox(self, spec: MailboxSpec) -> None:
+        ledger = PurposeLedger(self.ledger, spec.purpose)
+        source: Any = None
+        while not self.stop_event.is_set():
+            try:
+                if source is None:
+                    source = open_mailbox(spec)
+                result = source.poll(ledger)
+                summary = result.summary.as_dict()
+                for outcome in ("matched", "unmatched", "ignored", "quarantined", "filed"):
+                    self.metrics.add(
+                        "bounceback_messages_total",
+                        summary[outcome],
+                        source=spec.name,
+                        outcome=outcome,
+                    )
+                self.metrics.add(
+                    "bounceback_messages_total",
+                    summary["duplicates"],
+                    source=spec.name,
+                    outcome="duplicate",
+                )
+                self.metrics.add(
+                    "bounceback_messages_total",
+                    summary["errors"],
+                    source=spec.name,
+                    outcome="error",
+                )
+                self.metrics.polled(spec.name, None if not result.left else f"{result.left} left")
+                if result.fetched:
+                    log.info(kv("poll", source=spec.name, fetched=result.fetched, **summary))
+            except Exception as exc:  # one bad poll must not end the poller
+                self.metrics.polled(spec.name, f"{type(exc).__name__}: {exc}")
+                log.warning(
+                    kv("poll_error", source=spec.name, error=f"{type(exc).__name__}: {exc}")
+                )
+                if source is not None:
+                    _close_quietly(source)
+                    source = None
+            self.stop_event.wait(self.settings.poll_interval)
+        if source is not None:
+            _close_quietly(source)
+
+    def _tail_log(self, spec: LogSpec) -> None:
+        from bounceback.sources.logs import LineParser, drain
+        from bounceback.sources.tail import TailReader
+
+        parser: LineParser
+        if spec.kind == "pmta":
+            from bounceback.sources.pmta import PmtaCsv
+
+            parser = PmtaCsv(types=spec.types) if spec.types else PmtaCsv()
+        else:
+            from bounceback.sources.postfix_log import PostfixLog
+
+            parser = PostfixLog(include_sent=spec.include_sent)
+        tail = TailReader(spec.path, spec.state_path, rotated=spec.rotated, move_to=spec.move_to)
+        while not self.stop_event.is_set():
+            try:
+                result = drain(tail, parser, self._counting_sink(spec.name), max_batches=20)
+                self.metrics.polled(spec.name)
+                if result.lines:
+                    log.info(kv("tail", source=spec.name, lines=result.lines, events=result.events))
+                for problem in result.errors[:5]:
+                    log.warning(kv("log_line_error", source=spec.name, ref=problem.ref))
+                if result.lines:
+                    continue  # more may be waiting: read on before sleeping
+            except Exception as exc:
+                self.metrics.polled(spec.name, f"{type(exc).__name__}: {exc}")
+                log.warning(
+                    kv("tail_error", source=spec.name, error=f"{type(exc).__name__}: {exc}")
+                )
+            self.stop_event.wait(self.settings.poll_interval)
+
+    def _counting_sink(self, source: str) -> Callable[[list[SourceEvent]], None]:
+        """The ledger's sink (store all or raise), counting outcomes for /metrics."""
+
+        def sink(events: list[SourceEvent]) -> None:
+            outcomes = self.ledger.store_events(events)
+            failed = [o for o in outcomes if o.outcome == "error"]
+            if failed:
+                raise LedgerError(f"{len(failed)} events not stored: {failed[0].error}")
+            self.metrics.outcomes(source, (o.outcome for o in outcomes))
+
+        return sink
+
+    # --- SMTP -------------------------------------------------------------------------
+    def _start_smtp(self) -> None:
+        from bounceback.sources.smtpd import ReceiverThread, ledger_sink
+
+        config = self.settings.smtpd
+        assert config is not None
+        inner = ledger_sink(self.ledger)
+
+        def sink(raws: list[RawMessage]) -> list[str]:
+            results = inner(raws)
+            self.metrics.outcomes("smtp", results)
+            for result in results:
+                verdict = "rejected" if result == "error" else "accepted"
+                self.metrics.add("bounceback_smtp_messages_total", result=verdict)
+            return results
+
+        self._receiver = ReceiverThread(config, sink, self.ledger.signer).start()
+        self.metrics.polled("smtp")
+        log.info(kv("smtp_listening", host=config.host, port=self._receiver.port))
+
+    # --- HTTP -------------------------------------------------------------------------
+    def app(self) -> Any:
+        from fastapi import FastAPI
+        from fastapi.responses import JSONResponse, PlainTextResponse
+
+        app = FastAPI(title="bounceback", docs_url=None, redoc_url=None, openapi_url=None)
+        if self.settings.webhooks is not None:
+            from bounceback.sources.webhooks.routes import make_router
+
+            app.include_router(make_router(self.settings.webhooks, self._counting_sink("webhooks")))
+
+        @app.get("/health")
+        def health() -> JSONResponse:
+            return JSONResponse(self.metrics.health_json())
+
+        @app.get("/metrics")
+        def metrics() -> PlainTextResponse:
+            return PlainTextResponse(self.metrics.text(), media_type="text/plain; version=0.0.4")
+
+        return app
+
+    def _start_http(self) -> None:
+        import uvicorn
+
+        assert self.settings.http_listen is not None
+        host, port = self.settings.http_listen
+        config = uvicorn.Config(
+            self.app(), host=host, port=port, log_level="warning", lifespan="off"
+        )
+        self._http = uvicorn.Server(config)
+        self._spawn("http", self._http.run)
+        # uvicorn reports a failed bind by ending its thread: wait to know which it was.
+        thread = self._workers[-1].thread
+        while not self._http.started and thread.is_alive():
+            thread.join(timeout=0.05)
+        if not self._http.started:
+            raise RuntimeError(f"http: cannot listen on {host}:{port}")
+        log.info(kv("http_listening", host=host, port=port))
+
+    # --- lifecycle --------------------------------------------------------------------
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._workers.append(_Worker(name, thread))
+
+    def start(self) -> None:
+        s = self.settings
+        if "smtp" in self.parts and s.smtpd is not None:
+            self._start_smtp()
+        if "pollers" in self.parts:
+            for mbox in s.mailboxes:
+                self._spawn(mbox.name, partial(self._poll_mailbox, mbox))
+            for logspec in s.logs:
+                self._spawn(logspec.name, partial(self._tail_log, logspec))
+        if "http" in self.parts and s.http_listen is not None:
+            self._start_http()
+
+    def stop(self) -> None:
+        """Stop accepting, let the work in hand finish, then return."""
+        self.stop_event.set()
+        if self._http is not None:
+            self._http.should_exit = True
+        if self._receiver is not None:
+            self._receiver.stop()
+        for worker in self._workers:
+            worker.thread.join(timeout=60)
+            if worker.thread.is_alive():
+                log.warning(kv("stop_timeout", part=worker.name))
+        log.info(kv("stopped"))
+
+    def run(self) -> None:
+        """Start, wait for SIGTERM/SIGINT, stop cleanly."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_event.set())
+        try:
+            self.start()
+        except Exception:
+            self.stop()
+            raise
+        log.info(kv("started", parts=",".join(sorted(self.parts))))
+        while not self.stop_event.wait(1.0):
+            pass
+        log.info(kv("stopping"))
+        self.stop()
+
+
+def _close_quietly(source: Any) -> None:
+    try:
+        source.close()
+    except Exception as exc:
+        log.debug(kv("close_error", error=exc))
