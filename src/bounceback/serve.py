@@ -228,7 +228,9 @@ class Server:
                 if result.lines:
                     log.info(kv("tail", source=spec.name, lines=result.lines, events=result.events))
                 for problem in result.errors[:5]:
-                    log.warning(kv("log_line_error", source=spec.name, ref=problem.ref))
+                    log.warning(
+                        kv("log_line_error", source=spec.name, ref=problem.ref, error=problem.error)
+                    )
                 if result.lines:
                     continue  # more may be waiting: read on before sleeping
             except Exception as exc:
@@ -266,7 +268,13 @@ class Server:
                 self.metrics.add("bounceback_smtp_messages_total", result=verdict)
             return results
 
-        self._receiver = ReceiverThread(config, sink, self.ledger.signer).start()
+        receiver = ReceiverThread(config, sink, self.ledger.signer)
+        try:
+            receiver.start()
+        except Exception:
+            receiver.stop()  # ends its loop's tasks: a failed bind leaves nothing running
+            raise
+        self._receiver = receiver
         self.metrics.polled("smtp")
         log.info(kv("smtp_listening", host=config.host, port=self._receiver.port))
 
@@ -317,6 +325,14 @@ class Server:
 
     def start(self) -> None:
         s = self.settings
+        configured = {
+            "smtp": s.smtpd is not None,
+            "pollers": bool(s.mailboxes or s.logs),
+            "http": s.http_listen is not None,
+        }
+        if not any(configured[part] for part in self.parts):
+            wanted = " or ".join(sorted(self.parts))
+            raise RuntimeError(f"nothing to run: the config sets up no {wanted}")
         if "smtp" in self.parts and s.smtpd is not None:
             self._start_smtp()
         if "pollers" in self.parts:
