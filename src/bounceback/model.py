@@ -45,6 +45,17 @@ class OriginalMessage:
     bounceback_id: str = ""
     envelope_id: str = ""
 
+    def flat(self) -> dict[str, str]:
+        """The fields under the keys the CLI and API print them with."""
+        return {
+            "original_message_id": self.message_id,
+            "original_subject": self.subject,
+            "original_from": self.from_,
+            "original_to": self.to,
+            "bounceback_id": self.bounceback_id,
+            "envelope_id": self.envelope_id,
+        }
+
 
 @dataclass(slots=True)
 class DeliveryRecord:
@@ -120,11 +131,6 @@ class Bounce:
             permanent=self.permanent,
             bounce_type=self.bounce_type,
             rule=self.rule,
-            original_message_id=self.original.message_id,
-            original_subject=self.original.subject,
-            original_from=self.original.from_,
-            original_to=self.original.to,
-            bounceback_id=self.original.bounceback_id,
-            envelope_id=self.original.envelope_id,
         )
+        out.update(self.original.flat())
         return out

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import email
-from email.message import Message
 from pathlib import Path
+
+from mime_edit import without_status_part
 
 from bounceback.parse import parse
 from bounceback.parse.lhost import barracuda
 from bounceback.parse.mail import Mail
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "emails"
-
-
-def _without_status_part(data: bytes) -> bytes:
-    msg = email.message_from_bytes(data)
-    parts = msg.get_payload()
-    assert isinstance(parts, list)
-    kept: list[Message] = [p for p in parts if p.get_content_type() != "message/delivery-status"]
-    assert len(kept) == len(parts) - 1
-    msg.set_payload(kept)
-    return msg.as_bytes()
 
 
 def test_dsn_records() -> None:
@@ -33,7 +23,7 @@ def test_dsn_records() -> None:
 
 
 def test_notice_without_dsn_names_the_recipient() -> None:
-    report = parse(_without_status_part((FIXTURES / "lhost-barracuda-01.eml").read_bytes()))
+    report = parse(without_status_part((FIXTURES / "lhost-barracuda-01.eml").read_bytes()))
     assert report.detector == "barracuda"
     [rec] = report.records
     assert rec.recipient == "kijitora@example.org"

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import email
-from email.message import Message
 from pathlib import Path
+
+from mime_edit import without_status_part
 
 from bounceback.parse import parse
 from bounceback.parse.lhost import exchange2007
 from bounceback.parse.mail import Mail
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "emails"
-
-
-def _without_status_part(data: bytes) -> bytes:
-    """The same NDR with its message/delivery-status part removed."""
-    msg = email.message_from_bytes(data)
-    parts = msg.get_payload()
-    assert isinstance(parts, list)
-    kept: list[Message] = [p for p in parts if p.get_content_type() != "message/delivery-status"]
-    assert len(kept) == len(parts) - 1
-    msg.set_payload(kept)
-    return msg.as_bytes()
 
 
 def test_exchange_2007_ndr() -> None:
@@ -41,7 +30,7 @@ def test_remote_server_named_in_the_admin_section() -> None:
 
 
 def test_text_only_ndr_reads_the_admin_section() -> None:
-    data = _without_status_part((FIXTURES / "lhost-exchange2007-01.eml").read_bytes())
+    data = without_status_part((FIXTURES / "lhost-exchange2007-01.eml").read_bytes())
     report = parse(data)
     assert report.detector == "exchange2007"
     [rec] = report.records
@@ -52,7 +41,7 @@ def test_text_only_ndr_reads_the_admin_section() -> None:
 
 
 def test_text_only_ndr_takes_the_last_attempts_reply() -> None:
-    data = _without_status_part((FIXTURES / "lhost-exchange2007-05.eml").read_bytes())
+    data = without_status_part((FIXTURES / "lhost-exchange2007-05.eml").read_bytes())
     [rec] = parse(data).records
     assert rec.recipient == "gwang1@student.mlcsyd.nsw.edu.au"
     # Attempts are listed newest first: the 550 ended it, not the earlier 441.

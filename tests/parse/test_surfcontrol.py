@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import email
-from email.message import Message
 from pathlib import Path
+
+from mime_edit import without_status_part
 
 from bounceback.parse import parse
 from bounceback.parse.lhost import surfcontrol
 from bounceback.parse.mail import Mail
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "emails"
-
-
-def _without_status_part(data: bytes) -> bytes:
-    msg = email.message_from_bytes(data)
-    parts = msg.get_payload()
-    assert isinstance(parts, list)
-    kept: list[Message] = [p for p in parts if p.get_content_type() != "message/delivery-status"]
-    assert len(kept) == len(parts) - 1
-    msg.set_payload(kept)
-    return msg.as_bytes()
 
 
 def test_dsn_record_with_the_transcripts_host() -> None:
@@ -34,7 +24,7 @@ def test_dsn_record_with_the_transcripts_host() -> None:
 
 
 def test_transcript_alone() -> None:
-    report = parse(_without_status_part((FIXTURES / "lhost-surfcontrol-01.eml").read_bytes()))
+    report = parse(without_status_part((FIXTURES / "lhost-surfcontrol-01.eml").read_bytes()))
     assert report.detector == "surfcontrol"
     [rec] = report.records
     assert (rec.recipient, rec.action, rec.reply_code) == ("kijitora@example.com", "failed", "550")

@@ -107,13 +107,8 @@ def json_rows(result: Result, show_all: bool) -> list[dict[str, Any]]:
         detector=report.detector,
         error=report.error,
         subject=report.subject,
-        original_message_id=report.original.message_id,
-        original_subject=report.original.subject,
-        original_from=report.original.from_,
-        original_to=report.original.to,
-        bounceback_id=report.original.bounceback_id,
-        envelope_id=report.original.envelope_id,
     )
+    row.update(report.original.flat())
     return [row]
 
 
