@@ -137,14 +137,14 @@ def found_status(record: DeliveryRecord) -> str:
     The remote server's own code, quoted in the diagnostic, beats the summary the
     reporting MTA put in the Status field (Sendmail says 4.4.7 for any expired
     queue entry, some gateways 5.1.1 for everything); when a reply quotes another,
-    the innermost (last) is the original. A generic X.0.0 in the text never replaces
-    the Status field's code.
+    the innermost (last) is the original. A generic X.0.0, or a code of the other
+    class (temporary vs permanent), in the text never replaces the Status field's code.
     """
     found = record.status
     quoted = [m.group(0) for m in STATUS_RE.finditer(record.diagnostic)]
     if quoted:
         last = ".".join(str(int(part)) for part in quoted[-1].split("."))
-        if not (last.endswith(".0.0") and found):
+        if not found or (not last.endswith(".0.0") and last[0] == found[0]):
             found = last
     return found
 
