@@ -289,6 +289,10 @@ class Server:
 
             app.include_router(make_router(self.settings.webhooks, self._counting_sink("webhooks")))
 
+        from bounceback.web import WebContext, mount
+
+        mount(app, WebContext(ledger=self.ledger, source_state=self.metrics.health_json))
+
         @app.get("/health")
         def health() -> JSONResponse:
             return JSONResponse(self.metrics.health_json())

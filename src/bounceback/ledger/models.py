@@ -249,3 +249,80 @@ class Activity(Base):
     date: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     body: Mapped[str] = mapped_column(Text, default="")  # decoded text, capped
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: only its SHA-256 is kept; the key itself is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16), default="")  # shown in lists, not secret
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16), default="read")  # read | admin
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class User(Base):
+    """A dashboard user (password hashed with scrypt and a salt)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="admin")  # read | admin
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserRule(Base):
+    """A user rule kept in the database (edited over the API or the dashboard).
+
+    ``form`` is "section" (section + case-sensitive text + hard/soft/both) or "pattern"
+    (``text==>Hard|Soft`` matched against the diagnostic). ``position`` orders them.
+    """
+
+    __tablename__ = "user_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    form: Mapped[str] = mapped_column(String(16), default="section")  # section | pattern
+    section: Mapped[str] = mapped_column(String(16), default="body")  # body|subject|from|to
+    text: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(8), default="hard")  # hard | soft | both
+    bounce_type: Mapped[str] = mapped_column(String(32), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DailyStat(Base):
+    """Rollup of bounce events per day, campaign (0: none), recipient domain, reason and
+    category (hard | soft | complaint | delay | other), kept up to date as events are
+    stored so the overview and the stats never scan the events table."""
+
+    __tablename__ = "daily_stats"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    category: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SendStat(Base):
+    """Rollup of sends per day, campaign (0: none) and recipient domain (for rates)."""
+
+    __tablename__ = "send_stats"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,6 +19,11 @@ bounce_types: Table = Base.metadata.tables["bounce_types"]
 settings: Table = Base.metadata.tables["settings"]
 undo_runs: Table = Base.metadata.tables["undo_runs"]
 activities: Table = Base.metadata.tables["activities"]
+api_keys: Table = Base.metadata.tables["api_keys"]
+users: Table = Base.metadata.tables["users"]
+user_rules: Table = Base.metadata.tables["user_rules"]
+daily_stats: Table = Base.metadata.tables["daily_stats"]
+send_stats: Table = Base.metadata.tables["send_stats"]
 
 
 def _limits(table: Table) -> dict[str, int]:

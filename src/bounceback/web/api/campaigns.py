@@ -1,0 +1,11 @@
+"""/api/v1: campaigns (to be written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bounceback.web.context import WebContext
+
+
+def router(ctx: WebContext) -> APIRouter:
+    return APIRouter()
