@@ -2,6 +2,8 @@
 # One entry point for a fresh machine: sets up a virtualenv in .venv (once, and
 # again whenever pyproject.toml changes), then runs what was asked.
 #
+#   ./run.sh serve [ARGS]  bounceback serve --config samples/serve.toml on SQLite, fed with
+#                          the sample bounces (ARGS go to serve, e.g. --only http)
 #   ./run.sh demo [ARGS]   bounceback parse samples/ (ARGS replace samples/ if given)
 #   ./run.sh test [ARGS]   the test suite (ARGS go to pytest)
 #   ./run.sh setup         only the virtualenv
@@ -57,9 +59,44 @@ setup() {
     else printf '%s\n' "$want" > "$stamp"; fi
 }
 
-cmd="${1:-demo}"
+# The demo ledger starts with the sample contacts, and the sample bounces are dropped
+# into the demo Maildir that serve polls, as a mail delivery agent would.
+feed_samples() {
+    local db=bounceback.db maildir=var/bounces f n=0
+    if [ ! -e "$db" ]; then
+        BOUNCEBACK_CONFIG=samples/serve.toml "$VENV/bin/bounceback" contacts import samples/contacts.csv >/dev/null
+        say "new ledger $db with the contacts of samples/contacts.csv"
+    fi
+    mkdir -p "$maildir/new" "$maildir/cur" "$maildir/tmp"
+    for f in samples/*.eml; do
+        n=$((n + 1))
+        cp "$f" "$maildir/tmp/$(date +%s).sample$n.$(basename "$f")"
+    done
+    mv "$maildir"/tmp/*.sample* "$maildir/new/"
+    say "$n sample bounces put in $maildir/new/ (seen before: stored once, the ledger says duplicate)"
+}
+
+serve_banner() {
+    cat >&2 <<'TEXT'
+run.sh: bounceback serve is starting (Ctrl-C stops it). Look at:
+  http://127.0.0.1:8025/              the dashboard; first, in another terminal:
+                                      .venv/bin/bounceback users create admin --config samples/serve.toml
+  http://127.0.0.1:8025/health        each source's last poll
+  http://127.0.0.1:8025/api/v1/docs   the API (keys: .venv/bin/bounceback apikeys create NAME --config samples/serve.toml)
+  http://127.0.0.1:8025/metrics       Prometheus, with: Authorization: Bearer <api key>
+  smtp 127.0.0.1:2525                 send DSNs here; drop messages into var/bounces/new/
+TEXT
+}
+
+cmd="${1:-serve}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
+    serve)
+        setup ""
+        feed_samples
+        serve_banner
+        exec "$VENV/bin/bounceback" serve --config samples/serve.toml "$@"
+        ;;
     demo)
         setup ""
         if [ $# -eq 0 ]; then set -- samples/; fi
@@ -73,7 +110,7 @@ case "$cmd" in
         setup dev
         ;;
     *)
-        say "usage: ./run.sh demo|test|setup [ARGS]"
+        say "usage: ./run.sh demo|test|setup|serve [ARGS]"
         exit 2
         ;;
 esac

@@ -67,8 +67,8 @@ class Sampling:
         self.done = 0
         self.samples: dict[int, float] = {}
 
-    def process(self, pairs: Any, batch_size: int = 200) -> Iterator[Any]:
-        for outcome in self.ledger.process(pairs, batch_size=batch_size):
+    def process(self, pairs: Any, batch_size: int = 200, **options: Any) -> Iterator[Any]:
+        for outcome in self.ledger.process(pairs, batch_size=batch_size, **options):
             self.done += 1
             for quarter in (25, 50, 75, 100):
                 if quarter not in self.samples and self.done * 100 >= quarter * self.total:

@@ -11,8 +11,10 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.serve import PurposeLedger, open_mailbox
 from bounceback.serve_config import serve_config
+from bounceback.web.auth import create_api_key
 
 EMAILS = Path(__file__).resolve().parent / "fixtures" / "emails"
 BIN = Path(sys.executable).parent / "bounceback"
@@ -178,6 +181,7 @@ def test_serve_runs_every_part_and_stops_on_sigterm(setup: Setup, start: Any) ->
         send_id = ledger.record_send("neko@example.org", "spring")
         assert ledger.signer is not None
         rcpt = ledger.signer.address(send_id)
+        api_key = create_api_key(ledger, "prometheus", "read")
     finally:
         ledger.close()
     proc = start()
@@ -218,10 +222,17 @@ def test_serve_runs_every_part_and_stops_on_sigterm(setup: Setup, start: Any) ->
     health = httpx.get(f"{setup.url}/health").json()
     assert health["ok"] is True
     assert health["sources"]["bounces"]["last_poll"]
-    text = httpx.get(f"{setup.url}/metrics").text
+    # /metrics wants an API key (issue 5: only /health and signed webhooks are open).
+    assert httpx.get(f"{setup.url}/metrics").status_code == 401
+    wrong = {"Authorization": "Bearer bb_00000000_not-a-key"}
+    assert httpx.get(f"{setup.url}/metrics", headers=wrong).status_code == 401
+    answer = httpx.get(f"{setup.url}/metrics", headers={"Authorization": f"Bearer {api_key}"})
+    assert answer.status_code == 200
+    text = answer.text
     assert metric(text, "bounceback_messages_total", source="bounces") == len(MAILDIR_MESSAGES)
     assert metric(text, "bounceback_messages_total", source="smtp", outcome="matched") == 1
     assert metric(text, "bounceback_smtp_messages_total", result="accepted") == 1
+    assert metric(text, "bounceback_smtp_rejections_total", code="550") == 1
     assert metric(text, "bounceback_messages_total", source="webhooks") == 1
     assert "# TYPE bounceback_poll_errors_total counter" in text
 
@@ -288,3 +299,82 @@ def test_shipped_configs_are_valid(name: str) -> None:
     settings = serve_config(config_mod.load(root / name, env={}))
     assert settings.http_listen is not None and settings.smtpd is not None
     assert settings.mailboxes
+
+
+def test_smtp_rejections_are_counted_by_code(tmp_path: Path) -> None:
+    """550 (no such bounce address), 552 (too big) and 451 (queue full) each show in
+    bounceback_smtp_rejections_total with their code."""
+    from bounceback.serve import Server
+    from bounceback.serve_config import ServeConfig
+    from bounceback.sources.smtpd import SmtpdConfig
+
+    config = config_mod.Config(database_url=f"sqlite:///{tmp_path / 'l.db'}")
+    ledger = Ledger.open(config)
+    smtpd = SmtpdConfig(
+        port=0, catch_all=["bounces@sender.example"], max_message_bytes=20_000, max_pending=1
+    )
+    server = Server(ServeConfig(smtpd=smtpd), ledger, "smtp")
+    gate, inside = threading.Event(), threading.Event()
+    real = ledger.process
+
+    def held(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        inside.set()
+        gate.wait(10)  # the committer is busy: the queue fills
+        return real(*args, **kwargs)
+
+    ledger.process = held  # type: ignore[method-assign]
+    server.start()
+    port = server._receiver.port
+    dsn = (EMAILS / "lhost-postfix-02.eml").read_bytes().replace(b"\n", b"\r\n")
+
+    def deliver() -> int:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.ehlo("mta.test")
+            smtp.mail("")
+            smtp.rcpt("bounces@sender.example")
+            try:
+                return int(smtp.data(dsn)[0])
+            except smtplib.SMTPDataError as exc:  # raised on anything but 250
+                return int(exc.smtp_code)
+
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            smtp.ehlo("mta.test")
+            smtp.mail("")
+            assert smtp.rcpt("someone@elsewhere.example")[0] == 550
+            smtp.rset()
+            assert smtp.mail("", ["SIZE=50000"])[0] == 552
+        with ThreadPoolExecutor(3) as pool:
+            first = pool.submit(deliver)  # taken by the committer, which waits
+            assert inside.wait(10)
+            second = pool.submit(deliver)  # waits in the queue (max_pending = 1)
+            time.sleep(0.5)
+            assert deliver() == 451  # the queue is full: back-pressure
+            gate.set()
+            assert (first.result(10), second.result(10)) == (250, 250)
+    finally:
+        gate.set()
+        server.stop()
+        ledger.close()
+    text = server.metrics.text()
+    assert metric(text, "bounceback_smtp_rejections_total", code="550") == 1
+    assert metric(text, "bounceback_smtp_rejections_total", code="552") == 1
+    assert metric(text, "bounceback_smtp_rejections_total", code="451") == 1
+    assert metric(text, "bounceback_smtp_messages_total", result="accepted") == 2
+
+
+def test_the_demo_samples_all_match_the_demo_contacts(tmp_path: Path) -> None:
+    """What ./run.sh serve sets up: samples/contacts.csv knows every recipient of the
+    sample bounces it drops into the demo Maildir, so the demo ledger fills."""
+    root = Path(__file__).resolve().parent.parent
+    env = {"BOUNCEBACK_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    config = config_mod.load(root / "samples" / "serve.toml", env=env)
+    ledger = Ledger.open(config)
+    try:
+        imported = ledger.import_contacts((root / "samples" / "contacts.csv").read_text())
+        assert imported.errors == []
+        samples = sorted((root / "samples").glob("*.eml"))
+        outcomes = [ledger.process_bytes(p.read_bytes(), p.name).outcome for p in samples]
+    finally:
+        ledger.close()
+    assert len(samples) >= 10 and outcomes == ["matched"] * len(samples)

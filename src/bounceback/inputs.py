@@ -19,7 +19,7 @@ from bounceback.parse import MAX_MESSAGE_BYTES
 
 _MAILDIR_SUBS = ("new", "cur")
 _DOCUMENT_STEMS = frozenset({"README", "LICENSE", "COPYING", "NOTICE"})
-_DOCUMENT_SUFFIXES = frozenset({".md", ".rst", ".toml"})  # .toml: a config beside samples
+_DOCUMENT_SUFFIXES = frozenset({".md", ".rst", ".toml", ".csv"})  # a config, a contacts list
 _MESSAGE_SUFFIXES = frozenset({".eml"})
 
 

@@ -26,6 +26,7 @@ from bounceback.ledger.service import Ledger, LedgerError
 from bounceback.model import RawMessage
 from bounceback.serve_config import LogSpec, MailboxSpec, Purpose, ServeConfig
 from bounceback.sources import SourceEvent
+from bounceback.sources.mailboxes import PollResult
 
 log = logging.getLogger("bounceback.serve")
 
@@ -51,6 +52,7 @@ class Metrics:
         "bounceback_messages_total": "Messages and events stored, by source and outcome.",
         "bounceback_poll_errors_total": "Polls or log reads that failed, by source.",
         "bounceback_smtp_messages_total": "SMTP messages: accepted (250) or rejected (4xx).",
+        "bounceback_smtp_rejections_total": "SMTP replies 4xx/5xx by code (550, 552, 451, ...).",
     }
 
     def __init__(self) -> None:
@@ -171,30 +173,24 @@ class Server:
             try:
                 if source is None:
                     source = open_mailbox(spec)
-                result = source.poll(ledger)
-                summary = result.summary.as_dict()
-                for outcome in ("matched", "unmatched", "ignored", "quarantined", "filed"):
-                    self.metrics.add(
-                        "bounceback_messages_total",
-                        summary[outcome],
-                        source=spec.name,
-                        outcome=outcome,
-                    )
-                self.metrics.add(
-                    "bounceback_messages_total",
-                    summary["duplicates"],
-                    source=spec.name,
-                    outcome="duplicate",
-                )
-                self.metrics.add(
-                    "bounceback_messages_total",
-                    summary["errors"],
-                    source=spec.name,
-                    outcome="error",
-                )
-                self.metrics.polled(spec.name, None if not result.left else f"{result.left} left")
+                # The stop event is checked between batches: SIGTERM ends a long
+                # poll after the batch in hand is committed and acted on.
+                result = source.poll(ledger, stop=self.stop_event)
+                self._count_poll(spec.name, result)
                 if result.fetched:
-                    log.info(kv("poll", source=spec.name, fetched=result.fetched, **summary))
+                    log.info(
+                        kv(
+                            "poll",
+                            source=spec.name,
+                            fetched=result.fetched,
+                            stopped=result.stopped,
+                            busy=result.busy,
+                            **result.summary.as_dict(),
+                        )
+                    )
+                # IMAP with IDLE returns as soon as new mail arrives; the others sleep.
+                source.wait(self.settings.poll_interval, stop=self.stop_event)
+                continue
             except Exception as exc:  # one bad poll must not end the poller
                 self.metrics.polled(spec.name, f"{type(exc).__name__}: {exc}")
                 log.warning(
@@ -206,6 +202,16 @@ class Server:
             self.stop_event.wait(self.settings.poll_interval)
         if source is not None:
             _close_quietly(source)
+
+    def _count_poll(self, name: str, result: PollResult) -> None:
+        summary = result.summary.as_dict()
+        named = {"duplicates": "duplicate", "errors": "error"}
+        for key in ("matched", "unmatched", "ignored", "quarantined", "filed", *named):
+            outcome = named.get(key, key)
+            self.metrics.add(
+                "bounceback_messages_total", summary[key], source=name, outcome=outcome
+            )
+        self.metrics.polled(name, None if not result.left else f"{result.left} left")
 
     def _tail_log(self, spec: LogSpec) -> None:
         from bounceback.sources.logs import LineParser, drain
@@ -223,7 +229,8 @@ class Server:
         tail = TailReader(spec.path, spec.state_path, rotated=spec.rotated, move_to=spec.move_to)
         while not self.stop_event.is_set():
             try:
-                result = drain(tail, parser, self._counting_sink(spec.name), max_batches=20)
+                # One batch at a time: the stop event is checked between batches.
+                result = drain(tail, parser, self._counting_sink(spec.name), max_batches=1)
                 self.metrics.polled(spec.name)
                 if result.lines:
                     log.info(kv("tail", source=spec.name, lines=result.lines, events=result.events))
@@ -268,7 +275,10 @@ class Server:
                 self.metrics.add("bounceback_smtp_messages_total", result=verdict)
             return results
 
-        receiver = ReceiverThread(config, sink, self.ledger.signer)
+        def rejected(code: str) -> None:
+            self.metrics.add("bounceback_smtp_rejections_total", code=code)
+
+        receiver = ReceiverThread(config, sink, self.ledger.signer, on_reject=rejected)
         try:
             receiver.start()
         except Exception:
@@ -280,7 +290,7 @@ class Server:
 
     # --- HTTP -------------------------------------------------------------------------
     def app(self) -> Any:
-        from fastapi import FastAPI
+        from fastapi import FastAPI, Header
         from fastapi.responses import JSONResponse, PlainTextResponse
 
         app = FastAPI(title="bounceback", docs_url=None, redoc_url=None, openapi_url=None)
@@ -297,11 +307,26 @@ class Server:
         def health() -> JSONResponse:
             return JSONResponse(self.metrics.health_json())
 
-        @app.get("/metrics")
-        def metrics() -> PlainTextResponse:
+        @app.get("/metrics", response_model=None)
+        def metrics(authorization: str = Header(default="")) -> PlainTextResponse | JSONResponse:
+            # Counts per source tell who sends what: an API key (any scope) is needed.
+            if not self._api_key_ok(authorization):
+                return JSONResponse(
+                    {"detail": "an API key is required: Authorization: Bearer <key>"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="bounceback"'},
+                )
             return PlainTextResponse(self.metrics.text(), media_type="text/plain; version=0.0.4")
 
         return app
+
+    def _api_key_ok(self, authorization: str) -> bool:
+        from bounceback.web.auth import verify_api_key
+
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        return verify_api_key(self.ledger, token.strip()) is not None
 
     def _start_http(self) -> None:
         import uvicorn

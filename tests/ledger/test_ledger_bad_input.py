@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from ledger_support import make_config
 from sqlalchemy import create_engine, func, select, text
 
 from bounceback.config import ConfigError
@@ -14,7 +15,6 @@ from bounceback.ledger import Ledger, LedgerUnavailable, Outcome
 from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
-from conftest import make_config
 
 
 def _messages(n: int) -> list[tuple[str, RawMessage]]:

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+from ledger_support import fixture_bytes, make_config
 from sqlalchemy import func, select
 
 from bounceback.ledger import Ledger, Outcome, Summary
@@ -14,7 +15,6 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
-from conftest import fixture_bytes, make_config
 
 KEYS = {"k1": b"the first secret key", "k2": b"the second secret key"}
 

@@ -6,6 +6,7 @@ import datetime as dt
 from email.message import EmailMessage
 
 import pytest
+from ledger_support import make_config
 from sqlalchemy import select
 
 import bounceback
@@ -14,7 +15,6 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
 from bounceback.ledger.stamping import envelope_options
 from bounceback.model import RawMessage
-from conftest import make_config
 
 
 def run(ledger: Ledger, *messages: bytes) -> Summary:

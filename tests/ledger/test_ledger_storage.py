@@ -6,13 +6,13 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from ledger_support import make_config
 from sqlalchemy import select, text
 
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import HEAD, current_revision, ensure_schema
 from bounceback.ledger.models import Base
-from conftest import make_config
 
 
 def test_migrations_build_exactly_the_models(ledger: Ledger) -> None:

@@ -28,3 +28,9 @@ def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:  # noqa: F811
     """The shared Dovecot with an empty INBOX and no folders."""
     dovecot.empty()
     yield dovecot
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Long tests (a 10,000-message mailbox): they run by default and in CI;
+    # `-m "not slow"` leaves them out locally.
+    config.addinivalue_line("markers", "slow: a long test; runs in CI, skip with -m 'not slow'")

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +117,31 @@ class Dovecot:
                 client.create_folder(folder)
             for data in messages:
                 client.append(folder, data, flags=flags)
+
+    def deliver(self, messages: Iterable[bytes]) -> int:
+        """Put messages straight into INBOX's Maildir, as a local delivery agent does.
+
+        Thousands of files take a second where as many APPENDs take a minute. Line ends
+        become CRLF, so what IMAP serves back is byte for byte what was written.
+        """
+        inbox = self.root / "mail" / USER
+        owner = _users()["mail_user"]
+        for folder in (inbox, inbox / "tmp", inbox / "new", inbox / "cur"):
+            if not folder.is_dir():
+                folder.mkdir()
+                if os.geteuid() == 0:  # Dovecot writes there as the mail user
+                    shutil.chown(folder, owner, owner)
+        count = 0
+        for data in messages:
+            crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            name = f"{int(time.time())}.M{count}P{os.getpid()}.bb-test"
+            tmp = inbox / "tmp" / name
+            tmp.write_bytes(crlf)
+            if os.geteuid() == 0:
+                shutil.chown(tmp, owner, owner)
+            os.rename(tmp, inbox / "new" / name)
+            count += 1
+        return count
 
     def folder_uids(self, folder: str, criteria: list[str] | None = None) -> list[int]:
         with self.imap() as client:

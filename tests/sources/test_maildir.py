@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import mailbox
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mailbox_helpers import FailingMatches, count, eml, history, mixed
@@ -133,3 +135,24 @@ def test_a_message_not_committed_is_left_untouched(maildir: Path, ledger: Ledger
 def test_missing_maildir_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(mailbox.NoSuchMailboxError):
         MaildirSource(MaildirConfig(tmp_path / "nowhere"))
+
+
+def test_two_pollers_on_one_maildir_neither_fails_nor_copies(maildir: Path, ledger: Ledger) -> None:
+    first = MaildirSource(MaildirConfig(maildir))
+    second = MaildirSource(MaildirConfig(maildir))
+
+    class OtherPollerFirst:
+        """The second poller drains the Maildir while the first one is committing."""
+
+        engine = ledger.engine
+
+        def process(self, pairs: Any, batch_size: int = 200, **options: Any) -> Iterator[Any]:
+            second.poll(ledger)
+            return ledger.process(pairs, batch_size=batch_size, **options)
+
+    result = first.poll(OtherPollerFirst())  # type: ignore[arg-type]
+    assert result.summary.duplicates == result.fetched == 7
+    assert result.busy == 7  # all were moved by the other poller: nothing to do, no error
+    assert count(ledger, t.messages) == 6
+    assert len(files(maildir / ".processed")) == 3  # one copy each (two share bytes)
+    assert first.unseen() == []

@@ -17,8 +17,11 @@ from bounceback.cli import (  # noqa: E402
     activities_cmd,  # noqa: F401
     ledger_cmds,  # noqa: F401
     parse_cmd,  # noqa: F401
+    rules_cmd,  # noqa: F401
     serve_cmd,  # noqa: F401
     smtpd_cmd,  # noqa: F401
+    stats_cmd,  # noqa: F401
+    web_cmds,  # noqa: F401
 )
 
 __all__ = ["app"]

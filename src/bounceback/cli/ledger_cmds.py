@@ -445,7 +445,7 @@ def replay_command(
 
     when = parse_when(since) if since else None
     with _ledger(rules_file) as ledger:
-        report = replay(ledger, ledger.rules, when, dry_run)
+        report = replay(ledger, ledger.current_rules(), when, dry_run)
     _run_report("replay", report, as_json)
 
 

@@ -38,6 +38,7 @@ from bounceback.ledger.db import unavailable
 from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts, apply
+from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
 from bounceback.match.matcher import find_send
 from bounceback.match.verp import VerpSigner
 from bounceback.model import Bounce, Kind, RawMessage, Report
@@ -566,6 +567,7 @@ class Processor:
                     _event_row(item, n, bounce, aid, contact_id, ref, email, at, effects, counted)
                 )
         conn.execute(t.events.insert(), events)
+        count_in_rollups(conn, events)  # W2: daily_stats, same transaction
         if dirty:
             _write_addresses(conn, {aid: states[aid] for aid in sorted(dirty)})
             _write_contacts(conn, people, contacts)

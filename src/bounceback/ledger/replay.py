@@ -23,6 +23,7 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
 from bounceback.ledger.process import address_values, dialect_insert
+from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
 from bounceback.ledger.service import Ledger, sync_contact
 from bounceback.parse import parse
 
@@ -113,6 +114,10 @@ def replay(
             for event_id, values in new_values.items():
                 conn.execute(update(t.events).where(e.id == event_id).values(values))
             _recount_campaigns(conn, ledger.config.policy, new_values)
+            # W2: move the rollup counts from the old classification to the new one.
+            old_rows = [r for rows in by_message.values() for r in rows if r["id"] in new_values]
+            count_in_rollups(conn, old_rows, sign=-1)
+            count_in_rollups(conn, [{**r, **new_values[r["id"]]} for r in old_rows])
             report.run_id = _record_run(conn, "replay", since, None, "", "", report)
         if dry_run:
             conn.rollback()
@@ -165,6 +170,7 @@ def undo(
                 if r["campaign_counted"] and r["campaign_id"] is not None:
                     tally[r["campaign_id"]][0 if r["campaign_counted"] == "hard" else 1] -= 1
             _bump_campaigns(conn, tally)
+            count_in_rollups(conn, rows, sign=-1)  # W2: undone events leave the stats
         if dry_run:
             conn.rollback()
     return report

@@ -25,6 +25,8 @@ from bounceback.ledger.activities import Purpose
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.process import Outcome, Processor, dialect_insert
+from bounceback.ledger.rollups import add_sends  # W2: stats
+from bounceback.ledger.web_settings import apply_settings  # W2: dashboard settings
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
 from bounceback.sources import SourceEvent
@@ -90,6 +92,7 @@ class Ledger:
         ensure_schema(engine)
         ledger = cls(engine, config, rules)
         ledger.load_thresholds()
+        apply_settings(ledger)  # W2: settings edited in the dashboard, over the file's
         return ledger
 
     def close(self) -> None:
@@ -115,6 +118,12 @@ class Ledger:
             raise unavailable(exc) from exc
 
     # --- processing ---------------------------------------------------------------
+    def current_rules(self) -> RuleSet | None:
+        """The database's user rules, then the config file's; re-read when edited (W3)."""
+        from bounceback.ledger.rules_store import current_rules
+
+        return current_rules(self)
+
     def process(
         self,
         messages: Iterable[tuple[str, RawMessage]],
@@ -128,16 +137,17 @@ class Ledger:
         ``purpose``: "bounces" applies bounces; "activities" files human replies on
         their contacts (outcome ``filed``) and applies no bounce; "both" does both.
         """
-        processor = Processor(self.engine, self.config, self.rules, self.signer, purpose)
+        processor = Processor(self.engine, self.config, self.current_rules(), self.signer, purpose)
         return processor.run(messages, batch_size, on_committed, jobs)
 
     def retry_quarantined(self) -> Iterator[Outcome]:
         """Process quarantined messages again from their kept bytes."""
-        return Processor(self.engine, self.config, self.rules, self.signer).retry_quarantined()
+        rules = self.current_rules()
+        return Processor(self.engine, self.config, rules, self.signer).retry_quarantined()
 
     def store_events(self, events: Iterable[SourceEvent]) -> list[Outcome]:
         """Apply events from logs and webhooks (already Reports), idempotent by key."""
-        return Processor(self.engine, self.config, self.rules, self.signer).store(events)
+        return Processor(self.engine, self.config, self.current_rules(), self.signer).store(events)
 
     def sink(self, events: list[SourceEvent]) -> None:
         """The sources' sink: store all or raise, so the caller reads them again."""
@@ -575,7 +585,11 @@ class Ledger:
                 "sent_at": _naive(sent_at) or utcnow(),
             },
         )
-        return int(conn.execute(insert(t.sends).values(row).returning(t.sends.c.id)).scalar_one())
+        send_id = int(
+            conn.execute(insert(t.sends).values(row).returning(t.sends.c.id)).scalar_one()
+        )
+        add_sends(conn, [(row["sent_at"], campaign_id, row["email"])])  # W2: send_stats rollup
+        return send_id
 
     def import_sends(self, text: str) -> ImportResult:
         """A send log from another system (see match.send_csv); bad rows by line."""
@@ -617,11 +631,14 @@ class Ledger:
         now = _naive(now) or utcnow()
         since = now - dt.timedelta(hours=policy.sender_health_window_hours)
         e = t.events.c
+        # `domain || ''` keeps SQLite from walking the whole domain index for the GROUP BY
+        # (seconds at 1M events) instead of reading the occurred_at range (milliseconds).
+        domain = (e.domain + "").label("domain")
         with self._read() as conn:
             rows = conn.execute(
-                select(e.domain, e.reason, func.count(), func.max(e.occurred_at))
+                select(domain, e.reason, func.count(), func.max(e.occurred_at))
                 .where(e.bounce_type == "Sender", e.occurred_at >= since, e.undone_at.is_(None))
-                .group_by(e.domain, e.reason)
+                .group_by(domain, e.reason)
             ).all()
         domains: dict[str, dict[str, Any]] = {}
         for domain, reason, n, last in rows:

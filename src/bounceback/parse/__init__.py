@@ -58,7 +58,7 @@ def parse(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Report:
         return _unparseable(problem)
     try:
         mail = Mail.from_bytes(data)
-        if len(mail.msg.keys()) > MAX_HEADER_FIELDS:
+        if len(mail.msg) > MAX_HEADER_FIELDS:  # len(): the field count, no list built
             return _unparseable(f"more than {MAX_HEADER_FIELDS} header fields")
         return parse_mail(mail)
     except ParseError as exc:
@@ -72,8 +72,8 @@ def parse(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Report:
 
 
 def parse_mail(mail: Mail) -> Report:
-    for detector in registry.detectors():
-        report = detector.detect(mail)
+    for detect in registry.detect_functions():
+        report = detect(mail)
         if report is not None:
             return report
     return Report(

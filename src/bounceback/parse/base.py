@@ -35,16 +35,14 @@ def original_of(mail: Mail) -> OriginalMessage:
 def original_from_headers(msg: Message) -> OriginalMessage:
     """The returned message's identity from its headers, wherever a detector found them."""
 
-    def get(name: str) -> str:
-        return decode_header_value(msg.get(name))
-
+    get = msg.get
     return OriginalMessage(
-        message_id=get("Message-ID").strip(),
-        subject=get("Subject"),
-        from_=get("From"),
-        to=get("To"),
-        return_path=find_address(get("Return-Path")),
-        bounceback_id=get("X-Bounceback-ID").strip(),
+        message_id=decode_header_value(get("Message-ID")).strip(),
+        subject=decode_header_value(get("Subject")),
+        from_=decode_header_value(get("From")),
+        to=decode_header_value(get("To")),
+        return_path=find_address(decode_header_value(get("Return-Path"))),
+        bounceback_id=decode_header_value(get("X-Bounceback-ID")).strip(),
     )
 
 
@@ -77,6 +75,7 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     rec.diagnostic = squeeze(rec.diagnostic)
     rec.action = normalise_action(rec.action)
     diag = rec.diagnostic
+    low = diag.lower()  # for the keyword pre-tests of the command and host searches
     if diag:
         found = find_status(diag)
         # The remote server's own enhanced code is more specific than the one the
@@ -92,7 +91,7 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
         if not rec.reply_code and rec.diagnostic_type not in ("x-unix", "unix"):
             rec.reply_code = find_reply_code(diag)
         if not rec.smtp_command:
-            rec.smtp_command = find_smtp_command(diag)
+            rec.smtp_command = find_smtp_command(diag, low)
     if rec.status:
         found = find_status(rec.status)
         rec.status = found
@@ -101,7 +100,7 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     elif not rec.action and (rec.status[:1] == "4" or rec.reply_code[:1] == "4"):
         rec.action = "delayed"
     if not rec.remote_mta and diag:
-        rec.remote_mta = find_remote_mta(diag)
+        rec.remote_mta = find_remote_mta(diag, low)
     rec.remote_mta = _host_of(rec.remote_mta)
     rec.reporting_mta = _host_of(rec.reporting_mta)
     return rec
@@ -109,6 +108,8 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
 
 def _host_of(value: str) -> str:
     """The bare host of a Remote-MTA value: "dns; mx.example.org. (192.0.2.1, ...)"."""
+    if not value:
+        return ""
     if ";" in value:
         value = value.split(";", 1)[1]
     words = value.replace("[", " ").replace("]", " ").split()
@@ -164,13 +165,18 @@ def make_report(
     )
 
 
+_DELIVERED_TO_FIELDS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
+
+
 def delivered_to(mail: Mail) -> list[str]:
     """The addresses the bounce was delivered to, most specific first."""
     out: list[str] = []
-    for name in ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To"):
+    seen: set[str] = set()
+    for name in _DELIVERED_TO_FIELDS:
         for value in mail.headers(name):
             addr = find_address(value)
-            if addr and addr.lower() not in (a.lower() for a in out):
+            if addr and (key := addr.lower()) not in seen:
+                seen.add(key)
                 out.append(addr)
     return out
 

@@ -58,6 +58,8 @@ _ORIGINAL_HEADER_TYPES = frozenset(
 
 _REPORT_TYPE_RE = re.compile(r"""report-type\s*=\s*["']?([\w.\-]+)""", re.I)
 _EOL_RE = re.compile(r"\r+\n?")
+# A line end followed by an empty line, LF or CRLF.
+_BLANK_LINE_RE = re.compile(r"\n\r?\n")
 
 
 class ParseError(ValueError):
@@ -157,9 +159,8 @@ def _repair_multipart(part: Message, ctype: str) -> Message | None:
         text.set_type("text/plain")
         return text
     boundary = m.group(1).removesuffix("--")
-    repaired = email.message_from_string(
-        f'Content-Type: {ctype}; boundary="{boundary}"\n\n' + payload
-    )
+    text = f'Content-Type: {ctype}; boundary="{boundary}"\n\n' + payload
+    repaired = mime.parse_string(text) or email.message_from_string(text)
     return repaired if repaired.is_multipart() else None
 
 
@@ -196,7 +197,8 @@ def repair_headers(msg: Message) -> Message:
         for line in block
     ]
     head = "".join(f"{name}: {value}\n" for name, value in msg.items())
-    return _HEADER_PARSER.parsestr(head + "\n".join(fixed) + "\n\n")
+    text = head + "\n".join(fixed) + "\n\n"
+    return mime.parse_headers(text) or _HEADER_PARSER.parsestr(text)
 
 
 def _ascii(value: object) -> bool:
@@ -377,7 +379,7 @@ class Mail:
         Many MTAs return the message as plain text after such a line rather
         than as a MIME part; ('text', '') when there is no marker.
         """
-        return split_inline_original(self.text)
+        return split_inline_original(self.text, self.text_lc)
 
     @cached
     def report_text(self) -> str:
@@ -577,7 +579,13 @@ class Mail:
     def _set_original_text(self, text: str) -> None:
         self.original_text = text
         # Only the header block is wanted; the body can be long.
-        head = text.lstrip("\r\n").replace("\r\n", "\n").split("\n\n", 1)[0] + "\n\n"
+        text = text.lstrip("\r\n")
+        # Cut at the first blank line (LF or CRLF) before rewriting line ends, so
+        # the returned message's body is not copied twice.
+        blank = _BLANK_LINE_RE.search(text)
+        if blank is not None:
+            text = text[: blank.start() + 1] + "\n"
+        head = text.replace("\r\n", "\n").split("\n\n", 1)[0] + "\n\n"
         parsed = mime.parse_headers(head) or _HEADER_PARSER.parsestr(head)
         self._original = repair_headers(parsed)
 
@@ -605,13 +613,15 @@ HEADER_LINE_RE = re.compile(r"\s*(?:From |[!-9;-~]+:[ \t]?\S?)")
 _INLINE_LINE_RE = re.compile(INLINE_ORIGINAL_RE.pattern, re.I | re.M)
 
 
-def _find_inline_marker(text: str) -> tuple[int, int] | None:
+def _find_inline_marker(text: str, low: str | None = None) -> tuple[int, int] | None:
     """Where the first marker line is: only lines that say "message" are tried.
 
     The multi-line search tries its alternatives at every line start; this looks
-    up the few lines with the word and tests each one alone.
+    up the few lines with the word and tests each one alone. ``low`` is
+    ``text.lower()`` when the caller has it already.
     """
-    low = text.lower()
+    if low is None:
+        low = text.lower()
     if len(low) != len(text):  # lowering changed offsets: search the slow way
         m = INLINE_ORIGINAL_RE.search(text)
         return (m.start(), m.end()) if m else None
@@ -627,9 +637,12 @@ def _find_inline_marker(text: str) -> tuple[int, int] | None:
     return None
 
 
-def split_inline_original(text: str) -> tuple[str, str]:
-    """Split text at the first inline-original marker: (before, after)."""
-    found = _find_inline_marker(text)
+def split_inline_original(text: str, low: str | None = None) -> tuple[str, str]:
+    """Split text at the first inline-original marker: (before, after).
+
+    ``low``, when given, is ``text.lower()`` (Mail has it already).
+    """
+    found = _find_inline_marker(text, low)
     if found is None:
         return text, ""
     start, end = found

@@ -33,8 +33,10 @@ MAX_NESTING = 60
 
 # A header block that starts so, or has a "From " or ":" line, takes the long way.
 _ODD_FIRST = (" ", "\t", ":", "From ")
-# Where one field ends: a line end not followed by a continuation line.
-_FIELD_END_RE = re.compile(r"\n(?![ \t])")
+# One field of a header block that _HEADER_LINES_RE accepts (and that holds no
+# "From " line): its name, and its value from the first non-blank character on,
+# continuation lines included, up to (not including) the last line end.
+_FIELD_RE = re.compile(r"([!-9;-~]*):[ \t]*(.*(?:\n[ \t].*)*)\n?")
 
 # email.feedparser's own tests (private there): a line end at the start or the
 # end of a string, and a line that may stand in a header block.
@@ -44,6 +46,18 @@ headerRE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 
 # A header block whose every line is a field or a continuation (headerRE's test).
 _HEADER_LINES_RE = re.compile(r"(?:(?:From |[!-9;-~]*:|[\t ]).*\n?)*")
+# The same test, faster: the first line starts as a header line may, and no
+# line end is followed by a line that does not (sre finds each "\n" by a fast
+# scan instead of stepping through every character of every line).
+_HEADER_LINE_START_RE = re.compile(r"From |[!-9;-~]*:|[\t ]")
+_BAD_HEADER_LINE_RE = re.compile(r"\n(?!From |[!-9;-~]*:|[\t ]|\Z)")
+
+
+def _all_header_lines(block: str) -> bool:
+    """``_HEADER_LINES_RE`` matches all of ``block`` (every line is a field line)."""
+    if not block:
+        return True
+    return bool(_HEADER_LINE_START_RE.match(block)) and not _BAD_HEADER_LINE_RE.search(block)
 
 # Line ends for str.splitlines but not for the stdlib; in decoded text, more of them.
 _ODD_LINE_ENDS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
@@ -119,6 +133,11 @@ class _Unsure(Exception):
 def parse_bytes(data: bytes) -> Message | None:
     """The message as ``email.message_from_bytes`` reads it, or None: use that."""
     return _parse(data.decode("ascii", "surrogateescape"), _ODD_LINE_ENDS, False)
+
+
+def parse_string(text: str) -> Message | None:
+    """The message as ``email.message_from_string`` reads it, or None: use that."""
+    return _parse(text, _ODD_TEXT_LINE_ENDS, False)
 
 
 def parse_headers(text: str) -> Message | None:
@@ -228,7 +247,7 @@ class _Parser:
         # Fast path: every line up to the first blank line (or boundary) is a field.
         stop = self._stop(i, True)
         block = "".join(lines[i:stop])
-        if _HEADER_LINES_RE.match(block).end() == len(block):  # type: ignore[union-attr]
+        if _all_header_lines(block):
             blank = stop < n and lines[stop][0] != "-" and not (eof and _is_blank in eof)
             self.i = stop + 1 if blank else stop
             ctype = self._headers(msg, block, lines[i:stop])
@@ -277,20 +296,20 @@ class _Parser:
             and "\nFrom " not in block
             and ("\n:" not in block)
         ):
-            # The usual case: cut the block where a line does not continue the
-            # one before, instead of a loop over the lines; the field index
-            # (ParsedMessage.fields) is built in the same pass.
+            # The usual case: one regex pass yields every (name, value) pair as
+            # compat32 stores them (folds kept, leading blanks and the final
+            # line end dropped); the field index is built in the same loop.
+            fields = _FIELD_RE.findall(block)
+            if "\r" in block:
+                fields = [(name, value.rstrip("\r\n")) for name, value in fields]
+            raw.extend(fields)
             index: dict[str, list[tuple[str, Any]]] = {}
-            for text in _FIELD_END_RE.split(block):
-                if text:
-                    name, _, value = text.partition(":")
-                    field = (name, value.lstrip(" \t").rstrip("\r\n"))
-                    raw.append(field)
-                    key = name.lower()
-                    if key in index:
-                        index[key].append(field)
-                    else:
-                        index[key] = [field]
+            for field in fields:
+                key = field[0].lower()
+                if key in index:
+                    index[key].append(field)
+                else:
+                    index[key] = [field]
             if isinstance(msg, ParsedMessage):
                 msg._index = index
                 msg._indexed = (raw, len(raw))
@@ -342,7 +361,53 @@ class _Parser:
         return msg.get_content_type()
 
     def _status_blocks(self, msg: Message) -> None:
-        # Blocks of fields separated by blank lines, each its own Message.
+        """Blocks of fields separated by blank lines, each its own Message.
+
+        The usual block (well-formed fields, no Content-Type of a container,
+        one blank line after it) is built here without the general per-part
+        machinery; anything else goes to the general loop from that block on.
+        """
+        eof = self.eof
+        if _is_blank in eof or self.depth + 1 > MAX_NESTING:
+            self._status_blocks_general(msg)
+            return
+        lines, n = self.lines, self.n
+        while True:
+            i = self.i
+            eof.append(_is_blank)
+            stop = self._stop(i, True)
+            eof.pop()
+            block = "".join(lines[i:stop])
+            if (
+                not block
+                or block.startswith(_ODD_FIRST)
+                or "\nFrom " in block
+                or "\n:" in block
+                or not _all_header_lines(block)
+            ):
+                self._status_blocks_general(msg)
+                return
+            child = ParsedMessage(policy=compat32)
+            msg.attach(child)
+            ctype = self._headers(child, block, lines[i:stop])
+            if ctype.startswith(("message/", "multipart/")):
+                # A container inside a status block: undo, read it the general way.
+                msg._payload.pop()  # type: ignore[attr-defined]
+                self._status_blocks_general(msg)
+                return
+            child.content_type = ctype
+            child.set_payload("")
+            self.last = child
+            self.last_is_multipart = False
+            # What the general loop's two readline() calls do after a block.
+            if stop >= n or lines[stop][0] == "-":
+                self.i = stop
+                return  # the end, or an enclosing boundary
+            self.i = stop + 1  # the blank line
+            if self.i >= n or self._at_eof(lines[self.i]):
+                return
+
+    def _status_blocks_general(self, msg: Message) -> None:
         while True:
             self.eof.append(_is_blank)
             self._message(msg)

@@ -101,19 +101,67 @@ _COMMAND_WORDS = (
     "bdat",
     "connect",
 )
+# The same test in one pass over the lowered text (no generator per word).
+_COMMAND_WORDS_RE = re.compile("|".join(map(re.escape, _COMMAND_WORDS)))
 
 
-def find_smtp_command(text: str) -> str:
-    """The SMTP command a failure is reported after, normalised to its verb."""
-    low = text.lower()
-    if not any(word in low for word in _COMMAND_WORDS):
+# _COMMAND_RE split in two for speed (the case-blind alternatives cannot skip
+# ahead): its upper-case verbs searched in the text, the rest in the lowered
+# text without IGNORECASE. Each is tried only where one of its words starts.
+_VERB_RE = re.compile(r"\b(MAIL FROM|RCPT TO|EHLO|HELO|STARTTLS|AUTH|DATA|BDAT|CONNECT)\b(?!=)")
+_VERB_START_RE = re.compile(r"MAIL FROM|RCPT TO|EHLO|HELO|STARTTLS|AUTH|DATA|BDAT|CONNECT")
+_PHRASE_RE = re.compile(
+    r"\b(?:in reply to|after|while sending|in response to|during|>>>)\s+"
+    r"(mail from|rcpt to|ehlo|helo|starttls|auth|data|bdat|end of data)\b"
+    r"|\b(end of data)\b"
+    r"|\b(connect to|initial connection|while connecting|connection (?:refused|timed out))\b"
+)
+_PHRASE_START_RE = re.compile(r"in re|after|while |during|>>>|end of data|connect|initial conn")
+
+
+def _first_match(start: re.Pattern[str], full: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``full.search(text)``, trying ``full`` only where ``start`` finds a possible start."""
+    m = start.search(text)
+    while m is not None:
+        found = full.match(text, m.start())
+        if found is not None:
+            return found
+        m = start.search(text, m.start() + 1)
+    return None
+
+
+def _command_groups(text: str, low: str) -> tuple[str | None, ...] | None:
+    """The groups of ``_COMMAND_RE.search(text)`` (None: no match)."""
+    if not text.isascii():
+        # Case-blind matching of non-ASCII text (and lowering it) is not
+        # position-for-position: the one regex then.
+        m = _COMMAND_RE.search(text)
+        return m.groups() if m else None
+    verb = _first_match(_VERB_START_RE, _VERB_RE, text)
+    phrase = _first_match(_PHRASE_START_RE, _PHRASE_RE, low)
+    # The leftmost match wins; at the same place the verb (the first alternative).
+    if verb is not None and (phrase is None or verb.start() <= phrase.start()):
+        return verb.group(1), None, None, None
+    if phrase is not None:
+        return (None, *phrase.groups())
+    return None
+
+
+def find_smtp_command(text: str, low: str | None = None) -> str:
+    """The SMTP command a failure is reported after, normalised to its verb.
+
+    ``low``: ``text.lower()``, when the caller has it.
+    """
+    if low is None:
+        low = text.lower()
+    if not _COMMAND_WORDS_RE.search(low):
         return ""
-    m = _COMMAND_RE.search(text)
-    if not m:
+    groups = _command_groups(text, low)
+    if groups is None:
         return ""
-    if m.group(4):
+    if groups[3]:
         return "CONNECT"
-    verb = (m.group(1) or m.group(2) or m.group(3)).upper()
+    verb = (groups[0] or groups[1] or groups[2] or "").upper()
     if verb == "END OF DATA":
         return "DATA"
     return verb.split()[0]
@@ -169,11 +217,25 @@ _REMOTE_MTA_WORDS = (
 )
 
 
-def find_remote_mta(text: str) -> str:
-    """The remote host a text diagnostic says refused the message; '' when none."""
-    low = text.lower()
+_REMOTE_MTA_ANY_RE = re.compile(
+    "|".join(re.escape(word) for words in _REMOTE_MTA_WORDS for word in words)
+)
+
+
+def find_remote_mta(text: str, low: str | None = None) -> str:
+    """The remote host a text diagnostic says refused the message; '' when none.
+
+    ``low``: ``text.lower()``, when the caller has it.
+    """
+    if low is None:
+        low = text.lower()
+    if "host" not in low and not _REMOTE_MTA_ANY_RE.search(low):
+        return ""  # no pattern's key words at all (every "remote host" has "host")
     for regex, words in zip(_REMOTE_MTA_RES, _REMOTE_MTA_WORDS, strict=True):
-        if not any(word in low for word in words):
+        if len(words) == 1:
+            if words[0] not in low:
+                continue
+        elif not any(word in low for word in words):
             continue
         m = regex.search(text)
         if m:

@@ -24,13 +24,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
+from bounceback.ledger.process import idempotency_key
 from bounceback.model import RawMessage
 from bounceback.sources.mailboxes import (
     Disposition,
     MailboxError,
     PollResult,
+    Stop,
+    claimed,
     first_outcomes,
     resolve,
+    sleep,
+    stopping,
     token_from_command,
 )
 
@@ -40,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ImapConfig", "ImapSource"]
 
+IDLE_SLICE = 0.5  # seconds: how long a stop request may wait for an IDLE to notice
 SEEN = b"\\Seen"
 DELETED = b"\\Deleted"
 # A dropped link surfaces as any of these, depending on where it broke.
@@ -87,8 +93,9 @@ class ImapSource:
         self._delimiter = "/"
         self._uidvalidity = 0
         self._folders: set[str] = set()
-        # UIDs whose processing failed (not committed) in this poll: not retried
-        # until the next poll, so a failing database cannot make a poll spin.
+        # UIDs whose processing failed (not committed) or that another poller holds,
+        # in this poll: not retried until the next poll, so neither a failing database
+        # nor a busy neighbour can make a poll spin.
         self._failed: set[int] = set()
 
     # --- connection -------------------------------------------------------------------
@@ -127,14 +134,18 @@ class ImapSource:
         return self._delimiter.join(parts)
 
     # --- polling ----------------------------------------------------------------------
-    def poll(self, ledger: Ledger) -> PollResult:
-        """Process every UNSEEN message once; act on each after its commit."""
+    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+        """Process every UNSEEN message once; act on each after its commit.
+
+        ``stop`` is checked between batches: once set, the batch in hand is committed
+        and acted on, and the rest stay unseen for the next run.
+        """
         result = PollResult()
         self._failed = set()
         attempts = 0
         while True:
             try:
-                self._drain(ledger, result)
+                self._drain(ledger, result, stop)
                 return result
             except DROPPED as exc:
                 self._drop()
@@ -144,28 +155,43 @@ class ImapSource:
                     raise MailboxError(f"IMAP {self.config.host}: {exc}") from exc
                 time.sleep(min(0.2 * attempts, 2.0))
 
-    def _drain(self, ledger: Ledger, result: PollResult) -> None:
+    def _drain(self, ledger: Ledger, result: PollResult, stop: Stop | None) -> None:
         client = self.client
         uids = sorted(set(client.search(["UNSEEN", "UNDELETED"])) - self._failed)
         for start in range(0, len(uids), self.config.batch_size):
+            if stopping(stop, result):
+                return
             batch = uids[start : start + self.config.batch_size]
             fetched = client.fetch(batch, ["BODY.PEEK[]"])
             pairs = list(self._messages(batch, fetched))
             result.fetched += len(pairs)
-            outcomes = list(
-                ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)
-            )
-            first = first_outcomes(ledger, outcomes)
-            groups: dict[Disposition, list[int]] = {}
-            for outcome in outcomes:
-                result.summary.add(outcome)
-                where = resolve(outcome, first)
-                if where is None:
-                    self._failed.add(int(outcome.label))
-                    result.left += 1
-                else:
-                    groups.setdefault(where, []).append(int(outcome.label))
-            self._apply(groups, result)
+            keyed = {label: idempotency_key(raw) for label, raw in pairs}
+            # Another poller on the same folder may hold some: leave those to it.
+            with claimed(ledger, keyed.values()) as mine:
+                ours = [(label, raw) for label, raw in pairs if keyed[label] in mine]
+                result.busy += len(pairs) - len(ours)
+                # Not looked at again (nor waking ``wait``) until the next poll.
+                self._failed.update(int(label) for label, _ in pairs if keyed[label] not in mine)
+                if ours:
+                    self._commit_and_act(ledger, ours, result)
+
+    def _commit_and_act(
+        self, ledger: Ledger, pairs: list[tuple[str, RawMessage]], result: PollResult
+    ) -> None:
+        outcomes = list(
+            ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)
+        )
+        first = first_outcomes(ledger, outcomes)
+        groups: dict[Disposition, list[int]] = {}
+        for outcome in outcomes:
+            result.summary.add(outcome)
+            where = resolve(outcome, first)
+            if where is None:
+                self._failed.add(int(outcome.label))
+                result.left += 1
+            else:
+                groups.setdefault(where, []).append(int(outcome.label))
+        self._apply(groups, result)
 
     def _messages(
         self, batch: Sequence[int], fetched: dict[int, dict[bytes, Any]]
@@ -215,35 +241,65 @@ class ImapSource:
         self._ensure_folder(folder)
         client = self.client
         if client.has_capability("MOVE"):
-            client.move(uids, folder)
+            self._gone_tolerant(client.move, uids, folder)
             return
-        client.copy(uids, folder)
+        uids = self._gone_tolerant(client.copy, uids, folder)
         self._delete(uids)
 
     def _delete(self, uids: list[int]) -> None:
         client = self.client
         # \Seen too: a server without UIDPLUS keeps the message until someone
         # expunges, and a plain EXPUNGE would remove other people's deleted mail.
-        client.add_flags(uids, [SEEN, DELETED])
-        if client.has_capability("UIDPLUS"):
+        uids = self._gone_tolerant(client.add_flags, uids, [SEEN, DELETED])
+        if uids and client.has_capability("UIDPLUS"):
             client.uid_expunge(uids)
 
+    def _gone_tolerant(self, action: Callable[..., Any], uids: list[int], arg: Any) -> list[int]:
+        """Run ``action(uids, arg)``; messages another poller already moved are skipped.
+
+        Two pollers on one folder both read a message; the ledger stores it once and
+        both act on it. The second MOVE/COPY finds it expunged ("NO [EXPUNGEISSUED]"),
+        which is that message done, not an error: act on the ones still here.
+        """
+        try:
+            action(uids, arg)
+            return uids
+        except IMAPClientError as exc:
+            if "EXPUNGEISSUED" not in str(exc).upper():
+                raise
+        client = self.client
+        client.noop()  # learn of the expunges
+        present = sorted(client.fetch(uids, ["FLAGS"])) if uids else []
+        if present:
+            action(present, arg)
+        return present
+
     # --- waiting ----------------------------------------------------------------------
-    def wait(self, timeout: float) -> bool:
-        """Block until the folder may have new mail (IDLE) or ``timeout`` passes."""
+    def wait(self, timeout: float, stop: Stop | None = None) -> bool:
+        """Block until the folder may have new mail (IDLE), ``timeout`` passes or ``stop``.
+
+        Without IDLE this sleeps. With it, the IDLE is checked in short slices so a
+        stop event ends it within about half a second.
+        """
         try:
             client = self.client
             if set(client.search(["UNSEEN", "UNDELETED"])) - self._failed:
                 return True
             if not client.has_capability("IDLE"):
-                time.sleep(timeout)
-                return True
+                return sleep(timeout, stop)
+            # RFC 2177: re-issue IDLE at least every 29 minutes.
+            deadline = time.monotonic() + min(timeout, 29 * 60)
             client.idle()
             try:
-                responses = client.idle_check(timeout=timeout)
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or (stop is not None and stop.is_set()):
+                        return False
+                    responses = client.idle_check(timeout=min(left, IDLE_SLICE))
+                    if any(b"EXISTS" in r or b"RECENT" in r for r in _flat(responses)):
+                        return True
             finally:
                 client.idle_done()
-            return any(b"EXISTS" in r or b"RECENT" in r for r in _flat(responses))
         except DROPPED:
             self._drop()
             return True  # the next poll reconnects and looks

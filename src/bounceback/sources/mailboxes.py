@@ -7,13 +7,17 @@ outcome was not committed: the message is left exactly as it was, to be read aga
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import shlex
 import subprocess
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bounceback.ledger import tables as t
 from bounceback.ledger.process import Outcome, Summary
@@ -26,8 +30,12 @@ __all__ = [
     "MailboxError",
     "MailboxSource",
     "PollResult",
+    "Stop",
+    "claimed",
     "disposition",
     "first_outcomes",
+    "sleep",
+    "stopping",
     "token_from_command",
 ]
 
@@ -60,16 +68,90 @@ class PollResult:
     kept: int = 0
     left: int = 0  # error outcomes: not committed, untouched on the server
     reconnects: int = 0
+    stopped: bool = False  # the stop event ended the poll between two batches
+    busy: int = 0  # being handled by another poller right now: left to it
+
+
+class Stop(Protocol):
+    """What ``poll`` checks between batches (a ``threading.Event``)."""
+
+    def is_set(self) -> bool: ...
 
 
 class MailboxSource(Protocol):
     """A mailbox bounceback drains: ``poll`` once, ``wait`` for more, ``close``."""
 
-    def poll(self, ledger: Ledger) -> PollResult: ...
+    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult: ...
 
-    def wait(self, timeout: float) -> bool: ...
+    def wait(self, timeout: float, stop: Stop | None = None) -> bool: ...
 
     def close(self) -> None: ...
+
+
+def stopping(stop: Stop | None, result: PollResult) -> bool:
+    """True (and noted in ``result``) when the poll must end before the next batch."""
+    if stop is not None and stop.is_set():
+        result.stopped = True
+    return result.stopped
+
+
+def sleep(timeout: float, stop: Stop | None) -> bool:
+    """``wait`` for sources that cannot be notified; a stop event cuts it short."""
+    if stop is None:
+        time.sleep(timeout)
+    elif isinstance(stop, threading.Event):
+        stop.wait(timeout)
+    else:
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(deadline - time.monotonic(), 0)))
+    return True
+
+
+# PostgreSQL advisory locks taken by mailbox pollers: (this class id, 32 bits of the key).
+CLAIM_CLASS = 0x62624D42  # "bbMB"
+_LOCK = "SELECT k, pg_try_advisory_lock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"
+_UNLOCK = "SELECT pg_advisory_unlock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"
+
+
+@contextlib.contextmanager
+def claimed(ledger: Ledger, keys: Iterable[str]) -> Iterator[set[str]]:
+    """The keys this poller may work on now, held until the block ends.
+
+    Two pollers on one IMAP folder read the same messages. The ledger stores each
+    once, but both would then MOVE it, and two concurrent MOVEs of one message
+    leave two copies in the target (Dovecot copies, then expunges). On PostgreSQL each
+    message is claimed with a session advisory lock for its commit and its move; a
+    message another poller holds is skipped, read again at the next poll if still
+    there. A crashed poller's locks go with its connection. On SQLite (one process)
+    every key is granted.
+    """
+    wanted = set(keys)
+    engine = ledger.engine
+    if engine.dialect.name != "postgresql" or not wanted:
+        yield wanted
+        return
+    ids = {key: _claim_id(key) for key in wanted}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        rows = conn.execute(
+            text("SELECT k, pg_try_advisory_lock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"),
+            {"cls": CLAIM_CLASS, "ids": sorted(set(ids.values()))},
+        )
+        got = {int(k) for k, ok in rows if ok}
+        try:
+            yield {key for key, n in ids.items() if n in got}
+        finally:
+            if got:
+                conn.execute(
+                    text(
+                        "SELECT pg_advisory_unlock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"
+                    ),
+                    {"cls": CLAIM_CLASS, "ids": sorted(got)},
+                )
+
+
+def _claim_id(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
 def disposition(outcome: str) -> Disposition | None:

@@ -22,14 +22,21 @@ from __future__ import annotations
 import errno
 import mailbox
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from bounceback.model import RawMessage
-from bounceback.sources.mailboxes import Disposition, PollResult, first_outcomes, resolve
+from bounceback.sources.mailboxes import (
+    Disposition,
+    PollResult,
+    Stop,
+    first_outcomes,
+    resolve,
+    sleep,
+    stopping,
+)
 
 if TYPE_CHECKING:
     from bounceback.ledger.activities import Purpose
@@ -78,9 +85,8 @@ class MaildirSource:
     def close(self) -> None:
         """Nothing is held open between polls."""
 
-    def wait(self, timeout: float) -> bool:
-        time.sleep(timeout)
-        return True
+    def wait(self, timeout: float, stop: Stop | None = None) -> bool:
+        return sleep(timeout, stop)
 
     # --- reading ----------------------------------------------------------------------
     def unseen(self) -> list[Entry]:
@@ -113,12 +119,17 @@ class MaildirSource:
             yield entry.key, RawMessage(data=data, source="maildir", ref=str(path))
 
     # --- polling ----------------------------------------------------------------------
-    def poll(self, ledger: Ledger) -> PollResult:
-        """Process every unseen message once; act on each after its commit."""
+    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+        """Process every unseen message once; act on each after its commit.
+
+        ``stop`` is checked between batches; what is left stays for the next run.
+        """
         result = PollResult()
         entries = self.unseen()
         size = max(self.config.batch_size, 1)
         for start in range(0, len(entries), size):
+            if stopping(stop, result):
+                break
             batch = entries[start : start + size]
             by_key = {e.key: e for e in batch}
             pairs = list(self._messages(batch))
@@ -133,7 +144,12 @@ class MaildirSource:
                 if where is None:
                     result.left += 1  # not committed: untouched, read at the next poll
                 else:
-                    self._apply(where, by_key[outcome.label], result)
+                    try:
+                        self._apply(where, by_key[outcome.label], result)
+                    except FileNotFoundError:
+                        # Another poller of this Maildir moved it first: one rename
+                        # wins, so it is in exactly one place, and it is committed.
+                        result.busy += 1
         return result
 
     def _apply(self, where: Disposition, entry: Entry, result: PollResult) -> None:

@@ -17,14 +17,21 @@ Labels are ``path:N`` (N counting from 1 in file order), as the CLI prints them.
 from __future__ import annotations
 
 import mailbox
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bounceback.model import RawMessage
-from bounceback.sources.mailboxes import Disposition, PollResult, first_outcomes, resolve
+from bounceback.sources.mailboxes import (
+    Disposition,
+    PollResult,
+    Stop,
+    first_outcomes,
+    resolve,
+    sleep,
+    stopping,
+)
 
 if TYPE_CHECKING:
     from bounceback.ledger.activities import Purpose
@@ -59,12 +66,14 @@ class MboxSource:
     def close(self) -> None:
         """Nothing is held open between polls."""
 
-    def wait(self, timeout: float) -> bool:
-        time.sleep(timeout)
-        return True
+    def wait(self, timeout: float, stop: Stop | None = None) -> bool:
+        return sleep(timeout, stop)
 
-    def poll(self, ledger: Ledger) -> PollResult:
-        """Process every unread message once, with the mbox locked throughout."""
+    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+        """Process every unread message once, with the mbox locked throughout.
+
+        ``stop`` is checked between batches; what is left stays unread.
+        """
         result = PollResult()
         box = mailbox.mbox(self.path, create=False)
         box.lock()
@@ -74,6 +83,8 @@ class MboxSource:
             numbers = {k: n for n, k in enumerate(box.iterkeys(), 1)}
             size = max(self.config.batch_size, 1)
             for start in range(0, len(keys), size):
+                if stopping(stop, result):
+                    break
                 batch = keys[start : start + size]
                 self._batch(ledger, box, batch, numbers, result)
                 box.flush()

@@ -25,8 +25,11 @@ from bounceback.model import RawMessage
 from bounceback.sources.mailboxes import (
     MailboxError,
     PollResult,
+    Stop,
     first_outcomes,
     resolve,
+    sleep,
+    stopping,
     token_from_command,
 )
 
@@ -103,16 +106,16 @@ class Pop3Source:
     def close(self) -> None:
         """Nothing stays open between batches."""
 
-    def wait(self, timeout: float) -> bool:
+    def wait(self, timeout: float, stop: Stop | None = None) -> bool:
         """POP3 cannot notify: sleep, then say "look again"."""
-        time.sleep(timeout)
-        return True
+        return sleep(timeout, stop)
 
-    def poll(self, ledger: Ledger) -> PollResult:
+    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+        """Sessions of up to batch_size messages until none is left or ``stop`` is set."""
         result = PollResult()
         failed: set[bytes] = set()
         attempts = 0
-        while True:
+        while not stopping(stop, result):
             try:
                 if not self._batch(ledger, result, failed):
                     return result
@@ -122,6 +125,7 @@ class Pop3Source:
                 if attempts > self.config.max_reconnects:
                     raise MailboxError(f"POP3 {self.config.host}: {exc}") from exc
                 time.sleep(min(0.2 * attempts, 2.0))
+        return result
 
     def _batch(self, ledger: Ledger, result: PollResult, failed: set[bytes]) -> bool:
         """One session: up to batch_size new messages, then QUIT. False when none left."""

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # Outcome names from the ledger; "error" means nothing was committed.
 Sink = Callable[[list[RawMessage]], list[str]]
+# Told the code of every 4xx/5xx reply sent (550 unknown address, 552 size, 451 busy...).
+OnReject = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -231,6 +233,7 @@ class Receiver(SMTP):
 
     connections: dict[str, int]
     limit: int
+    on_reject: OnReject | None = None
     # RFC 5321 says 1000, but a bounce from a sloppy MTA is still worth keeping.
     line_length_limit = 8192
 
@@ -264,6 +267,10 @@ class Receiver(SMTP):
         # aiosmtpd's size replies lack the enhanced code senders look for.
         if isinstance(status, str) and status.startswith("552 Error"):
             status = "552 5.3.4 Message too big"
+        if self.on_reject is not None and isinstance(status, str) and status[:1] in "45":
+            code = status[:3]
+            if code.isdigit():
+                self.on_reject(code)
         await super().push(status)
 
 
@@ -276,7 +283,7 @@ def tls_context(config: SmtpdConfig) -> ssl.SSLContext | None:
 
 
 async def start_server(
-    config: SmtpdConfig, sink: Sink, signer: VerpSigner | None
+    config: SmtpdConfig, sink: Sink, signer: VerpSigner | None, on_reject: OnReject | None = None
 ) -> tuple[asyncio.Server, Committer]:
     """Listen on config.host:port (0 picks a free port); returns the server and committer."""
     committer = Committer(sink, config.max_pending, config.batch_size)
@@ -298,6 +305,7 @@ async def start_server(
         )
         smtp.connections = connections
         smtp.limit = config.max_connections_per_client
+        smtp.on_reject = on_reject
         return smtp
 
     server = await asyncio.get_running_loop().create_server(factory, config.host, config.port)
@@ -326,8 +334,15 @@ def run_smtpd(config: SmtpdConfig, ledger: Ledger) -> None:
 class ReceiverThread:
     """The receiver on its own event loop in a thread (tests, benchmarks, embedding)."""
 
-    def __init__(self, config: SmtpdConfig, sink: Sink, signer: VerpSigner | None) -> None:
+    def __init__(
+        self,
+        config: SmtpdConfig,
+        sink: Sink,
+        signer: VerpSigner | None,
+        on_reject: OnReject | None = None,
+    ) -> None:
         self.config, self.sink, self.signer = config, sink, signer
+        self.on_reject = on_reject
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.port = 0
@@ -337,7 +352,7 @@ class ReceiverThread:
     def start(self) -> ReceiverThread:
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            start_server(self.config, self.sink, self.signer), self.loop
+            start_server(self.config, self.sink, self.signer, self.on_reject), self.loop
         )
         self._server, self._committer = future.result(timeout=10)
         self.port = int(self._server.sockets[0].getsockname()[1])

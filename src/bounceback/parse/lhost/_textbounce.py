@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.parser
 import re
 
+from bounceback.parse import mime
 from bounceback.parse.mail import Mail
 
 _HEADER_PARSER = email.parser.HeaderParser()
@@ -73,4 +74,5 @@ def set_inline_original(mail: Mail, text: str) -> None:
         else:
             # A copy whose folded lines lost their indentation: keep them folded.
             fixed.append(" " + line)
-    mail.original = _HEADER_PARSER.parsestr("\n".join(fixed) + "\n\n")
+    head = "\n".join(fixed) + "\n\n"
+    mail.original = mime.parse_headers(head) or _HEADER_PARSER.parsestr(head)

@@ -1,11 +1,62 @@
-"""/api/v1: sends (to be written)."""
+"""/api/v1/sends: register a send and get its bounceback id and VERP return path."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from bounceback.ledger import browse
+from bounceback.match.stamp import bounceback_id_for
+from bounceback.web.api.deps import AdminAccess, ApiError, email_param
 from bounceback.web.context import WebContext
+
+SendId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The send id.")]
+
+
+class NewSend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=320, description="The recipient.")
+    campaign: str | None = Field(None, min_length=1, max_length=255, description="Created if new.")
+    message_id: str | None = Field(None, max_length=998, description="The Message-ID header.")
+
+
+class SendStamp(BaseModel):
+    send_id: int
+    bounceback_id: str
+    return_path: str | None = Field(
+        None, description="The envelope sender to use (VERP); null when [verp] is off."
+    )
 
 
 def router(ctx: WebContext) -> APIRouter:
-    return APIRouter()
+    r = APIRouter(tags=["sends"])
+
+    @r.post(
+        "/sends",
+        dependencies=[AdminAccess],
+        status_code=201,
+        summary="Log a send; answers the X-Bounceback-ID to set and the return path to use",
+    )
+    def create(body: NewSend) -> SendStamp:
+        ledger = ctx.ledger
+        email = email_param(body.email)
+        send_id = ledger.record_send(email, body.campaign, message_id=body.message_id)
+        bounceback_id = bounceback_id_for(send_id)
+        return_path = ledger.signer.address(send_id) if ledger.signer else None
+        ledger.set_send_ids(send_id, bounceback_id, return_path)
+        return SendStamp(send_id=send_id, bounceback_id=bounceback_id, return_path=return_path)
+
+    @r.get(
+        "/sends/{send_id}",
+        summary="One send: recipient, campaign, ids and how many bounces it drew",
+        responses={404: {"description": "No such send."}},
+    )
+    def show(send_id: SendId) -> dict[str, Any]:
+        found = browse.send_detail(ctx.ledger, send_id)
+        if found is None:
+            raise ApiError(404, f"no send with id {send_id}")
+        return found
+
+    return r

@@ -1,11 +1,80 @@
-"""/api/v1: settings (to be written)."""
+"""/api/v1/settings: the settings a person edits (closed campaign statuses, address
+removal on hard bounces, disable_after, health limits) and the hold thresholds."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Body, Path
+from pydantic import BaseModel, ConfigDict
+
+from bounceback.classify.reasons import BOUNCE_TYPES
+from bounceback.ledger import web_settings
+from bounceback.web.api.deps import AdminAccess, ApiError
 from bounceback.web.context import WebContext
+
+BounceType = Annotated[str, Path(max_length=32, description="A bounce type, e.g. Quota.")]
+
+
+class Threshold(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Bounces of the type before an address is held; null or 0: never held.
+    threshold: int | None
+
+
+def _invalid(exc: web_settings.SettingsError) -> ApiError:
+    return ApiError(422, f"invalid request: {exc}")
 
 
 def router(ctx: WebContext) -> APIRouter:
-    return APIRouter()
+    r = APIRouter(tags=["settings"])
+
+    @r.get("/settings", summary="Every editable setting in force, with the hold thresholds")
+    def get_settings() -> dict[str, Any]:
+        return web_settings.get_settings(ctx.ledger)
+
+    @r.patch(
+        "/settings",
+        dependencies=[AdminAccess],
+        summary="Change settings (admin); all are checked before any is stored",
+    )
+    def patch_settings(
+        changes: Annotated[
+            dict[str, Any],
+            Body(
+                examples=[{"disable_after": 5, "closed_campaign_statuses": ["closed"]}],
+                description=f"Any of: {', '.join(web_settings.KEYS)}, thresholds.",
+            ),
+        ],
+    ) -> dict[str, Any]:
+        try:
+            return web_settings.update_settings(ctx.ledger, changes)
+        except web_settings.SettingsError as exc:
+            raise _invalid(exc) from exc
+
+    @r.get(
+        "/settings/thresholds/{bounce_type}",
+        dependencies=[AdminAccess],
+        summary="One bounce type's hold threshold (admin)",
+        responses={404: {"description": "No such bounce type."}},
+    )
+    def get_threshold(bounce_type: BounceType) -> dict[str, Any]:
+        if bounce_type not in BOUNCE_TYPES:
+            raise ApiError(404, f"no bounce type named {bounce_type!r}")
+        return {"bounce_type": bounce_type, "threshold": ctx.ledger.thresholds()[bounce_type]}
+
+    @r.put(
+        "/settings/thresholds/{bounce_type}",
+        dependencies=[AdminAccess],
+        summary="Set one bounce type's hold threshold (admin); null or 0: never held",
+        responses={404: {"description": "No such bounce type."}},
+    )
+    def put_threshold(bounce_type: BounceType, body: Threshold) -> dict[str, Any]:
+        if bounce_type not in BOUNCE_TYPES:
+            raise ApiError(404, f"no bounce type named {bounce_type!r}")
+        try:
+            return web_settings.set_threshold(ctx.ledger, bounce_type, body.threshold)
+        except web_settings.SettingsError as exc:
+            raise _invalid(exc) from exc
+
+    return r

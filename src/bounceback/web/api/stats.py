@@ -1,11 +1,126 @@
-"""/api/v1: stats (to be written)."""
+"""/api/v1/stats: bounces and rates by day, campaign, recipient domain and reason, the
+overview and sender health, all read from the daily rollups.
+
+A window is ``days`` back from today (UTC), or ``since``/``until`` (dates, inclusive).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Query
+
+from bounceback.ledger import stats
+from bounceback.ledger.service import Ledger
+from bounceback.web.api.deps import (
+    ApiError,
+    Cursor,
+    Limit,
+    cursor_int,
+    decode_cursor,
+    encode_cursor,
+)
 from bounceback.web.context import WebContext
+
+Days = Annotated[
+    int | None, Query(ge=1, le=stats.MAX_DAYS, description="Days back from today (UTC).")
+]
+Since = Annotated[dt.date | None, Query(description="First day (inclusive), YYYY-MM-DD.")]
+Until = Annotated[dt.date | None, Query(description="Last day (inclusive), YYYY-MM-DD.")]
+Ranked = Callable[[Ledger, stats.Window, int | None, int], list[dict[str, Any]]]
+
+
+def _window(days: int | None, since: dt.date | None, until: dt.date | None) -> stats.Window:
+    try:
+        return stats.window(days, since, until)
+    except stats.StatsError as exc:
+        raise ApiError(422, f"invalid request: {exc}") from exc
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    values = decode_cursor(cursor)
+    if len(values) != 1 or cursor_int(values[0]) < 0:
+        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
+    return cursor_int(values[0])
 
 
 def router(ctx: WebContext) -> APIRouter:
-    return APIRouter()
+    r = APIRouter(tags=["stats"])
+
+    def page(query: Ranked, w: stats.Window, limit: int, cursor: str | None) -> dict[str, Any]:
+        start = _offset(cursor)
+        items = query(ctx.ledger, w, limit + 1, start)
+        more = len(items) > limit
+        return {
+            **w.as_dict(),
+            "items": items[:limit],
+            "next_cursor": encode_cursor([start + limit]) if more else None,
+        }
+
+    @r.get("/stats/daily", summary="Bounces per day by category, sends and rates")
+    def daily(
+        days: Days = None,
+        since: Since = None,
+        until: Until = None,
+        campaign: Annotated[str | None, Query(max_length=255)] = None,
+        domain: Annotated[str | None, Query(max_length=255)] = None,
+    ) -> dict[str, Any]:
+        w = _window(days, since, until)
+        try:
+            items = stats.by_day(ctx.ledger, w, campaign, domain or "")
+        except stats.StatsError as exc:
+            raise ApiError(404, str(exc)) from exc
+        return {**w.as_dict(), "items": items, "next_cursor": None}
+
+    @r.get("/stats/campaigns", summary="Bounces, sends and rate per campaign, most first")
+    def campaigns(
+        days: Days = None,
+        since: Since = None,
+        until: Until = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        return page(stats.by_campaign, _window(days, since, until), limit, cursor)
+
+    @r.get("/stats/domains", summary="Bounces, sends and rates per recipient domain")
+    def domains(
+        days: Days = None,
+        since: Since = None,
+        until: Until = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        return page(stats.by_domain, _window(days, since, until), limit, cursor)
+
+    @r.get("/stats/reasons", summary="Bounces per reason, most first")
+    def reasons(
+        days: Days = None,
+        since: Since = None,
+        until: Until = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> dict[str, Any]:
+        return page(stats.by_reason, _window(days, since, until), limit, cursor)
+
+    @r.get("/stats/overview", summary="The dashboard's overview: series and top lists")
+    def overview(
+        days: Annotated[int, Query(ge=1, le=stats.MAX_DAYS)] = 30,
+        top: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> dict[str, Any]:
+        return stats.overview(ctx.ledger, days, top)
+
+    @r.get(
+        "/stats/sender-health",
+        summary="Bounce and complaint rates per domain and provider against the limits",
+    )
+    def sender_health(
+        days: Annotated[int, Query(ge=1, le=stats.MAX_DAYS)] = 30,
+        top: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> dict[str, Any]:
+        return stats.sender_health(ctx.ledger, days, top=top)
+
+    return r

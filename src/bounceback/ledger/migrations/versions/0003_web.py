@@ -76,6 +76,10 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "campaign_id", "domain"),
     )
+    # W2: backfill the rollups from the events and sends already there.
+    from bounceback.ledger.rollups import rebuild_stats_conn
+
+    rebuild_stats_conn(op.get_bind())
 
 
 def downgrade() -> None:

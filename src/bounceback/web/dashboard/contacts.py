@@ -1,0 +1,102 @@
+"""Contacts: search, a contact's "Bounce Information" and "why" timeline, unhold, new address."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from bounceback.ledger import browse
+from bounceback.ledger.service import LedgerError, normalise
+from bounceback.web import session as sess
+from bounceback.web.context import WebContext
+from bounceback.web.dashboard.common import (
+    PAGE_SIZE,
+    User,
+    decode_cursor,
+    encode_cursor,
+    field,
+    not_found,
+    posted,
+    redirect,
+    render,
+    require_user,
+)
+
+
+def contact_url(email: str) -> str:
+    return "/contacts/" + quote(email, safe="@")
+
+
+def routes(ctx: WebContext) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/contacts")
+    def search(
+        request: Request,
+        user: Annotated[User, Depends(require_user)],
+        q: str = "",
+        on_hold: str = "",
+        cursor: str = "",
+    ) -> Response:
+        filters = browse.ContactFilters(on_hold=True if on_hold else None)
+        rows, key = browse.search_contacts(ctx.ledger, q, filters, PAGE_SIZE, decode_cursor(cursor))
+        return render(
+            request,
+            "contacts.html",
+            q=q,
+            on_hold=bool(on_hold),
+            rows=rows,
+            cursor=cursor,
+            next_cursor=encode_cursor(key),
+            params={"q": q, "on_hold": on_hold},
+        )
+
+    @r.get("/contacts/{email}")
+    def contact(
+        request: Request,
+        email: str,
+        user: Annotated[User, Depends(require_user)],
+        cursor: str = "",
+    ) -> Response:
+        view = ctx.ledger.contact_view(email)
+        found = browse.contact_timeline(ctx.ledger, email, PAGE_SIZE, decode_cursor(cursor))
+        if view is None or found is None:
+            return not_found(request, f"No contact has the address {email}.")
+        timeline, key = found
+        return render(
+            request,
+            "contact.html",
+            email=normalise(email),
+            view=view,
+            timeline=timeline["events"],
+            cursor=cursor,
+            next_cursor=encode_cursor(key),
+            url=contact_url(normalise(email)),
+        )
+
+    @r.post("/contacts/{email}/unhold")
+    async def unhold(request: Request, email: str) -> Response:
+        await posted(request)
+        if await run_in_threadpool(ctx.ledger.unhold, email):
+            sess.flash(request, f"{email} is off hold: counts cleared, bulk mail allowed again.")
+        else:
+            sess.flash(request, f"No contact has the address {email}.", "error")
+        return redirect(contact_url(email))
+
+    @r.post("/contacts/{email}/address")
+    async def new_address(request: Request, email: str) -> Response:
+        form = await posted(request)
+        new = field(form, "email")
+        try:
+            await run_in_threadpool(ctx.ledger.set_email, email, new)
+        except LedgerError as exc:
+            sess.flash(request, str(exc), "error")
+            return redirect(contact_url(email))
+        sess.flash(request, f"The contact's address is now {new}; its counts start over.")
+        return redirect(contact_url(normalise(new)))
+
+    return r

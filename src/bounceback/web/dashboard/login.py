@@ -1,0 +1,62 @@
+"""Log in (username and password of a dashboard user) and log out."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from bounceback.web import auth
+from bounceback.web import session as sess
+from bounceback.web.context import WebContext
+from bounceback.web.dashboard.common import Forbidden, field, redirect, render
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: no open redirect to another host."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def routes(ctx: WebContext) -> APIRouter:
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/login")
+    def login_page(request: Request, next: str = "") -> Response:
+        if sess.current_user(request) is not None:
+            return redirect(safe_next(next or "/"))
+        return render(request, "login.html", next=next, username="", error="")
+
+    @r.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        sent = form.get(sess.CSRF_FIELD)
+        if not sess.csrf_ok(request, sent if isinstance(sent, str) else None):
+            raise Forbidden("The login form is out of date: reload the page and try again.")
+        username, password = field(form, "username"), form.get("password")
+        ok = False
+        if username and isinstance(password, str) and password:
+            role = await run_in_threadpool(auth.verify_user, ctx.ledger, username, password)
+            ok = role is not None and await run_in_threadpool(sess.log_in, request, ctx, username)
+        if not ok:
+            return render(
+                request,
+                "login.html",
+                status_code=401,
+                next=field(form, "next"),
+                username=username,
+                error="Wrong username or password.",
+            )
+        return redirect(safe_next(field(form, "next") or "/"))
+
+    @r.post("/logout")
+    async def logout(request: Request) -> Response:
+        form = await request.form()
+        sent = form.get(sess.CSRF_FIELD)
+        if not sess.csrf_ok(request, sent if isinstance(sent, str) else None):
+            raise Forbidden("The logout form is out of date: reload the page and try again.")
+        sess.log_out(request)
+        return redirect("/login")
+
+    return r
