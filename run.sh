@@ -82,7 +82,7 @@ run.sh: bounceback serve is starting (Ctrl-C stops it). Look at:
   http://127.0.0.1:8025/              the dashboard; first, in another terminal:
                                       .venv/bin/bounceback users create admin --config samples/serve.toml
   http://127.0.0.1:8025/health        each source's last poll
-  http://127.0.0.1:8025/api/v1/docs   the API (keys: .venv/bin/bounceback apikeys create NAME --config samples/serve.toml)
+  http://127.0.0.1:8025/api/v1/openapi.json   the API schema (keys: .venv/bin/bounceback apikeys create NAME --config samples/serve.toml)
   http://127.0.0.1:8025/metrics       Prometheus, with: Authorization: Bearer <api key>
   smtp 127.0.0.1:2525                 send DSNs here; drop messages into var/bounces/new/
 TEXT

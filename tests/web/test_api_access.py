@@ -87,9 +87,9 @@ def test_writes_work_with_an_admin_key(
         assert _state(seeded_sqlite) != before  # the control: this request does act
 
 
-def _routes(client: TestClient) -> list[tuple[str, str]]:
+def _routes(client: TestClient, headers: dict[str, str]) -> list[tuple[str, str]]:
     """Every operation the API documents, its path filled in."""
-    schema = client.get("/api/v1/openapi.json").json()
+    schema = client.get("/api/v1/openapi.json", headers=headers).json()
     found = []
     for template, operations in schema["paths"].items():
         path = re.sub(
@@ -102,7 +102,7 @@ def _routes(client: TestClient) -> list[tuple[str, str]]:
 def test_every_route_needs_a_key_and_every_write_an_admin_key(
     sqlite_client: TestClient, sqlite_ledger: Ledger, sqlite_read_headers: dict[str, str]
 ) -> None:
-    routes = _routes(sqlite_client)
+    routes = _routes(sqlite_client, sqlite_read_headers)
     assert len(routes) >= 15
     for method, path in routes:
         response = sqlite_client.request(method, path)
@@ -114,8 +114,12 @@ def test_every_route_needs_a_key_and_every_write_an_admin_key(
             assert denied.status_code == 403, (method, path, denied.status_code)
 
 
-def test_schema_lists_the_bearer_scheme(sqlite_client: TestClient) -> None:
-    schema = sqlite_client.get("/api/v1/openapi.json").json()
+def test_schema_lists_the_bearer_scheme(
+    sqlite_client: TestClient, sqlite_read_headers: dict[str, str]
+) -> None:
+    assert sqlite_client.get("/api/v1/openapi.json").status_code == 401
+    assert sqlite_client.get("/api/v1/docs").status_code in (401, 404)
+    schema = sqlite_client.get("/api/v1/openapi.json", headers=sqlite_read_headers).json()
     assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     check = schema["paths"]["/suppression/{email}"]["get"]
     assert {"ApiKey": []} in check["security"]

@@ -186,3 +186,16 @@ def test_database_trouble_is_a_json_503_and_a_bug_a_json_500(
     response = client.get("/api/v1/bounces", headers=sqlite_read_headers)
     assert response.status_code == 500 and response.json()["status"] == 500
     assert "secret" not in response.text  # no internals shown to the caller
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(
+    sqlite_client: TestClient, seeded_sqlite: Ledger, sqlite_read_headers: dict[str, str]
+) -> None:
+    response = sqlite_client.get(
+        "/api/v1/bounces", headers=sqlite_read_headers, params={"bouncetype": "Quota"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid request: bouncetype: unknown query parameter"
+    assert response.json()["details"][0]["loc"] == ["query", "bouncetype"]
+    # Without a key, the key is what is missing.
+    assert sqlite_client.get("/api/v1/bounces", params={"bouncetype": "Quota"}).status_code == 401

@@ -44,8 +44,8 @@ def _runner(operation: Any, headers: dict[str, str], checks: list[Any], statuses
 
 def test_no_server_errors(seeded_sqlite: Ledger) -> None:
     api = make_api(WebContext(ledger=seeded_sqlite, secret_key="test"))
-    schema = schemathesis.openapi.from_asgi("/openapi.json", api)
     headers = {"Authorization": f"Bearer {create_api_key(seeded_sqlite, 'fuzz', 'admin')}"}
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api, headers=headers)
     failures: dict[str, str] = {}
     statuses: list[int] = []
     tried = 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from bounceback.classify import builtin
 from bounceback.classify.reasons import is_hard, reason
@@ -115,13 +116,29 @@ def _provider_says(record: DeliveryRecord, text: str) -> Decision | None:
     return None
 
 
+@cache
+def _refinements_by_reason() -> dict[str, tuple[builtin.Refinement, ...]]:
+    """The refinements that can apply to each reason, in the table's order."""
+    found: dict[str, list[builtin.Refinement]] = {}
+    for refinement in builtin.status_table().refinements:
+        for name in refinement.reasons:
+            found.setdefault(name, []).append(refinement)
+    return {name: tuple(found[name]) for name in found}
+
+
+def _refinements_of(reason: str) -> tuple[builtin.Refinement, ...]:
+    # Only these can apply (Refinement.applies first tests the reason): the
+    # first that applies is the one the whole table's order would find.
+    return _refinements_by_reason().get(reason, ())
+
+
 def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
     """The reason the evidence supports, with the built-in rule that found it."""
     decision = _primary(report, record)
     if decision.rule.startswith(_STATED):
         return decision
     command = record.smtp_command.upper()
-    for refinement in builtin.status_table().refinements:
+    for refinement in _refinements_of(decision.reason):
         if refinement.applies(decision.reason, command, record.status, decision.tier):
             return Decision(
                 refinement.to,
@@ -141,9 +158,10 @@ def found_status(record: DeliveryRecord) -> str:
     class (temporary vs permanent), in the text never replaces the Status field's code.
     """
     found = record.status
-    quoted = [m.group(0) for m in STATUS_RE.finditer(record.diagnostic)]
+    quoted = STATUS_RE.findall(record.diagnostic)  # (class, subject, detail) each
     if quoted:
-        last = ".".join(str(int(part)) for part in quoted[-1].split("."))
+        klass, subject, detail = quoted[-1]
+        last = f"{int(klass)}.{int(subject)}.{int(detail)}"
         if not found or (not last.endswith(".0.0") and last[0] == found[0]):
             found = last
     return found

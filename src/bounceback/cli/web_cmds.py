@@ -57,8 +57,16 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+        table.add_row(*[_cell(row.get(c)) for c in columns])
     Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str) and len(value) > 19 and value[10:11] == "T":
+        return value[:19].replace("T", " ")  # an ISO time, to the second
+    return str(value)
 
 
 # --- apikeys -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -125,7 +126,11 @@ class BounceEvent(Base):
     """Every classified record, kept for history, statistics, replay and undo."""
 
     __tablename__ = "bounce_events"
-    __table_args__ = (UniqueConstraint("message_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("message_id", "position"),
+        # The API's campaign filter, newest first.
+        Index("ix_bounce_events_campaign_occurred", "campaign_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int | None] = mapped_column(
@@ -308,6 +313,8 @@ class DailyStat(Base):
     stored so the overview and the stats never scan the events table."""
 
     __tablename__ = "daily_stats"
+    # Campaign pages read one campaign over all days.
+    __table_args__ = (Index("ix_daily_stats_campaign_day", "campaign_id", "day"),)
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
@@ -321,6 +328,7 @@ class SendStat(Base):
     """Rollup of sends per day, campaign (0: none) and recipient domain (for rates)."""
 
     __tablename__ = "send_stats"
+    __table_args__ = (Index("ix_send_stats_campaign_day", "campaign_id", "day"),)
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)

@@ -218,7 +218,10 @@ def _campaign_rows(
 def by_campaign(
     ledger: Ledger, w: Window, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
-    """Campaigns with bounces or sends in the window, most bounces first."""
+    """Campaigns with bounces or sends in the window, most bounces first.
+
+    These count every stored event of the campaign, closed or not; ``campaign_list``
+    shows the campaign's own counters, which stop when it is closed."""
     ds, ss = t.daily_stats.c, t.send_stats.c
     with ledger.engine.connect() as conn:
         counts = _fold(_sums(conn, [ds.campaign_id], w), 0)

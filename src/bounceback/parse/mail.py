@@ -159,8 +159,11 @@ def _repair_multipart(part: Message, ctype: str) -> Message | None:
         text.set_type("text/plain")
         return text
     boundary = m.group(1).removesuffix("--")
-    text = f'Content-Type: {ctype}; boundary="{boundary}"\n\n' + payload
-    repaired = mime.parse_string(text) or email.message_from_string(text)
+    source = f'Content-Type: {ctype}; boundary="{boundary}"\n\n' + payload
+    # The fast parser builds the stdlib's tree; what it is unsure of goes to the stdlib.
+    repaired = mime.parse_string(source)
+    if repaired is None:
+        repaired = email.message_from_string(source)
     return repaired if repaired.is_multipart() else None
 
 
@@ -201,16 +204,18 @@ def repair_headers(msg: Message) -> Message:
     return mime.parse_headers(text) or _HEADER_PARSER.parsestr(text)
 
 
-def _ascii(value: object) -> bool:
-    return isinstance(value, str) and value.isascii()
-
-
 def _message_fields(msg: Message) -> Fields:
     fetch = msg.policy.header_fetch_parse
     return [
         # An ASCII value is what items() would give; the rest go through it.
-        (k, " ".join((v if _ascii(v) else _unescape(str(fetch(k, v)))).split()))
-        for k, v in msg.raw_items()
+        # (The field list itself: raw_items() would copy it first.)
+        (
+            k,
+            " ".join(
+                (v if isinstance(v, str) and v.isascii() else _unescape(str(fetch(k, v)))).split()
+            ),
+        )
+        for k, v in msg._headers  # type: ignore[attr-defined]
     ]
 
 
@@ -417,8 +422,19 @@ class Mail:
 
     def header(self, name: str) -> str:
         """The first field of that name, RFC 2047-decoded and unfolded; '' when missing."""
-        values = self._values(name.lower())
-        return decode_header_value(self._fetch(name, values[0])) if values else ""
+        msg = self.msg
+        if isinstance(msg, mime.ParsedMessage):
+            # The first field straight from the index: no list of values built.
+            found = msg.fields(name.lower())
+            if not found:
+                return ""
+            value = found[0][1]
+        else:
+            values = self._header_index.get(name.lower())
+            if not values:
+                return ""
+            value = values[0]
+        return decode_header_value(self._fetch(name, value))
 
     def headers(self, name: str) -> list[str]:
         values = self._values(name.lower())

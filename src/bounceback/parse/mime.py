@@ -59,6 +59,7 @@ def _all_header_lines(block: str) -> bool:
         return True
     return bool(_HEADER_LINE_START_RE.match(block)) and not _BAD_HEADER_LINE_RE.search(block)
 
+
 # Line ends for str.splitlines but not for the stdlib; in decoded text, more of them.
 _ODD_LINE_ENDS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _ODD_TEXT_LINE_ENDS = (*_ODD_LINE_ENDS, "\x85", "\u2028", "\u2029")
@@ -149,8 +150,9 @@ def _parse(text: str, odd: tuple[str, ...], headers_only: bool) -> Message | Non
     cr = text.count("\r")
     if cr and cr != text.count("\r\n"):
         return None  # a bare CR is a line end for the stdlib, not for splitlines
-    if any(c in text for c in odd):
-        return None
+    for c in odd:
+        if c in text:
+            return None
     if not text:
         return None
     try:
@@ -186,16 +188,20 @@ class _Parser:
         lines, marks, eof = self.lines, self.marks, self.eof
         # A blank line ends a part only inside message/delivery-status; a
         # boundary only starts with "-": each mark is tested by what can match.
-        blank_ends = blank_stops or _is_blank in eof
-        boundaries = [match for match in eof if match is not _is_blank]
+        blank_in_eof = _is_blank in eof
+        blank_ends = blank_stops or blank_in_eof
+        # Usually no _is_blank is stacked: the list itself, no copy.
+        boundaries = [m for m in eof if m is not _is_blank] if blank_in_eof else eof
         for j in range(bisect_left(marks, i), len(marks)):
             k = marks[j]
             line = lines[k]
             if line[0] != "-":
                 if blank_ends:
                     return k
-            elif boundaries and any(match(line) for match in boundaries):
-                return k
+            else:
+                for match in boundaries:
+                    if match(line):
+                        return k
         return self.n
 
     # -- the line source -------------------------------------------------------
@@ -203,7 +209,10 @@ class _Parser:
         c = line[0]
         if c != "-" and c != "\r" and c != "\n":
             return False
-        return any(match(line) for match in reversed(self.eof))
+        for match in self.eof:  # noqa: SIM110 (no generator per line)
+            if match(line):
+                return True
+        return False
 
     def readline(self) -> str:
         if self.i >= self.n:

@@ -47,7 +47,10 @@ def _is_exchange(mail: Mail) -> bool:
     if "internet mail service" in mail.header("X-Mailer").lower():
         return True
     head = mail.text_lc[:1500]
-    return any(marker in head for marker in _MARKERS)
+    for marker in _MARKERS:  # noqa: SIM110 (no generator: runs for every message)
+        if marker in head:
+            return True
+    return False
 
 
 def detect(mail: Mail) -> Report | None:

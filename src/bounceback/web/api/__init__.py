@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from bounceback.web.api import (
@@ -37,11 +39,17 @@ def make_api(ctx: WebContext) -> FastAPI:
     api = FastAPI(
         title="bounceback API",
         version="1",
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        # Served below behind a key: nothing but /health and the webhooks is open.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     deps.install(api, ctx)
     for module in _RESOURCES:
         api.include_router(module.router(ctx))
+
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi_schema() -> dict[str, Any]:
+        return api.openapi()
+
     return api

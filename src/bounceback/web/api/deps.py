@@ -93,6 +93,41 @@ ReadAccess: Any = Depends(_read)
 AdminAccess: Any = Depends(_admin)
 
 
+# --- strict query strings ------------------------------------------------------------------
+async def _known_query(request: Request) -> None:
+    """A query parameter the operation does not take is refused (422), not ignored: a
+    misspelt filter must not quietly return everything."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        return
+    known = _query_names(request.app).get((template, request.method.lower()))
+    if known is None:
+        return
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        details = [
+            {"loc": ["query", name], "msg": "unknown query parameter", "type": "extra_forbidden"}
+            for name in unknown
+        ]
+        raise RequestValidationError(details)
+
+
+def _query_names(api: FastAPI) -> dict[tuple[str, str], set[str]]:
+    """(path template, method) -> the query parameters its schema documents."""
+    found: dict[tuple[str, str], set[str]] | None = getattr(api.state, "query_names", None)
+    if found is None:
+        found = {}
+        for template, operations in api.openapi().get("paths", {}).items():
+            for method, operation in operations.items():
+                params = operation.get("parameters", []) if isinstance(operation, dict) else []
+                found[(template, method)] = {p["name"] for p in params if p.get("in") == "query"}
+        api.state.query_names = found
+    return found
+
+
 # --- pagination --------------------------------------------------------------------------
 class Page(BaseModel, Generic[T]):
     items: list[T]
@@ -276,7 +311,7 @@ def install(api: FastAPI, ctx: WebContext) -> None:
     from bounceback.web.api.suppression import install_fast_path  # it uses this module
 
     api.state.ctx = ctx
-    api.router.dependencies.append(ReadAccess)
+    api.router.dependencies.extend([ReadAccess, Depends(_known_query)])
     _document_errors(api)
     install_fast_path(api, ctx)
     api.add_exception_handler(HTTPException, _http_error)

@@ -90,7 +90,7 @@ async def status_json(lookup: SuppressionLookup, address: str) -> bytes:
         reason, source, since = found
         body = {"email": address, "suppressed": True, "reason": reason, "source": source}
         body["since"] = since
-    return json.dumps(body, ensure_ascii=False).encode()
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def install_fast_path(api: FastAPI, ctx: WebContext) -> None:
@@ -124,8 +124,8 @@ class FastCheck:
 
     async def _answer(self, scope: Scope) -> bytes | None:
         """The body to send, or None: let the route deal with it."""
-        if scope["method"] != "GET":
-            return None
+        if scope["method"] != "GET" or scope.get("query_string"):
+            return None  # a query string is the route's to judge (unknown: 422)
         path: str = scope["path"]
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):

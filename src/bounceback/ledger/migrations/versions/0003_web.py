@@ -76,6 +76,11 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "campaign_id", "domain"),
     )
+    op.create_index("ix_daily_stats_campaign_day", "daily_stats", ["campaign_id", "day"])
+    op.create_index("ix_send_stats_campaign_day", "send_stats", ["campaign_id", "day"])
+    op.create_index(
+        "ix_bounce_events_campaign_occurred", "bounce_events", ["campaign_id", "occurred_at"]
+    )
     # W2: backfill the rollups from the events and sends already there.
     from bounceback.ledger.rollups import rebuild_stats_conn
 
@@ -83,6 +88,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_bounce_events_campaign_occurred", table_name="bounce_events")
+    op.drop_index("ix_send_stats_campaign_day", table_name="send_stats")
+    op.drop_index("ix_daily_stats_campaign_day", table_name="daily_stats")
     op.drop_table("send_stats")
     op.drop_table("daily_stats")
     op.drop_index("ix_user_rules_position", table_name="user_rules")
