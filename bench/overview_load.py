@@ -204,8 +204,8 @@ def _timed(fn: Any, repeat: int, cpu: list[float] | None = None) -> tuple[list[f
     return times, result
 
 
-def page_timing(ledger: Ledger, repeat: int) -> dict[str, Any] | None:
-    """GET / with a logged-in session, when the dashboard and its login exist."""
+def page_timing(ledger: Ledger, repeat: int, others: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """GET / (and the ``others`` pages) with a logged-in session."""
     try:
         from fastapi import FastAPI
         from fastapi.testclient import TestClient
@@ -233,18 +233,23 @@ def page_timing(ledger: Ledger, repeat: int) -> dict[str, Any] | None:
         if done.status_code >= 400:
             return {"error": f"login failed: {done.status_code}"}
 
-        def get() -> int:
-            response = client.get("/", follow_redirects=False)
-            assert response.status_code == 200, f"GET / answered {response.status_code}"
+        def get(path: str = "/") -> int:
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 200, f"GET {path} answered {response.status_code}"
             return len(response.content)
 
         cpu: list[float] = []
         times, size = _timed(get, repeat, cpu)
+        pages = {}
+        for path in others:
+            page_times, _ = _timed(lambda path=path: get(path), repeat)
+            pages[path] = round(statistics.median(page_times), 1)
     return {
         "ms": [round(x, 1) for x in times],
         "median_ms": round(statistics.median(times), 1),
         "cpu_median_ms": round(statistics.median(cpu), 1),
         "bytes": size,
+        "other_pages_median_ms": pages,
     }
 
 
@@ -261,7 +266,8 @@ def bench(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         cpu: list[float] = []
         times, view = _timed(lambda: overview(ledger), args.repeat, cpu)
         load = os.getloadavg()[0]
-        page = page_timing(ledger, args.repeat) if not args.no_page else None
+        others = tuple(args.pages.split(",")) if args.pages else ()
+        page = page_timing(ledger, args.repeat, others) if not args.no_page else None
     finally:
         ledger.close()
     return {
@@ -289,6 +295,11 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--no-page", action="store_true", help="Time overview() only.")
     parser.add_argument("--json", action="store_true", help="Print one JSON document.")
+    parser.add_argument(
+        "--pages",
+        default="/bounces,/contacts,/holds,/campaigns,/health-report,/rules,/settings",
+        help="Other dashboard pages to time on the same data, comma-separated ('' for none).",
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="bounceback-overview-") as tmp:

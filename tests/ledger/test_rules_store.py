@@ -19,6 +19,7 @@ from bounceback.cli import app
 from bounceback.ledger import Ledger
 from bounceback.ledger import rules_store as store
 from bounceback.ledger import tables as t
+from bounceback.ledger.samples import minimal_dsn as dsn
 from bounceback.model import Report
 from bounceback.parse import parse
 from bounceback.sources import SourceEvent
@@ -31,24 +32,6 @@ MICROSOFT = (
     "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your "
     "Internet service provider since part of their network is on our block list"
 )
-
-
-def dsn(diagnostic: str, recipient: str = "kijitora@example.jp") -> bytes:
-    """A minimal RFC 3464 report whose one recipient failed with ``diagnostic``."""
-    return (
-        "From: MAILER-DAEMON@mx.example.org\r\n"
-        "To: sender@example.com\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
-        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\n"
-        "Action: failed\r\n"
-        f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n"
-        "--b--\r\n"
-    ).encode()
 
 
 def events(ledger: Ledger) -> list[dict[str, Any]]:

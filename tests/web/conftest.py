@@ -67,24 +67,29 @@ def sqlite_client(sqlite_ledger: Ledger) -> Iterator[TestClient]:
         yield test_client
 
 
+def _key_headers(ledger: Ledger, scope: str) -> dict[str, str]:
+    """The header of a new API key of ``scope`` (named test-<scope>)."""
+    return {"Authorization": f"Bearer {create_api_key(ledger, f'test-{scope}', scope)}"}
+
+
 @pytest.fixture
 def admin_headers(web_ledger: Ledger) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_key(web_ledger, 'test-admin', 'admin')}"}
+    return _key_headers(web_ledger, "admin")
 
 
 @pytest.fixture
 def read_headers(web_ledger: Ledger) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_key(web_ledger, 'test-read', 'read')}"}
+    return _key_headers(web_ledger, "read")
 
 
 @pytest.fixture
 def sqlite_admin_headers(sqlite_ledger: Ledger) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_key(sqlite_ledger, 'test-admin', 'admin')}"}
+    return _key_headers(sqlite_ledger, "admin")
 
 
 @pytest.fixture
 def sqlite_read_headers(sqlite_ledger: Ledger) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_key(sqlite_ledger, 'test-read', 'read')}"}
+    return _key_headers(sqlite_ledger, "read")
 
 
 # Real corpus bounces, each processed at its own time (oldest first): the hard ones

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
+from bounceback.ledger.samples import minimal_dsn as dsn
 
 Email = Callable[[str], bytes]
 BLOCKED = "lhost-exim-54.eml"  # Exim relaying Microsoft's "on our block list" refusal
@@ -34,24 +35,6 @@ SEEDS = [
 ]
 
 
-def dsn(diagnostic: str, recipient: str = "kijitora@example.jp") -> str:
-    """A minimal RFC 3464 report whose one recipient failed with ``diagnostic``."""
-    return (
-        "From: MAILER-DAEMON@mx.example.org\r\n"
-        "To: sender@example.com\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
-        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\n"
-        "Action: failed\r\n"
-        f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n"
-        "--b--\r\n"
-    )
-
-
 def tried(client: TestClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     response = client.post("/api/v1/rules/test", json=body, headers=headers)
     assert response.status_code == 200, response.text
@@ -67,17 +50,17 @@ def test_the_seed_examples_and_the_microsoft_rule_created_over_http(
     read_headers: dict[str, str],
 ) -> None:
     for diagnostic, hard, reason, bounce_type in SEEDS:
-        got = tried(client, read_headers, {"message": dsn(diagnostic)})
+        got = tried(client, read_headers, {"message": dsn(diagnostic).decode()})
         assert (got["hardbounce"], got["reason"], got["bounce_type"]) == (hard, reason, bounce_type)
         assert got["user_rule"] is None
-    web_ledger.process_bytes(dsn(MICROSOFT, "before@example.jp").encode())
+    web_ledger.process_bytes(dsn(MICROSOFT, "before@example.jp"))
 
     created = client.post("/api/v1/rules", json={"pattern": MICROSOFT_RULE}, headers=admin_headers)
     assert created.status_code == 201, created.text
     rule = created.json()
     assert (rule["form"], rule["type"], rule["rule_id"]) == ("pattern", "hard", f"db-{rule['id']}")
 
-    got = tried(client, read_headers, {"message": dsn(MICROSOFT)})
+    got = tried(client, read_headers, {"message": dsn(MICROSOFT).decode()})
     assert (got["hardbounce"], got["permanent"], got["reason"], got["bounce_type"]) == (
         True,
         True,
@@ -91,11 +74,11 @@ def test_the_seed_examples_and_the_microsoft_rule_created_over_http(
     )
     # The other seeds are left alone by the rule.
     for diagnostic, hard, reason, _ in SEEDS[:4]:
-        other = tried(client, read_headers, {"message": dsn(diagnostic)})
+        other = tried(client, read_headers, {"message": dsn(diagnostic).decode()})
         assert (other["hardbounce"], other["reason"], other["user_rule"]) == (hard, reason, None)
 
     # The ledger that was already open processes the next bounce with the new rule.
-    web_ledger.process_bytes(dsn(MICROSOFT, "after@example.jp").encode())
+    web_ledger.process_bytes(dsn(MICROSOFT, "after@example.jp"))
     e = t.events.c
     with web_ledger.engine.connect() as conn:
         rows = conn.execute(select(e.email, e.hardbounce, e.rule).order_by(e.id)).all()

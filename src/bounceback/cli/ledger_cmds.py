@@ -63,17 +63,19 @@ err = Console(stderr=True)
 
 
 @contextmanager
-def _ledger(rules_file: Path | None = None) -> Iterator[Any]:
-    """Open the configured ledger; turn its errors into messages and exit codes."""
+def _ledger(rules_file: Path | None = None, config_file: Path | None = None) -> Iterator[Any]:
+    """Open the configured ledger (``config_file``: else the usual places); turn its
+    errors into messages and exit codes."""
     from bounceback.classify import RuleError
     from bounceback.classify import load as load_rules
     from bounceback.config import ConfigError
+    from bounceback.config import load as load_config
     from bounceback.ledger import Ledger, LedgerError, LedgerUnavailable
 
     ledger = None
     try:
         rules = load_rules(rules_file) if rules_file else None
-        ledger = Ledger.open(rules=rules)
+        ledger = Ledger.open(load_config(config_file), rules=rules)
         yield ledger
     except (ConfigError, RuleError, LedgerError) as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -90,12 +92,19 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
+def _table(
+    title: str,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    cell: Callable[[Any], str] | None = None,
+) -> None:
+    """``rows`` as a table of ``columns``, each value shown by ``cell`` (default ``_cell``)."""
+    show = cell or _cell
     table = Table(title=title)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
+        table.add_row(*[show(row.get(c)) for c in columns])
     Console().print(table)
 
 

@@ -6,6 +6,8 @@ handles: no restart. ``test FILE`` says what the rules in force decide for a mes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +40,17 @@ def _show(rows: list[dict[str, Any]], title: str = "user rules") -> None:
     Console().print(table)
 
 
-def _not_found(exc: LookupError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
-    return typer.Exit(2)
+@contextmanager
+def _rule_ledger() -> Iterator[Any]:
+    """The ledger, for a command on one rule: no such rule is an error (exit 2)."""
+    from bounceback.ledger.rules_store import RuleNotFound
+
+    with _ledger() as ledger:
+        try:
+            yield ledger
+        except RuleNotFound as exc:
+            err.print(f"[red]error:[/red] {exc.args[0] if exc.args else exc}")
+            raise typer.Exit(2) from exc
 
 
 @rules_app.command("list")
@@ -90,13 +100,10 @@ def rules_add(
 @rules_app.command("remove")
 def rules_remove(rule_id: int = typer.Argument(..., help="The rule's id.")) -> None:
     """Delete a rule."""
-    from bounceback.ledger.rules_store import RuleNotFound, delete_rule
+    from bounceback.ledger.rules_store import delete_rule
 
-    with _ledger() as ledger:
-        try:
-            delete_rule(ledger, rule_id)
-        except RuleNotFound as exc:
-            raise _not_found(exc) from exc
+    with _rule_ledger() as ledger:
+        delete_rule(ledger, rule_id)
     Console().print(f"removed rule {rule_id}")
 
 
@@ -106,13 +113,10 @@ def rules_move(
     position: int = typer.Argument(..., help="Its new place (0-based; past the end: last)."),
 ) -> None:
     """Move a rule: among rules of one type, the first that matches decides."""
-    from bounceback.ledger.rules_store import RuleNotFound, move
+    from bounceback.ledger.rules_store import move
 
-    with _ledger() as ledger:
-        try:
-            rows = move(ledger, rule_id, position)
-        except RuleNotFound as exc:
-            raise _not_found(exc) from exc
+    with _rule_ledger() as ledger:
+        rows = move(ledger, rule_id, position)
     _show(rows)
 
 
@@ -129,13 +133,10 @@ def rules_disable(rule_id: int = typer.Argument(..., help="The rule's id.")) -> 
 
 
 def _set_enabled(rule_id: int, enabled: bool) -> None:
-    from bounceback.ledger.rules_store import RuleNotFound, update_rule
+    from bounceback.ledger.rules_store import update_rule
 
-    with _ledger() as ledger:
-        try:
-            update_rule(ledger, rule_id, {"enabled": enabled}, partial=True)
-        except RuleNotFound as exc:
-            raise _not_found(exc) from exc
+    with _rule_ledger() as ledger:
+        update_rule(ledger, rule_id, {"enabled": enabled}, partial=True)
     Console().print(f"rule {rule_id} {'enabled' if enabled else 'disabled'}")
 
 

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from bounceback.cli import app
+from bounceback.cli.ledger_cmds import _ledger, _table
 
 apikeys_app = typer.Typer(help="API keys for the HTTP API (stored hashed).", no_args_is_help=True)
 users_app = typer.Typer(
@@ -30,35 +28,6 @@ CONFIG_OPTION = typer.Option(
     None, "--config", help="The TOML config (default: $BOUNCEBACK_CONFIG or ./bounceback.toml)."
 )
 err = Console(stderr=True)
-
-
-@contextmanager
-def _ledger(config_file: Path | None) -> Iterator[Any]:
-    from bounceback import config as config_mod
-    from bounceback.ledger import Ledger, LedgerError, LedgerUnavailable
-
-    ledger = None
-    try:
-        ledger = Ledger.open(config_mod.load(config_file))
-        yield ledger
-    except (config_mod.ConfigError, LedgerError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    except LedgerUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(3) from exc
-    finally:
-        if ledger is not None:
-            ledger.close()
-
-
-def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    Console().print(table)
 
 
 def _cell(value: Any) -> str:
@@ -79,7 +48,7 @@ def apikeys_create(
     """Create a key and print it once: only its hash is kept."""
     from bounceback.web.auth import create_api_key
 
-    with _ledger(config_file) as ledger:
+    with _ledger(config_file=config_file) as ledger:
         key = create_api_key(ledger, name, scope)
     err.print(f"API key {name!r} ({scope}); store it now, it is not shown again:")
     sys.stdout.write(key + "\n")
@@ -90,11 +59,10 @@ def apikeys_list(config_file: Path | None = CONFIG_OPTION) -> None:
     """The keys: name, prefix, scope, last use, revocation."""
     from bounceback.web.auth import list_api_keys
 
-    with _ledger(config_file) as ledger:
+    with _ledger(config_file=config_file) as ledger:
         rows = list_api_keys(ledger)
-    _table(
-        "API keys", rows, ["name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
-    )
+    columns = ["name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    _table("API keys", rows, columns, _cell)
 
 
 @apikeys_app.command("revoke")
@@ -105,7 +73,7 @@ def apikeys_revoke(
     """Revoke a key (running servers refuse it within 10 seconds)."""
     from bounceback.web.auth import revoke_api_key
 
-    with _ledger(config_file) as ledger:
+    with _ledger(config_file=config_file) as ledger:
         done = revoke_api_key(ledger, name)
     if not done:
         err.print(f"no live API key named {name!r}")
@@ -140,7 +108,7 @@ def users_create(
     from bounceback.web.auth import create_user
 
     password = _password(password_stdin)
-    with _ledger(config_file) as ledger:
+    with _ledger(config_file=config_file) as ledger:
         create_user(ledger, username, password, role)
     err.print(f"user {username!r} ({role}) created")
 
@@ -150,9 +118,9 @@ def users_list(config_file: Path | None = CONFIG_OPTION) -> None:
     """The users: name, role, last login."""
     from bounceback.web.auth import list_users
 
-    with _ledger(config_file) as ledger:
+    with _ledger(config_file=config_file) as ledger:
         rows = list_users(ledger)
-    _table("Users", rows, ["username", "role", "disabled", "created_at", "last_login_at"])
+    _table("Users", rows, ["username", "role", "disabled", "created_at", "last_login_at"], _cell)
 
 
 @users_app.command("passwd")
@@ -165,7 +133,7 @@ def users_passwd(
     from bounceback.web.auth import set_password
 
     password = _password(password_stdin)
-    with _ledger(config_file) as ledger:
+    with _ledger(config_file=config_file) as ledger:
         done = set_password(ledger, username, password)
     if not done:
         err.print(f"no user named {username!r}")

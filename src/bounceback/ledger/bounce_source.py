@@ -20,6 +20,7 @@ from bounceback.classify.reasons import BOUNCE_TYPES, reason
 from bounceback.explain import _rule_words, detector_words, structure
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
+from bounceback.ledger.rules_store import verdict
 from bounceback.model import Bounce, Kind, Report
 from bounceback.parse import parse
 
@@ -126,7 +127,7 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
     ]
     if event["position"] < len(bounces):
         now = bounces[event["position"]]
-        out["changed_since"] = _verdict(now) != stored
+        out["changed_since"] = verdict(now) != stored
     return out
 
 
@@ -151,7 +152,7 @@ def _recipient(
     return {
         "this_event": this_event,
         "found": found,
-        **_verdict(bounce),
+        **verdict(bounce),
         "reason_meaning": reason(bounce.reason).meaning,
         "rule_words": _rule_words(bounce.rule),
         "evidence": decision.evidence,
@@ -164,16 +165,6 @@ def _recipient(
         # Bounces of this type that put the address on hold (None or 0: never).
         "hold_after": threshold,
         "counts_toward_hold": bool(threshold),
-    }
-
-
-def _verdict(bounce: Bounce) -> dict[str, Any]:
-    return {
-        "reason": bounce.reason,
-        "hardbounce": bounce.hardbounce,
-        "permanent": bounce.permanent,
-        "bounce_type": bounce.bounce_type,
-        "rule": bounce.rule,
     }
 
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from bounceback.config import PolicyConfig
 from bounceback.ledger import tables as t
 from bounceback.ledger.models import utcnow
-from bounceback.ledger.service import Ledger, normalise, valid_email
+from bounceback.ledger.service import Ledger, normalise, reset_values, valid_email
 
 Key = list[Any]
 
@@ -228,7 +228,9 @@ def search_contacts(
     if after is not None:
         common.append(a.id > after[0])
     if valid_email(q) and after is None:
-        rows = _contact_rows(ledger, [or_(a.email == q, a.bounced_address == q), *common], limit)
+        rows = _address_rows(
+            ledger, [or_(a.email == q, a.bounced_address == q), *common], [a.id], limit
+        )
         if rows:
             return _contact_page(rows, limit)
     if q.startswith("@") and len(q) > 1:
@@ -245,10 +247,13 @@ def search_contacts(
                 func.lower(c.name).like(pattern, escape="\\"),
             )
         )
-    return _contact_page(_contact_rows(ledger, common, limit), limit)
+    return _contact_page(_address_rows(ledger, common, [a.id], limit), limit)
 
 
-def _contact_rows(ledger: Ledger, where: list[ColumnElement[bool]], limit: int) -> Sequence[Any]:
+def _address_rows(
+    ledger: Ledger, where: list[ColumnElement[bool]], order: list[Any], limit: int
+) -> Sequence[Any]:
+    """Addresses with their contact's fields, in ``order``: a page and one more row."""
     a, c = t.addresses.c, t.contacts.c
     stmt = (
         select(
@@ -269,7 +274,7 @@ def _contact_rows(ledger: Ledger, where: list[ColumnElement[bool]], limit: int) 
         )
         .join(t.contacts, c.id == a.contact_id)
         .where(*where)
-        .order_by(a.id)
+        .order_by(*order)
         .limit(limit + 1)
     )
     with ledger._read() as conn:
@@ -430,29 +435,11 @@ def list_holds(
     ledger: Ledger, filters: HoldFilters, limit: int, after: Key | None = None
 ) -> tuple[list[dict[str, Any]], Key | None]:
     """Addresses on hold, newest hold first; ``after`` = [hold_since, id]."""
-    a, c = t.addresses.c, t.contacts.c
+    a = t.addresses.c
     where = _hold_where(filters)
     if (seek := _newest_first(a.hold_since, a.id, after)) is not None:
         where.append(seek)
-    stmt = (
-        select(
-            a.id,
-            a.contact_id,
-            a.email,
-            a.bounced_address,
-            a.hold_type,
-            a.hold_since,
-            a.bounce_counts,
-            a.last_bounce_at,
-            c.name,
-        )
-        .join(t.contacts, c.id == a.contact_id)
-        .where(*where)
-        .order_by(a.hold_since.desc(), a.id.desc())
-        .limit(limit + 1)
-    )
-    with ledger._read() as conn:
-        rows = conn.execute(stmt).all()
+    rows = _address_rows(ledger, where, [a.hold_since.desc(), a.id.desc()], limit)
     page, key = _page(rows, limit, lambda r: (r.hold_since, r.id))
     return [
         {
@@ -506,16 +493,7 @@ def unhold_matching(ledger: Ledger, filters: HoldFilters, chunk: int = 1000) -> 
             conn.execute(
                 update(t.addresses)
                 .where(a.id == bindparam("aid"))
-                .values(
-                    email=bindparam("v_email"),
-                    bounced=False,
-                    on_hold=False,
-                    hold_since=None,
-                    hold_type=None,
-                    bounce_counts={},
-                    consecutive_bounces=0,
-                    reset_at=now,
-                ),
+                .values(email=bindparam("v_email"), **reset_values(now)),
                 changes,
             )
             conn.execute(

@@ -484,13 +484,13 @@ def try_message(data: bytes, rules: RuleSet | None) -> dict[str, Any]:
         matched = bounce.rule[5:] if bounce.rule.startswith("user:") else None
         recipients.append(
             {
-                **_verdict(bounce),
+                **verdict(bounce),
                 "recipient": bounce.recipient,
                 "status": bounce.status,
                 "diagnostic": bounce.record.diagnostic,
                 "user_rule": matched,
                 "changed": _outcome(bounce) != _outcome(plain),
-                "builtin": _verdict(plain),
+                "builtin": verdict(plain),
             }
         )
     return {
@@ -508,7 +508,8 @@ def _outcome(bounce: Bounce) -> tuple[bool, str]:
     return (bounce.hardbounce, bounce.bounce_type)
 
 
-def _verdict(bounce: Bounce) -> dict[str, Any]:
+def verdict(bounce: Bounce) -> dict[str, Any]:
+    """What was decided for a bounce (also the explanation's "now" and "at the time")."""
     return {
         "reason": bounce.reason,
         "hardbounce": bounce.hardbounce,

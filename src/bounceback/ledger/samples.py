@@ -96,3 +96,22 @@ def dsn(
         date=format_datetime(when),
     )
     return text.replace("\n", "\r\n").encode("ascii")
+
+
+def minimal_dsn(diagnostic: str, recipient: str = "kijitora@example.jp") -> bytes:
+    """The least an RFC 3464 report can be: one failed recipient and its diagnostic, no
+    Status field (the classifier must read everything from ``diagnostic``)."""
+    return (
+        "From: MAILER-DAEMON@mx.example.org\r\n"
+        "To: sender@example.com\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        "Action: failed\r\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n"
+        "--b--\r\n"
+    ).encode()

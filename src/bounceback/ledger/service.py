@@ -326,16 +326,7 @@ class Ledger:
         conn.execute(
             update(t.addresses)
             .where(t.addresses.c.id == address["id"])
-            .values(
-                email=email,
-                bounced=False,
-                on_hold=False,
-                hold_since=None,
-                hold_type=None,
-                bounce_counts={},
-                consecutive_bounces=0,
-                reset_at=utcnow(),
-            )
+            .values(email=email, **reset_values(utcnow()))
         )
 
     def set_email(self, old: str, new: str) -> None:
@@ -731,6 +722,19 @@ def sync_contact(conn: Connection, contact_id: int, policy: PolicyConfig) -> Non
             disabled_at=utcnow() if disabled else None,
         )
     )
+
+
+def reset_values(now: dt.datetime) -> dict[str, Any]:
+    """An address's bounce state cleared (unhold, a new address): its counts start over."""
+    return {
+        "bounced": False,
+        "on_hold": False,
+        "hold_since": None,
+        "hold_type": None,
+        "bounce_counts": {},
+        "consecutive_bounces": 0,
+        "reset_at": now,
+    }
 
 
 def _read_csv(

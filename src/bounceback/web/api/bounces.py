@@ -18,10 +18,10 @@ from bounceback.web.api.deps import (
     Limit,
     Page,
     cursor_int,
+    cursor_key,
     cursor_time,
-    decode_cursor,
-    encode_cursor,
     naive_utc,
+    page_of,
 )
 from bounceback.web.context import WebContext
 
@@ -50,15 +50,6 @@ class BounceItem(BaseModel):
 
 
 EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The bounce (event) id.")]
-
-
-def _after(cursor: str | None) -> list[Any] | None:
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor)
-    if len(values) != 2:
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-    return [cursor_time(values[0]), cursor_int(values[1])]
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -97,9 +88,9 @@ def router(ctx: WebContext) -> APIRouter:
             matched=matched,
             kind=kind,
         )
-        after = _after(cursor)
+        after = cursor_key(cursor, cursor_time, cursor_int)
         items, key = browse.list_bounces(ctx.ledger, filters, limit, after)
-        return {"items": items, "next_cursor": encode_cursor(key) if key else None}
+        return page_of(items, key)
 
     @r.get(
         "/bounces/{event_id}",

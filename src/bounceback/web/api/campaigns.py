@@ -17,8 +17,9 @@ from bounceback.web.api.deps import (
     ApiError,
     Cursor,
     Limit,
-    decode_cursor,
-    encode_cursor,
+    cursor_key,
+    cursor_text,
+    page_of,
 )
 from bounceback.web.context import WebContext
 
@@ -38,12 +39,8 @@ class StatusChange(BaseModel):
 
 
 def _after(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], str):
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-    return values[0]
+    key = cursor_key(cursor, cursor_text)
+    return key[0] if key else None
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -62,7 +59,7 @@ def router(ctx: WebContext) -> APIRouter:
         cursor: Cursor = None,
     ) -> dict[str, Any]:
         items, last = stats.campaign_list(ctx.ledger, limit, _after(cursor), status)
-        return {"items": items, "next_cursor": encode_cursor([last]) if last else None}
+        return page_of(items, [last] if last else None)
 
     @r.get(
         "/campaigns/{name}",

@@ -16,10 +16,11 @@ from bounceback.web.api.deps import (
     Limit,
     Page,
     cursor_int,
+    cursor_key,
     cursor_time,
-    decode_cursor,
     email_param,
     encode_cursor,
+    page_of,
 )
 from bounceback.web.context import WebContext
 
@@ -76,24 +77,6 @@ class Timeline(BaseModel):
     next_cursor: str | None
 
 
-def _id_after(cursor: str | None) -> list[Any] | None:
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor)
-    if len(values) != 1:
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-    return [cursor_int(values[0])]
-
-
-def _time_after(cursor: str | None) -> list[Any] | None:
-    if cursor is None:
-        return None
-    values = decode_cursor(cursor)
-    if len(values) != 2:
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-    return [cursor_time(values[0]), cursor_int(values[1])]
-
-
 def router(ctx: WebContext) -> APIRouter:
     r = APIRouter(tags=["contacts"])
 
@@ -113,8 +96,9 @@ def router(ctx: WebContext) -> APIRouter:
         cursor: Cursor = None,
     ) -> dict[str, Any]:
         filters = browse.ContactFilters(on_hold=on_hold, bounced=bounced, kind=kind)
-        items, key = browse.search_contacts(ctx.ledger, q, filters, limit, _id_after(cursor))
-        return {"items": items, "next_cursor": encode_cursor(key) if key else None}
+        after = cursor_key(cursor, cursor_int)
+        items, key = browse.search_contacts(ctx.ledger, q, filters, limit, after)
+        return page_of(items, key)
 
     @r.get(
         "/contacts/{email}",
@@ -134,7 +118,8 @@ def router(ctx: WebContext) -> APIRouter:
         responses=NOT_FOUND,
     )
     def timeline(email: EmailPath, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
-        found = browse.contact_timeline(ctx.ledger, email_param(email), limit, _time_after(cursor))
+        after = cursor_key(cursor, cursor_time, cursor_int)
+        found = browse.contact_timeline(ctx.ledger, email_param(email), limit, after)
         if found is None:
             raise ApiError(404, f"no contact has the address {email}")
         body, key = found

@@ -7,7 +7,8 @@ router before the resources are included, and write routes add ``AdminAccess``::
 
 Errors are JSON everywhere: ``{"error": "<message>", "status": <code>}``, plus
 ``"details"`` for a 422. Raise ``ApiError(status, message)`` in a handler.
-Lists take ``limit: Limit = 50, cursor: Cursor = None`` and answer a ``Page``.
+Lists take ``limit: Limit = 50, cursor: Cursor = None`` and answer a ``Page``:
+``cursor_key`` reads the cursor back, ``page_of`` builds the answer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import binascii
 import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_LIMIT = 500
+BAD_CURSOR = "bad cursor: pass back a next_cursor unchanged"
 
 
 class ApiError(HTTPException):
@@ -159,9 +161,9 @@ def decode_cursor(text: str) -> list[Any]:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged") from exc
+        raise ApiError(400, BAD_CURSOR) from exc
     if not isinstance(values, list):
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
+        raise ApiError(400, BAD_CURSOR)
     return values
 
 
@@ -170,13 +172,35 @@ def cursor_time(value: Any) -> dt.datetime:
     try:
         return dt.datetime.fromisoformat(str(value))
     except ValueError as exc:
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged") from exc
+        raise ApiError(400, BAD_CURSOR) from exc
 
 
 def cursor_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
+        raise ApiError(400, BAD_CURSOR)
     return value
+
+
+def cursor_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ApiError(400, BAD_CURSOR)
+    return value
+
+
+def cursor_key(cursor: str | None, *parts: Callable[[Any], Any]) -> list[Any] | None:
+    """The sort key a list's cursor carries, one value per part (``cursor_time``,
+    ``cursor_int``); None for the first page, 400 when the cursor does not fit."""
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != len(parts):
+        raise ApiError(400, BAD_CURSOR)
+    return [part(value) for part, value in zip(parts, values, strict=True)]
+
+
+def page_of(items: list[Any], key: Sequence[Any] | None) -> dict[str, Any]:
+    """A ``Page`` body: the items and the cursor of the next page (None after the last)."""
+    return {"items": items, "next_cursor": encode_cursor(key) if key else None}
 
 
 def naive_utc(value: dt.datetime | None) -> dt.datetime | None:

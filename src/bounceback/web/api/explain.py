@@ -8,17 +8,16 @@ stored at the time (``changed_since``: whether today's rules would decide otherw
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from bounceback.ledger import bounce_source
 from bounceback.ledger.rules_store import current_rules
+from bounceback.web.api.bounces import EventId
 from bounceback.web.api.deps import ApiError, ctx_of
 from bounceback.web.context import WebContext
-
-EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The bounce (event) id.")]
 
 
 def router(ctx: WebContext) -> APIRouter:

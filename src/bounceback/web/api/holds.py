@@ -11,16 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bounceback.ledger import browse
 from bounceback.web.api.deps import (
     AdminAccess,
-    ApiError,
     Cursor,
     Limit,
     Page,
     cursor_int,
+    cursor_key,
     cursor_time,
-    decode_cursor,
     email_param,
-    encode_cursor,
     naive_utc,
+    page_of,
 )
 from bounceback.web.context import WebContext
 
@@ -70,15 +69,10 @@ def router(ctx: WebContext) -> APIRouter:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:
-        after = None
-        if cursor is not None:
-            values = decode_cursor(cursor)
-            if len(values) != 2:
-                raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-            after = [cursor_time(values[0]), cursor_int(values[1])]
+        after = cursor_key(cursor, cursor_time, cursor_int)
         filters = browse.HoldFilters(bounce_type=bounce_type, domain=domain, since=naive_utc(since))
         items, key = browse.list_holds(ctx.ledger, filters, limit, after)
-        return {"items": items, "next_cursor": encode_cursor(key) if key else None}
+        return page_of(items, key)
 
     @r.post(
         "/holds/unhold",

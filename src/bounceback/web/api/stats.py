@@ -15,11 +15,12 @@ from fastapi import APIRouter, Query
 from bounceback.ledger import stats
 from bounceback.ledger.service import Ledger
 from bounceback.web.api.deps import (
+    BAD_CURSOR,
     ApiError,
     Cursor,
     Limit,
     cursor_int,
-    decode_cursor,
+    cursor_key,
     encode_cursor,
 )
 from bounceback.web.context import WebContext
@@ -40,12 +41,12 @@ def _window(days: int | None, since: dt.date | None, until: dt.date | None) -> s
 
 
 def _offset(cursor: str | None) -> int:
-    if cursor is None:
+    key = cursor_key(cursor, cursor_int)
+    if key is None:
         return 0
-    values = decode_cursor(cursor)
-    if len(values) != 1 or cursor_int(values[0]) < 0:
-        raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-    return cursor_int(values[0])
+    if key[0] < 0:
+        raise ApiError(400, BAD_CURSOR)
+    return int(key[0])
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -76,35 +77,25 @@ def router(ctx: WebContext) -> APIRouter:
             raise ApiError(404, str(exc)) from exc
         return {**w.as_dict(), "items": items, "next_cursor": None}
 
-    @r.get("/stats/campaigns", summary="Bounces, sends and rate per campaign, most first")
-    def campaigns(
-        days: Days = None,
-        since: Since = None,
-        until: Until = None,
-        limit: Limit = 50,
-        cursor: Cursor = None,
-    ) -> dict[str, Any]:
-        return page(stats.by_campaign, _window(days, since, until), limit, cursor)
+    def ranked(query: Ranked) -> Callable[..., dict[str, Any]]:
+        def ranked_list(
+            days: Days = None,
+            since: Since = None,
+            until: Until = None,
+            limit: Limit = 50,
+            cursor: Cursor = None,
+        ) -> dict[str, Any]:
+            return page(query, _window(days, since, until), limit, cursor)
 
-    @r.get("/stats/domains", summary="Bounces, sends and rates per recipient domain")
-    def domains(
-        days: Days = None,
-        since: Since = None,
-        until: Until = None,
-        limit: Limit = 50,
-        cursor: Cursor = None,
-    ) -> dict[str, Any]:
-        return page(stats.by_domain, _window(days, since, until), limit, cursor)
+        return ranked_list
 
-    @r.get("/stats/reasons", summary="Bounces per reason, most first")
-    def reasons(
-        days: Days = None,
-        since: Since = None,
-        until: Until = None,
-        limit: Limit = 50,
-        cursor: Cursor = None,
-    ) -> dict[str, Any]:
-        return page(stats.by_reason, _window(days, since, until), limit, cursor)
+    # One handler for the three ranked lists; ``name`` keeps their operation ids.
+    for name, summary, query in (
+        ("campaigns", "Bounces, sends and rate per campaign, most first", stats.by_campaign),
+        ("domains", "Bounces, sends and rates per recipient domain", stats.by_domain),
+        ("reasons", "Bounces per reason, most first", stats.by_reason),
+    ):
+        r.get(f"/stats/{name}", name=name, summary=summary)(ranked(query))
 
     @r.get("/stats/overview", summary="The dashboard's overview: series and top lists")
     def overview(

@@ -32,9 +32,9 @@ from bounceback.web.api.deps import (
     Limit,
     Page,
     cursor_int,
-    decode_cursor,
+    cursor_key,
     email_param,
-    encode_cursor,
+    page_of,
 )
 from bounceback.web.auth import cached_scope
 from bounceback.web.context import WebContext
@@ -199,14 +199,9 @@ def router(ctx: WebContext) -> APIRouter:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:
-        after = None
-        if cursor is not None:
-            values = decode_cursor(cursor)
-            if len(values) != 1:
-                raise ApiError(400, "bad cursor: pass back a next_cursor unchanged")
-            after = [cursor_int(values[0])]
+        after = cursor_key(cursor, cursor_int)
         items, key = browse.list_suppressions(ctx.ledger, source, limit, after)
-        return {"items": items, "next_cursor": encode_cursor(key) if key else None}
+        return page_of(items, key)
 
     @r.post(
         "/suppression",

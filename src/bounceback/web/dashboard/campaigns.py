@@ -15,6 +15,7 @@ from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
     PAGE_SIZE,
     User,
+    daily_chart,
     decode_cursor,
     encode_cursor,
     field,
@@ -58,16 +59,11 @@ def routes(ctx: WebContext) -> APIRouter:
             detail = stats.campaign_detail(ctx.ledger, name, DETAIL_DAYS)
         except LedgerError:
             return not_found(request, f"No campaign is named {name!r}.")
-        days = detail["daily"]
-        chart = {
-            "labels": [d["day"] for d in days],
-            "series": {k: [d[k] for d in days] for k in ("hard", "soft", "complaint")},
-        }
         return render(
             request,
             "campaign.html",
             c=detail,
-            chart=chart,
+            chart=daily_chart(detail["daily"]),
             days=DETAIL_DAYS,
             statuses=sorted(set(STATUSES) | set(ctx.ledger.config.policy.closed_campaign_statuses)),
         )

@@ -127,6 +127,19 @@ def int_arg(value: str | None, default: int, low: int = 0, high: int = 10**9) ->
     return max(low, min(high, number))
 
 
+def days_arg(value: str | None) -> int:
+    """A chart page's span (?days=): 1 to 366 days, 30 when missing or nonsense."""
+    return int_arg(value, 30, 1, 366)
+
+
+def daily_chart(days: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What charts.js stacks per day: the labels and the hard, soft and complaint counts."""
+    return {
+        "labels": [d["day"] for d in days],
+        "series": {name: [d[name] for d in days] for name in ("hard", "soft", "complaint")},
+    }
+
+
 def date_arg(value: str | None) -> dt.datetime | None:
     """A day or time from a filter box; nonsense is ignored (the box shows it back)."""
     if not value:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from bounceback.ledger import stats
 from bounceback.web.context import WebContext
-from bounceback.web.dashboard.common import User, int_arg, render, require_user
+from bounceback.web.dashboard.common import User, days_arg, render, require_user
 
 
 def routes(ctx: WebContext) -> APIRouter:
@@ -21,7 +21,7 @@ def routes(ctx: WebContext) -> APIRouter:
     def health_report(
         request: Request, user: Annotated[User, Depends(require_user)], days: str = "30"
     ) -> Response:
-        span = int_arg(days, 30, 1, 366)
+        span = days_arg(days)
         report = stats.sender_health(ctx.ledger, span)
         series = report["days"]
         chart = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from bounceback.web import auth
 from bounceback.web import session as sess
@@ -19,6 +20,16 @@ def safe_next(target: str) -> str:
     return "/"
 
 
+async def _form(request: Request, what: str) -> FormData:
+    """The POSTed form; refused when its CSRF token is not this session's (no login
+    needed: common.posted is for logged-in users)."""
+    form = await request.form()
+    sent = form.get(sess.CSRF_FIELD)
+    if not sess.csrf_ok(request, sent if isinstance(sent, str) else None):
+        raise Forbidden(f"The {what} form is out of date: reload the page and try again.")
+    return form
+
+
 def routes(ctx: WebContext) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
@@ -30,10 +41,7 @@ def routes(ctx: WebContext) -> APIRouter:
 
     @r.post("/login")
     async def login(request: Request) -> Response:
-        form = await request.form()
-        sent = form.get(sess.CSRF_FIELD)
-        if not sess.csrf_ok(request, sent if isinstance(sent, str) else None):
-            raise Forbidden("The login form is out of date: reload the page and try again.")
+        form = await _form(request, "login")
         username, password = field(form, "username"), form.get("password")
         ok = False
         if username and isinstance(password, str) and password:
@@ -52,10 +60,7 @@ def routes(ctx: WebContext) -> APIRouter:
 
     @r.post("/logout")
     async def logout(request: Request) -> Response:
-        form = await request.form()
-        sent = form.get(sess.CSRF_FIELD)
-        if not sess.csrf_ok(request, sent if isinstance(sent, str) else None):
-            raise Forbidden("The logout form is out of date: reload the page and try again.")
+        await _form(request, "logout")
         sess.log_out(request)
         return redirect("/login")
 

@@ -13,19 +13,16 @@ from fastapi.responses import Response
 
 from bounceback.ledger import stats
 from bounceback.web.context import WebContext
-from bounceback.web.dashboard.common import User, int_arg, render, require_user
+from bounceback.web.dashboard.common import User, daily_chart, days_arg, render, require_user
 
 DAY_CHOICES = (7, 30, 90)
-CHART_SERIES = ("hard", "soft", "complaint")
 
 
 def chart_data(view: dict[str, Any]) -> dict[str, Any]:
     """What charts.js draws: the daily stack and the campaigns' bounce rates."""
-    days = view["series"]
     named = [c for c in view["campaigns"] if c.get("campaign_id")]
     return {
-        "labels": [d["day"] for d in days],
-        "series": {name: [d[name] for d in days] for name in CHART_SERIES},
+        **daily_chart(view["series"]),
         "campaigns": {
             "labels": [c["name"] for c in named],
             "rates": [round((c["bounce_rate"] or 0) * 100, 2) for c in named],
@@ -40,7 +37,7 @@ def routes(ctx: WebContext) -> APIRouter:
     def overview(
         request: Request, user: Annotated[User, Depends(require_user)], days: str = "30"
     ) -> Response:
-        span = int_arg(days, 30, 1, 366)
+        span = days_arg(days)
         # Only the rollups: Ledger.health() (the Sender bursts) reads the events and
         # has its own page.
         view = stats.overview(ctx.ledger, span)
