@@ -326,3 +326,32 @@ def test_bad_input_on_a_write_endpoint_is_a_json_422(
     assert body["status"] == 422 and body["error"]
     rules = sqlite_client.get("/api/v1/rules", headers=sqlite_admin_headers).json()
     assert [(r["text"], r["enabled"], r["position"]) for r in rules["items"]] == [("kept", True, 0)]
+
+
+def test_the_rules_list_is_paged_in_rule_order(
+    sqlite_client: TestClient, sqlite_admin_headers: dict[str, str]
+) -> None:
+    made = [
+        sqlite_client.post(
+            "/api/v1/rules",
+            json={"text": f"rule text {n}", "type": "soft"},
+            headers=sqlite_admin_headers,
+        ).json()["id"]
+        for n in range(5)
+    ]
+    seen: list[int] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = sqlite_client.get("/api/v1/rules", params=params, headers=sqlite_admin_headers)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        seen += [rule["id"] for rule in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert (seen, pages) == (made, 3)
+    bad = sqlite_client.get("/api/v1/rules?cursor=nonsense", headers=sqlite_admin_headers)
+    assert bad.status_code == 400

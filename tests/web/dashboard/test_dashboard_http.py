@@ -207,3 +207,17 @@ def test_edit_a_rule_through_its_form(web: TestClient, sqlite_ledger: Ledger) ->
     form["type"] = "sometimes"
     page = web.post(f"/rules/{made['id']}", data=form).text
     assert "Not saved: rule: type must be hard, soft or both" in page
+
+
+def test_guessing_a_password_is_throttled(web: TestClient) -> None:
+    def attempt(password: str) -> int:
+        data = {"csrf_token": token(web), "username": "boss", "password": password}
+        return web.post("/login", data=data, follow_redirects=False).status_code
+
+    assert [attempt(f"guess {n}") for n in range(5)] == [401] * 5
+    # Now even the right password waits: the guesser cannot tell it was right.
+    data = {"csrf_token": token(web), "username": "boss", "password": "a long enough password"}
+    refused = web.post("/login", data=data, follow_redirects=False)
+    assert refused.status_code == 429
+    assert "Too many failed logins" in refused.text
+    assert web.get("/", follow_redirects=False).status_code in (302, 303, 307)  # not logged in

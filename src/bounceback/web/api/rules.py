@@ -17,7 +17,16 @@ from starlette.datastructures import UploadFile
 
 from bounceback.classify import RuleError, RuleSet
 from bounceback.ledger import rules_store as store
-from bounceback.web.api.deps import AdminAccess, ApiError, ctx_of
+from bounceback.web.api.deps import (
+    AdminAccess,
+    ApiError,
+    Cursor,
+    Limit,
+    ctx_of,
+    cursor_int,
+    cursor_key,
+    page_of,
+)
 from bounceback.web.context import WebContext
 
 MAX_TEST_BYTES = 10 * 1024 * 1024  # a message to try: larger is refused (413)
@@ -70,6 +79,7 @@ class RuleOut(BaseModel):
 class RuleList(BaseModel):
     items: list[RuleOut]
     version: str = Field(description="Changes with every edit of the rules.")
+    next_cursor: str | None = Field(default=None, description="The next page; null: the last.")
 
 
 class Reorder(BaseModel):
@@ -149,10 +159,18 @@ def router(ctx: WebContext) -> APIRouter:
     r = APIRouter(tags=["rules"])
 
     @r.get("/rules", response_model=RuleList, summary="The user rules, in order")
-    def list_rules(request: Request) -> dict[str, Any]:
+    def list_rules(request: Request, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
         ledger = ctx_of(request).ledger
         version = store.current_version(ledger)  # first: a later edit shows a newer version
-        return {"items": store.list_rules(ledger), "version": version}
+        # The order is the rules' meaning, so a page is a slice of it; the cursor is its end.
+        start = cursor_key(cursor, cursor_int)
+        offset = start[0] if start else 0
+        rules = store.list_rules(ledger)
+        end = offset + limit
+        return {
+            **page_of(rules[offset:end], [end] if end < len(rules) else None),
+            "version": version,
+        }
 
     @r.post(
         "/rules",

@@ -11,6 +11,7 @@ from bounceback.web import auth
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import Forbidden, field, redirect, render
+from bounceback.web.throttle import LoginThrottle
 
 
 def safe_next(target: str) -> str:
@@ -30,8 +31,9 @@ async def _form(request: Request, what: str) -> FormData:
     return form
 
 
-def routes(ctx: WebContext) -> APIRouter:
+def routes(ctx: WebContext, throttle: LoginThrottle | None = None) -> APIRouter:
     r = APIRouter(include_in_schema=False)
+    guard = throttle or LoginThrottle()
 
     @r.get("/login")
     def login_page(request: Request, next: str = "") -> Response:
@@ -43,11 +45,25 @@ def routes(ctx: WebContext) -> APIRouter:
     async def login(request: Request) -> Response:
         form = await _form(request, "login")
         username, password = field(form, "username"), form.get("password")
+        # One username from one client: a proxy in front does not lock everyone out.
+        client = request.client.host if request.client else ""
+        key = f"{username.lower()}\n{client}"
+        wait = guard.wait_s(key)
+        if wait:
+            return render(
+                request,
+                "login.html",
+                status_code=429,
+                next=field(form, "next"),
+                username=username,
+                error=f"Too many failed logins: try again in {(wait + 59) // 60} minutes.",
+            )
         ok = False
         if username and isinstance(password, str) and password:
             role = await run_in_threadpool(auth.verify_user, ctx.ledger, username, password)
             ok = role is not None and await run_in_threadpool(sess.log_in, request, ctx, username)
         if not ok:
+            guard.failed(key)
             return render(
                 request,
                 "login.html",
@@ -56,6 +72,7 @@ def routes(ctx: WebContext) -> APIRouter:
                 username=username,
                 error="Wrong username or password.",
             )
+        guard.succeeded(key)
         return redirect(safe_next(field(form, "next") or "/"))
 
     @r.post("/logout")
