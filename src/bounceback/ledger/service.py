@@ -26,7 +26,7 @@ from bounceback.ledger.db import ensure_schema, make_engine, unavailable
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.process import Outcome, Processor, dialect_insert
 from bounceback.ledger.rollups import add_sends  # W2: stats
-from bounceback.ledger.web_settings import apply_settings  # W2: dashboard settings
+from bounceback.ledger.web_settings import apply_settings, bump_version, refresh
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
 from bounceback.sources import SourceEvent
@@ -119,9 +119,13 @@ class Ledger:
 
     # --- processing ---------------------------------------------------------------
     def current_rules(self) -> RuleSet | None:
-        """The database's user rules, then the config file's; re-read when edited (W3)."""
+        """The database's user rules, then the config file's; re-read when edited.
+
+        Called before each piece of work, it also applies settings and thresholds that
+        another process changed (the dashboard, the API, the CLI)."""
         from bounceback.ledger.rules_store import current_rules
 
+        refresh(self)
         return current_rules(self)
 
     def process(
@@ -697,6 +701,7 @@ class Ledger:
             )
             if not done.rowcount:
                 raise LedgerError(f"no bounce type named {bounce_type!r}")
+            bump_version(conn)
         self.config.policy.thresholds[bounce_type] = threshold
 
 

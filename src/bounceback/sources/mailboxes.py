@@ -134,7 +134,7 @@ def claimed(ledger: Ledger, keys: Iterable[str]) -> Iterator[set[str]]:
     ids = {key: _claim_id(key) for key in wanted}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         rows = conn.execute(
-            text("SELECT k, pg_try_advisory_lock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"),
+            text(_LOCK),
             {"cls": CLAIM_CLASS, "ids": sorted(set(ids.values()))},
         )
         got = {int(k) for k, ok in rows if ok}
@@ -142,12 +142,7 @@ def claimed(ledger: Ledger, keys: Iterable[str]) -> Iterator[set[str]]:
             yield {key for key, n in ids.items() if n in got}
         finally:
             if got:
-                conn.execute(
-                    text(
-                        "SELECT pg_advisory_unlock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"
-                    ),
-                    {"cls": CLAIM_CLASS, "ids": sorted(got)},
-                )
+                conn.execute(text(_UNLOCK), {"cls": CLAIM_CLASS, "ids": sorted(got)})
 
 
 def _claim_id(key: str) -> int:
