@@ -9,31 +9,12 @@ from __future__ import annotations
 import pytest
 
 from bounceback.classify import classify, from_patterns, loads
+from bounceback.ledger.samples import MICROSOFT_BLOCK_LIST, SEED_EXAMPLES
+from bounceback.ledger.samples import minimal_dsn as dsn
 from bounceback.model import Bounce
 from bounceback.parse import parse
 
-MICROSOFT = (
-    "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your "
-    "Internet service provider since part of their network is on our block list"
-)
-
-
-def dsn(diagnostic: str, recipient: str = "kijitora@example.jp") -> bytes:
-    """A minimal multipart/report DSN whose one recipient failed with ``diagnostic``."""
-    return (
-        "From: MAILER-DAEMON@mx.example.org\r\n"
-        "To: sender@example.com\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
-        "--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n"
-        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\n"
-        "Action: failed\r\n"
-        f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n"
-        "--b--\r\n"
-    ).encode()
+MICROSOFT = MICROSOFT_BLOCK_LIST
 
 
 def one(diagnostic: str, rules_toml: str | None = None) -> Bounce:
@@ -43,21 +24,7 @@ def one(diagnostic: str, rules_toml: str | None = None) -> Bounce:
     return bounces[0]
 
 
-@pytest.mark.parametrize(
-    ("diagnostic", "hard", "reason", "bounce_type"),
-    [
-        ("552 5.2.2 Mailbox has exceeded the limit", False, "mailboxfull", "Quota"),
-        (
-            "550 5.2.1 The email account that you tried to reach is disabled",
-            False,
-            "suspend",
-            "Inactive",
-        ),
-        ("550 No such recipient", True, "userunknown", "Invalid"),
-        ("domain name does not exist", True, "hostunknown", "DNS"),
-        (MICROSOFT, False, "blocked", "Sender"),
-    ],
-)
+@pytest.mark.parametrize(("diagnostic", "hard", "reason", "bounce_type"), SEED_EXAMPLES)
 def test_seed_examples_come_out_as_the_issue_shows(
     diagnostic: str, hard: bool, reason: str, bounce_type: str
 ) -> None:

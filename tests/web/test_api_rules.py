@@ -12,27 +12,14 @@ from sqlalchemy import select
 
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
+from bounceback.ledger.samples import MICROSOFT_BLOCK_LIST, SEED_EXAMPLES
 from bounceback.ledger.samples import minimal_dsn as dsn
 
 Email = Callable[[str], bytes]
 BLOCKED = "lhost-exim-54.eml"  # Exim relaying Microsoft's "on our block list" refusal
-MICROSOFT = (
-    "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your "
-    "Internet service provider since part of their network is on our block list"
-)
+MICROSOFT = MICROSOFT_BLOCK_LIST
 MICROSOFT_RULE = "550 5.7.1 Unfortunately, messages from==>Hard"
-SEEDS = [
-    ("552 5.2.2 Mailbox has exceeded the limit", False, "mailboxfull", "Quota"),
-    (
-        "550 5.2.1 The email account that you tried to reach is disabled",
-        False,
-        "suspend",
-        "Inactive",
-    ),
-    ("550 No such recipient", True, "userunknown", "Invalid"),
-    ("domain name does not exist", True, "hostunknown", "DNS"),
-    (MICROSOFT, False, "blocked", "Sender"),
-]
+SEEDS = SEED_EXAMPLES
 
 
 def tried(client: TestClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:

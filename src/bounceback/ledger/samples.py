@@ -115,3 +115,23 @@ def minimal_dsn(diagnostic: str, recipient: str = "kijitora@example.jp") -> byte
         f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n"
         "--b--\r\n"
     ).encode()
+
+
+# The project's seed examples (issue 2): a diagnostic and how it must come out
+# (hardbounce, reason, bounce type). Shared by the classify and the rules API tests.
+MICROSOFT_BLOCK_LIST = (
+    "550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your "
+    "Internet service provider since part of their network is on our block list"
+)
+SEED_EXAMPLES: list[tuple[str, bool, str, str]] = [
+    ("552 5.2.2 Mailbox has exceeded the limit", False, "mailboxfull", "Quota"),
+    (
+        "550 5.2.1 The email account that you tried to reach is disabled",
+        False,
+        "suspend",
+        "Inactive",
+    ),
+    ("550 No such recipient", True, "userunknown", "Invalid"),
+    ("domain name does not exist", True, "hostunknown", "DNS"),
+    (MICROSOFT_BLOCK_LIST, False, "blocked", "Sender"),
+]
