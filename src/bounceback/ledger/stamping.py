@@ -45,17 +45,38 @@ def stamp(
     own = ledger is None
     active = ledger or Ledger.open()
     try:
-        send_id = active.record_send(
-            email, send.campaign, message_id=str(message["Message-ID"]), sent_at=send.sent_at
+        ids, return_path = register_send(
+            active,
+            email,
+            send.campaign,
+            message_id=str(message["Message-ID"]),
+            sent_at=send.sent_at,
         )
-        stamp_id = SendStamp(send_id, bounceback_id_for(send_id))
-        stamp_message(message, stamp_id, active.signer)
-        return_path = str(message["Return-Path"] or "").strip("<>") or None
-        active.set_send_ids(send_id, stamp_id.bounceback_id, return_path)
     finally:
         if own:
             active.close()
+    stamp_message(message, ids, None)  # X-Bounceback-ID; the return path is already signed
+    if return_path:
+        del message["Return-Path"]
+        message["Return-Path"] = f"<{return_path}>"
     return message
+
+
+def register_send(
+    ledger: Ledger,
+    email: str,
+    campaign: str | None = None,
+    *,
+    message_id: str | None = None,
+    sent_at: dt.datetime | None = None,
+) -> tuple[SendStamp, str | None]:
+    """Log a send and give it its ids: the X-Bounceback-ID and, with [verp], the signed
+    return path. Both are stored on the send, so a bounce quoting either finds it."""
+    send_id = ledger.record_send(email, campaign, message_id=message_id, sent_at=sent_at)
+    ids = SendStamp(send_id, bounceback_id_for(send_id))
+    return_path = ledger.signer.address(send_id) if ledger.signer else None
+    ledger.set_send_ids(send_id, ids.bounceback_id, return_path)
+    return ids, return_path
 
 
 def envelope_options(message: EmailMessage) -> list[str]:

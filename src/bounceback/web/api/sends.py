@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from bounceback.ledger import browse
-from bounceback.match.stamp import bounceback_id_for
+from bounceback.ledger.stamping import register_send
 from bounceback.web.api.deps import AdminAccess, ApiError, email_param
 from bounceback.web.context import WebContext
 
@@ -40,13 +40,12 @@ def router(ctx: WebContext) -> APIRouter:
         summary="Log a send; answers the X-Bounceback-ID to set and the return path to use",
     )
     def create(body: NewSend) -> SendStamp:
-        ledger = ctx.ledger
-        email = email_param(body.email)
-        send_id = ledger.record_send(email, body.campaign, message_id=body.message_id)
-        bounceback_id = bounceback_id_for(send_id)
-        return_path = ledger.signer.address(send_id) if ledger.signer else None
-        ledger.set_send_ids(send_id, bounceback_id, return_path)
-        return SendStamp(send_id=send_id, bounceback_id=bounceback_id, return_path=return_path)
+        ids, return_path = register_send(
+            ctx.ledger, email_param(body.email), body.campaign, message_id=body.message_id
+        )
+        return SendStamp(
+            send_id=ids.send_id, bounceback_id=ids.bounceback_id, return_path=return_path
+        )
 
     @r.get(
         "/sends/{send_id}",
