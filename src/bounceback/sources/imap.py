@@ -33,6 +33,7 @@ from bounceback.sources.mailboxes import (
     Stop,
     claimed,
     first_outcomes,
+    handling,
     resolve,
     sleep,
     stopping,
@@ -208,18 +209,14 @@ class ImapSource:
     def _apply(self, groups: dict[Disposition, list[int]], result: PollResult) -> None:
         cfg = self.config
         for where, uids in groups.items():
-            if where == "processed" and cfg.processed == "delete":
+            action, sub = handling(where, cfg)
+            if action == "delete":
                 self._delete(uids)
                 result.deleted += len(uids)
-            elif where == "ignored" and cfg.ignored == "seen":
+            elif action == "seen":
                 self.client.add_flags(uids, [SEEN])
                 result.flagged += len(uids)
             else:
-                sub = {
-                    "processed": cfg.processed_folder,
-                    "ignored": cfg.ignored_folder,
-                    "quarantine": cfg.quarantine_folder,
-                }[where]
                 self._move(uids, self.folder_name(cfg.folder, sub))
                 result.moved += len(uids)
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from sqlalchemy import select, text
 
@@ -152,6 +152,39 @@ def _claim_id(key: str) -> int:
 def disposition(outcome: str) -> Disposition | None:
     """Where a committed outcome's message goes; None for ``error`` (leave it)."""
     return _DISPOSITIONS.get(outcome)
+
+
+Folder = TypeVar("Folder", covariant=True)
+Action = Literal["delete", "seen", "move"]
+
+
+class FolderPolicy(Protocol[Folder]):
+    """What an IMAP folder or a Maildir is told to do with what it committed."""
+
+    @property
+    def processed(self) -> str: ...  # "move" | "delete"
+    @property
+    def ignored(self) -> str: ...  # "seen" | "move"
+    @property
+    def processed_folder(self) -> Folder: ...
+    @property
+    def ignored_folder(self) -> Folder: ...
+    @property
+    def quarantine_folder(self) -> Folder: ...
+
+
+def handling(where: Disposition, policy: FolderPolicy[Folder]) -> tuple[Action, Folder]:
+    """The action for a committed message, and where a move takes it."""
+    folder = {
+        "processed": policy.processed_folder,
+        "ignored": policy.ignored_folder,
+        "quarantine": policy.quarantine_folder,
+    }[where]
+    if where == "processed" and policy.processed == "delete":
+        return "delete", folder
+    if where == "ignored" and policy.ignored == "seen":
+        return "seen", folder
+    return "move", folder
 
 
 def first_outcomes(ledger: Ledger, outcomes: Iterable[Outcome]) -> dict[str, str]:

@@ -33,6 +33,7 @@ from bounceback.sources.mailboxes import (
     PollResult,
     Stop,
     first_outcomes,
+    handling,
     resolve,
     sleep,
     stopping,
@@ -153,19 +154,14 @@ class MaildirSource:
         return result
 
     def _apply(self, where: Disposition, entry: Entry, result: PollResult) -> None:
-        cfg = self.config
-        if where == "processed" and cfg.processed == "delete":
+        action, folder = handling(where, self.config)
+        if action == "delete":
             (self.root / entry.subdir / entry.name).unlink(missing_ok=True)
             result.deleted += 1
-        elif where == "ignored" and cfg.ignored == "seen":
+        elif action == "seen":
             self._mark_seen(entry)
             result.flagged += 1
         else:
-            folder = {
-                "processed": cfg.processed_folder,
-                "ignored": cfg.ignored_folder,
-                "quarantine": cfg.quarantine_folder,
-            }[where]
             self._move(entry, self._target(folder))
             result.moved += 1
 
