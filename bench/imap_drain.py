@@ -26,14 +26,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "sources"))
 
-from dovecot import PASSWORD, USER, Dovecot, find_binary, running_dovecot  # noqa: E402
+from dovecot import Dovecot, find_binary, running_dovecot  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bounceback.config import Config  # noqa: E402
 from bounceback.ledger import Ledger  # noqa: E402
 from bounceback.ledger import tables as t  # noqa: E402
-from bounceback.sources.imap import ImapConfig, ImapSource  # noqa: E402
-from bounceback.sources.pop3 import Pop3Config, Pop3Source  # noqa: E402
+from bounceback.sources.imap import ImapSource  # noqa: E402
+from bounceback.sources.pop3 import Pop3Source  # noqa: E402
 
 EMAILS = ROOT / "tests" / "fixtures" / "emails"
 
@@ -92,28 +92,9 @@ def main() -> None:
         ledger.add_contact("kijitora@example.net")
         source: ImapSource | Pop3Source
         if args.protocol == "imap":
-            source = ImapSource(
-                ImapConfig(
-                    host="127.0.0.1",
-                    port=server.imap_port,
-                    security="plain",
-                    user=USER,
-                    password=PASSWORD,
-                    batch_size=args.batch,
-                )
-            )
+            source = ImapSource(server.imap_config(batch_size=args.batch))
         else:
-            source = Pop3Source(
-                Pop3Config(
-                    host="127.0.0.1",
-                    port=server.pop3_port,
-                    security="plain",
-                    user=USER,
-                    password=PASSWORD,
-                    batch_size=args.batch,
-                    ignored="delete",
-                )
-            )
+            source = Pop3Source(server.pop3_config(batch_size=args.batch, ignored="delete"))
         sampling = Sampling(ledger, args.messages)
         rss_before = rss_mb()
         started = time.perf_counter()

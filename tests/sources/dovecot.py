@@ -20,10 +20,14 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from certs import self_signed
 from imapclient import IMAPClient
+
+from bounceback.sources.imap import ImapConfig
+from bounceback.sources.pop3 import Pop3Config
 
 USER, PASSWORD = "bounces", "s3cret-pass"
 # XOAUTH2: Dovecot checks the bearer token against the passdb like a password, so a
@@ -103,6 +107,15 @@ class Dovecot:
     pop3_port: int
     process: subprocess.Popen[bytes]
     cert: Path
+
+    def imap_config(self, **options: Any) -> ImapConfig:
+        """An IMAP source config for the test user over plain loopback; ``options`` on top."""
+        login: dict[str, Any] = {"user": USER, "password": PASSWORD, **options}
+        return ImapConfig(host="127.0.0.1", port=self.imap_port, security="plain", **login)
+
+    def pop3_config(self, **options: Any) -> Pop3Config:
+        login: dict[str, Any] = {"user": USER, "password": PASSWORD, **options}
+        return Pop3Config(host="127.0.0.1", port=self.pop3_port, security="plain", **login)
 
     def imap(self) -> IMAPClient:
         client = IMAPClient("127.0.0.1", port=self.imap_port, ssl=False, timeout=10)

@@ -17,7 +17,7 @@ from mailbox_helpers import HUMAN_REPLY, NOT_A_BOUNCE, count, eml, mixed, number
 from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
-from bounceback.sources.imap import ImapConfig, ImapSource, open_client
+from bounceback.sources.imap import ImapSource, open_client
 from bounceback.sources.mailboxes import MailboxError, token_from_command
 
 FOLDER = "INBOX/Campaign bounces"  # Dovecot's delimiter here is "."
@@ -26,17 +26,7 @@ MIXED = mixed(newline=b"\r\n")
 
 
 def source_for(server: Dovecot, **options: Any) -> ImapSource:
-    config = ImapConfig(
-        host="127.0.0.1",
-        port=server.imap_port,
-        security="plain",
-        user=USER,
-        password=PASSWORD,
-        folder=FOLDER,
-        timeout=10,
-        **options,
-    )
-    return ImapSource(config)
+    return ImapSource(server.imap_config(folder=FOLDER, timeout=10, **options))
 
 
 def test_poll_acts_on_each_outcome_and_touches_nothing_else(
@@ -222,13 +212,7 @@ def test_xoauth2_login_with_a_token_command(dovecot: Dovecot, tmp_path: Path) ->
     script = tmp_path / "token.sh"
     script.write_text(f"#!/bin/sh\necho {OAUTH_TOKEN}\n")
     script.chmod(0o755)
-    config = ImapConfig(
-        host="127.0.0.1",
-        port=dovecot.imap_port,
-        security="plain",
-        user=OAUTH_USER,
-        token_command=str(script),
-    )
+    config = dovecot.imap_config(user=OAUTH_USER, password="", token_command=str(script))
     client = open_client(config)
     try:
         assert client.list_folders("", "INBOX")

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from dovecot import PASSWORD, USER, Dovecot
+from dovecot import Dovecot
 from mailbox_helpers import HUMAN_REPLY, NOT_A_BOUNCE, eml
 
 from bounceback.ledger import Ledger
 from bounceback.ledger.activities import list_activities
-from bounceback.sources.imap import ImapConfig, ImapSource
+from bounceback.sources.imap import ImapSource
 
 FOLDER = "INBOX/Replies and bounces"  # Dovecot's delimiter here is "."
 SERVER_FOLDER = "INBOX.Replies and bounces"
 
 
 def poll(server: Dovecot, ledger: Ledger) -> tuple[int, int]:
-    config = ImapConfig(
-        host="127.0.0.1",
-        port=server.imap_port,
-        security="plain",
-        user=USER,
-        password=PASSWORD,
-        folder=FOLDER,
-        timeout=10,
-        purpose="both",
-    )
+    config = server.imap_config(folder=FOLDER, timeout=10, purpose="both")
     source = ImapSource(config)
     try:
         result = source.poll(ledger)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dovecot import OAUTH_TOKEN, OAUTH_USER, PASSWORD, USER, Dovecot
+from dovecot import OAUTH_TOKEN, OAUTH_USER, Dovecot
 from mailbox_helpers import HUMAN_REPLY, NOT_A_BOUNCE, count, eml, mixed, numbered
 
 from bounceback.ledger import Ledger
@@ -21,17 +21,7 @@ MIXED = mixed(newline=b"\r\n")
 
 
 def source_for(server: Dovecot, **options: Any) -> Pop3Source:
-    return Pop3Source(
-        Pop3Config(
-            host="127.0.0.1",
-            port=server.pop3_port,
-            security="plain",
-            user=USER,
-            password=PASSWORD,
-            timeout=10,
-            **options,
-        )
-    )
+    return Pop3Source(server.pop3_config(timeout=10, **options))
 
 
 def messages(ledger: Ledger) -> int:
@@ -83,15 +73,7 @@ def test_dropped_connection_before_quit_deletes_nothing_then_catches_up(
     mailbox.append([numbered(m, n) for n, m in enumerate(MIXED * 2)])
     dropping = DroppingLedger(ledger)
     source = Pop3Source(
-        Pop3Config(
-            host="127.0.0.1",
-            port=mailbox.pop3_port,
-            security="plain",
-            user=USER,
-            password=PASSWORD,
-            batch_size=4,
-            ignored="delete",
-        ),
+        mailbox.pop3_config(batch_size=4, ignored="delete"),
         connect=dropping.connect,
     )
     result = source.poll(dropping)  # type: ignore[arg-type]
@@ -120,13 +102,7 @@ def test_xoauth2_initial_response() -> None:
 
 
 def test_xoauth2_login_with_a_token_command(dovecot: Dovecot) -> None:
-    config = Pop3Config(
-        host="127.0.0.1",
-        port=dovecot.pop3_port,
-        security="plain",
-        user=OAUTH_USER,
-        token_command=["echo", OAUTH_TOKEN],
-    )
+    config = dovecot.pop3_config(user=OAUTH_USER, password="", token_command=["echo", OAUTH_TOKEN])
     server = open_client(config)
     try:
         assert server.stat()[0] == 0

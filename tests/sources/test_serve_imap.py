@@ -26,7 +26,7 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.pgtemp import ThrowawayPostgres
 from bounceback.serve import Server
 from bounceback.serve_config import serve_config
-from bounceback.sources.imap import ImapConfig, ImapSource
+from bounceback.sources.imap import ImapSource
 
 BIN = Path(sys.executable).parent / "bounceback"
 CONTACTS = ("kijitora@example.net", "kijitora@user.example.or.jp")
@@ -316,17 +316,7 @@ def test_ten_thousand_messages_drain_in_batches_with_flat_memory(
     ledger = Ledger.open(Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}"))
     for email in CONTACTS:
         ledger.add_contact(email)
-    source = ImapSource(
-        ImapConfig(
-            host="127.0.0.1",
-            port=mailbox.imap_port,
-            security="plain",
-            user=USER,
-            password=PASSWORD,
-            batch_size=batch,
-            timeout=30,
-        )
-    )
+    source = ImapSource(mailbox.imap_config(batch_size=batch, timeout=30))
 
     class Sampling:
         """The ledger, noting the resident size before each batch is committed."""

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dovecot import PASSWORD, USER, Dovecot
+from dovecot import Dovecot
 from mailbox_helpers import count, eml, numbered
 
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.sources.maildir import MaildirConfig, MaildirSource
 from bounceback.sources.mbox import MboxConfig, MboxSource
-from bounceback.sources.pop3 import Pop3Config, Pop3Source
+from bounceback.sources.pop3 import Pop3Source
 
 MESSAGES = [numbered(eml("lhost-postfix-03.eml"), n) for n in range(10)]
 
@@ -62,15 +62,7 @@ def test_mbox_stops_between_batches(tmp_path: Path, ledger: Ledger) -> None:
 
 def test_pop3_stops_between_sessions(mailbox: Dovecot, ledger: Ledger) -> None:
     mailbox.append(MESSAGES)
-    config = Pop3Config(
-        host="127.0.0.1",
-        port=mailbox.pop3_port,
-        security="plain",
-        user=USER,
-        password=PASSWORD,
-        batch_size=4,
-        timeout=10,
-    )
+    config = mailbox.pop3_config(batch_size=4, timeout=10)
     stop = threading.Event()
     source = Pop3Source(config)
     result = source.poll(StopAfterFirstBatch(ledger, stop), stop=stop)  # type: ignore[arg-type]
