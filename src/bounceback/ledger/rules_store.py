@@ -20,22 +20,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Integer, Text, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bounceback.classify import RuleSet, classify
 from bounceback.classify.rules import Rule, RuleError, combine, loads, make_rule, parse_pattern
+from bounceback.ledger import live
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.models import utcnow
-from bounceback.ledger.process import dialect_insert
 from bounceback.model import Bounce
 from bounceback.parse import parse
 
 if TYPE_CHECKING:
     from bounceback.ledger.service import Ledger
 
-VERSION_KEY = "rules.version"
 LAST_ID_KEY = "rules.last_id"
 ID_PREFIX = "db-"  # a database rule's id in Bounce.rule: user:db-<row id>
 FORMS = ("section", "pattern")
@@ -153,29 +152,12 @@ def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()  # naive UTC, as the rest of the API
 
 
-# --- the version counter ------------------------------------------------------------
-def _bump(conn: Connection) -> None:
-    """Count one change. The UPDATE locks the counter's row until commit, so rule
-    writers on PostgreSQL take turns (SQLite has one writer anyway)."""
-    s = t.settings.c
-    conn.execute(
-        dialect_insert(conn, t.settings)
-        .values(key=VERSION_KEY, value="0")
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    conn.execute(
-        update(t.settings)
-        .where(s.key == VERSION_KEY)
-        .values(value=cast(cast(s.value, Integer) + 1, Text))
-    )
-
-
 @contextmanager
 def _changing(ledger: Ledger) -> Iterator[Connection]:
     """A transaction that changes the rules: the version moves with it, or neither does."""
     try:
         with ledger.engine.begin() as conn:
-            _bump(conn)  # first: it serialises the writers (see _bump)
+            live.bump(conn)  # first: it serialises the writers (see live.bump)
             yield conn
     except DBAPIError as exc:
         raise unavailable(exc) from exc
@@ -196,16 +178,12 @@ def _new_id(conn: Connection) -> int | None:
     return new
 
 
-def version(conn: Connection) -> str:
-    """The rules' version: it changes with every edit."""
-    found = conn.execute(select(t.settings.c.value).where(t.settings.c.key == VERSION_KEY))
-    return str(found.scalar() or "0")
+version = live.version  # moves with every edit of the rules (and of settings, thresholds)
 
 
 # --- reading ------------------------------------------------------------------------
 def current_version(ledger: Ledger) -> str:
-    with _reading(ledger) as conn:
-        return version(conn)
+    return live.current(ledger)
 
 
 def _rows(conn: Connection, enabled_only: bool = False) -> list[dict[str, Any]]:
@@ -458,14 +436,16 @@ _cache: weakref.WeakKeyDictionary[Ledger, _Cached] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def current_rules(ledger: Ledger) -> RuleSet | None:
-    """The rules in force, re-read only when the version counter moved (one cheap query)."""
+def current_rules(ledger: Ledger, now: str | None = None) -> RuleSet | None:
+    """The rules in force, re-read only when the live counter moved. ``now``: the
+    counter as the caller just read it (read here when not given)."""
+    if now is None:
+        now = live.current(ledger)  # first: a change landing in between is read next time
+    with _lock:
+        cached = _cache.get(ledger)
+    if cached is not None and cached.version == now and cached.base is ledger.rules:
+        return cached.rules
     with _reading(ledger) as conn:
-        now = version(conn)  # first: a change landing in between is read again next time
-        with _lock:
-            cached = _cache.get(ledger)
-        if cached is not None and cached.version == now and cached.base is ledger.rules:
-            return cached.rules
         rules = _combined(database_rules(conn), ledger.rules)
     with _lock:
         _cache[ledger] = _Cached(now, ledger.rules, rules)

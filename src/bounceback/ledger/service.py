@@ -20,13 +20,14 @@ from bounceback import config as config_mod
 from bounceback.classify import RuleSet
 from bounceback.classify import load as load_rules
 from bounceback.config import Config, PolicyConfig
+from bounceback.ledger import live
 from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.process import Outcome, Processor, dialect_insert
 from bounceback.ledger.rollups import add_sends  # W2: stats
-from bounceback.ledger.web_settings import apply_settings, bump_version, refresh
+from bounceback.ledger.web_settings import apply_settings, refresh
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
 from bounceback.sources import SourceEvent
@@ -125,8 +126,9 @@ class Ledger:
         another process changed (the dashboard, the API, the CLI)."""
         from bounceback.ledger.rules_store import current_rules
 
-        refresh(self)
-        return current_rules(self)
+        now = live.current(self)  # one lookup serves both caches
+        refresh(self, now)
+        return current_rules(self, now)
 
     def process(
         self,
@@ -701,7 +703,7 @@ class Ledger:
             )
             if not done.rowcount:
                 raise LedgerError(f"no bounce type named {bounce_type!r}")
-            bump_version(conn)
+            live.bump(conn)
         self.config.policy.thresholds[bounce_type] = threshold
 
 

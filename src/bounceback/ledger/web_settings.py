@@ -4,31 +4,28 @@ Each one is stored as JSON under ``web.<name>`` and applied over the config file
 value when the ledger opens and whenever it changes (in place, on the policy object
 the processors share). Hold thresholds keep their own table (``bounce_types``,
 ``Ledger.set_threshold``); they are shown and edited here too for one settings page.
-Every change also bumps ``settings.version``; a ledger checks it before each batch of
-work (``refresh``), so another process sharing the database applies the change too.
+Every change also bumps the live counter (``ledger.live``); a ledger checks it before
+each batch of work (``refresh``), so another process sharing the database applies it too.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import uuid
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import delete, insert, select
 
 from bounceback.classify.reasons import BOUNCE_TYPES
+from bounceback.ledger import live
 from bounceback.ledger import tables as t
-from bounceback.ledger.db import unavailable
 
 if TYPE_CHECKING:
     from bounceback.ledger.service import Ledger
 
 PREFIX = "web."
-VERSION_KEY = "settings.version"  # not under PREFIX: it is no setting
 
 
 class SettingsError(ValueError):
@@ -128,40 +125,24 @@ _seen: weakref.WeakKeyDictionary[Ledger, str] = weakref.WeakKeyDictionary()
 _seen_lock = threading.Lock()
 
 
-def bump_version(conn: Connection) -> None:
-    """Tell every process sharing the database that settings or thresholds changed."""
-    conn.execute(delete(t.settings).where(t.settings.c.key == VERSION_KEY))
-    conn.execute(insert(t.settings).values(key=VERSION_KEY, value=uuid.uuid4().hex))
-
-
-def _version(ledger: Ledger) -> str:
-    try:
-        with ledger.engine.connect() as conn:
-            found = conn.execute(select(t.settings.c.value).where(t.settings.c.key == VERSION_KEY))
-            return str(found.scalar() or "")
-    except DBAPIError as exc:  # a locked or unreachable database: say so, as the rest does
-        raise unavailable(exc) from exc
-
-
 def apply_settings(ledger: Ledger) -> None:
     """Stored settings over the config's (``Ledger.open`` calls this)."""
-    version = _version(ledger)  # first: a change landing in between is applied next time
+    now = live.current(ledger)  # first: a change landing in between is applied next time
     _apply_policy(ledger, _stored(ledger))
     with _seen_lock:
-        _seen[ledger] = version
+        _seen[ledger] = now
 
 
-def refresh(ledger: Ledger) -> None:
-    """Apply settings and thresholds another process changed since this one looked
-    (one cheap query when nothing changed)."""
-    version = _version(ledger)
+def refresh(ledger: Ledger, now: str) -> None:
+    """Apply settings and thresholds changed (maybe by another process) since this
+    ledger last looked; ``now`` is the live counter as just read."""
     with _seen_lock:
-        if _seen.get(ledger) == version:
+        if _seen.get(ledger) == now:
             return
     _apply_policy(ledger, _stored(ledger))
     ledger.load_thresholds()
     with _seen_lock:
-        _seen[ledger] = version
+        _seen[ledger] = now
 
 
 def health_limits(ledger: Ledger) -> HealthLimits:
@@ -230,7 +211,7 @@ def update_settings(ledger: Ledger, changes: dict[str, Any]) -> dict[str, Any]:
         for name, value in values.items():
             conn.execute(delete(t.settings).where(s.key == PREFIX + name))
             conn.execute(insert(t.settings).values(key=PREFIX + name, value=json.dumps(value)))
-        bump_version(conn)
+        live.bump(conn)
     for bounce_type, number in thresholds.items():
         ledger.set_threshold(bounce_type, number)
     _apply_policy(ledger, values)
