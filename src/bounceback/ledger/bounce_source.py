@@ -7,7 +7,6 @@ decided, and compares the verdict stored then with the one the rules give now.
 
 from __future__ import annotations
 
-import datetime as dt
 import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from bounceback.classify.reasons import BOUNCE_TYPES, reason
 from bounceback.explain import _rule_words, detector_words, structure
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
+from bounceback.ledger.models import iso
 from bounceback.ledger.rules_store import verdict
 from bounceback.model import Bounce, Kind, Report
 from bounceback.parse import parse
@@ -70,7 +70,7 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
     out: dict[str, Any] = {
         "id": event["id"],
         "email": event["email"],
-        "occurred_at": _iso(event["occurred_at"]),
+        "occurred_at": iso(event["occurred_at"]),
         "source": event["source"],
         "stored": {
             **stored,
@@ -91,7 +91,7 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
         "id": message["id"],
         "ref": message["ref"],
         "source": message["source"],
-        "received_at": _iso(message["received_at"]),
+        "received_at": iso(message["received_at"]),
         "size": message["size"],
         "raw_kept": message["raw"] is not None,
     }
@@ -166,7 +166,3 @@ def _recipient(
         "hold_after": threshold,
         "counts_toward_hold": bool(threshold),
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()

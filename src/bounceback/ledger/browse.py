@@ -29,14 +29,10 @@ from sqlalchemy import (
 
 from bounceback.config import PolicyConfig
 from bounceback.ledger import tables as t
-from bounceback.ledger.models import utcnow
+from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.service import Ledger, normalise, reset_values, valid_email
 
 Key = list[Any]
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _like(text: str) -> str:
@@ -78,7 +74,7 @@ class BounceFilters:
 def _bounce_item(r: Any) -> dict[str, Any]:
     return {
         "id": r.id,
-        "occurred_at": _iso(r.occurred_at),
+        "occurred_at": iso(r.occurred_at),
         "email": r.email,
         "domain": r.domain,
         "kind": r.kind,
@@ -179,7 +175,7 @@ def bounce_detail(ledger: Ledger, event_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     out: dict[str, Any] = {
-        k: (_iso(v) if isinstance(v, dt.datetime) else v)
+        k: (iso(v) if isinstance(v, dt.datetime) else v)
         for k, v in row.items()
         if k in t.events.c and k not in _DETAIL_SKIP
     }
@@ -295,8 +291,8 @@ def _contact_page(rows: Sequence[Any], limit: int) -> tuple[list[dict[str, Any]]
             "bounced": r.bounced,
             "on_hold": r.on_hold,
             "hold_type": r.hold_type,
-            "hold_since": _iso(r.hold_since),
-            "last_bounce_at": _iso(r.last_bounce_at),
+            "hold_since": iso(r.hold_since),
+            "last_bounce_at": iso(r.last_bounce_at),
             "bounce_counts": dict(r.bounce_counts or {}),
             "bulk_mail": r.bulk_mail,
             "disabled": r.disabled,
@@ -378,7 +374,7 @@ def contact_timeline(
     events = [
         {
             "id": r.id,
-            "at": _iso(r.occurred_at),
+            "at": iso(r.occurred_at),
             "address_at_the_time": r.email,
             "kind": r.kind,
             "reason": r.reason,
@@ -399,7 +395,7 @@ def contact_timeline(
         "contact_id": cid,
         "email": address["email"],
         "bounced_address": address["bounced_address"],
-        "last_reset_at": _iso(address["reset_at"]),
+        "last_reset_at": iso(address["reset_at"]),
         "events": events,
     }, key
 
@@ -448,8 +444,8 @@ def list_holds(
             "email": r.email or r.bounced_address,
             "name": r.name,
             "hold_type": r.hold_type,
-            "hold_since": _iso(r.hold_since),
-            "last_bounce_at": _iso(r.last_bounce_at),
+            "hold_since": iso(r.hold_since),
+            "last_bounce_at": iso(r.last_bounce_at),
             "bounce_counts": dict(r.bounce_counts or {}),
         }
         for r in page
@@ -558,7 +554,7 @@ def list_suppressions(
         rows = conn.execute(stmt.limit(limit + 1)).all()
     page, key = _page(rows, limit, lambda r: (r.id,))
     return [
-        {"email": r.email, "reason": r.reason, "source": r.source, "since": _iso(r.since)}
+        {"email": r.email, "reason": r.reason, "source": r.source, "since": iso(r.since)}
         for r in page
     ], key
 
@@ -577,7 +573,7 @@ def iter_suppressions(ledger: Ledger, chunk: int = 5000) -> Iterator[tuple[str, 
                 .limit(chunk)
             ).all()
         for r in rows:
-            yield r.email, r.reason, r.source, _iso(r.since) or ""
+            yield r.email, r.reason, r.source, iso(r.since) or ""
         if len(rows) < chunk:
             return
         last = rows[-1].id
@@ -609,7 +605,7 @@ def send_detail(ledger: Ledger, send_id: int) -> dict[str, Any] | None:
         "message_id": row["message_id"],
         "bounceback_id": row["bounceback_id"],
         "return_path": row["return_path"],
-        "sent_at": _iso(row["sent_at"]),
+        "sent_at": iso(row["sent_at"]),
         "contact_id": row["contact_id"],
         "bounces": int(bounces),
     }

@@ -30,6 +30,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    """A stored time as text (naive UTC, as stored); None stays None."""
+    return None if value is None else value.isoformat()
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from bounceback.classify import RuleSet, classify
 from bounceback.config import PolicyConfig
 from bounceback.ledger import tables as t
-from bounceback.ledger.models import utcnow
+from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
 from bounceback.ledger.process import address_values, dialect_insert
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
@@ -151,7 +151,7 @@ def undo(
                 "event": r["id"],
                 "email": r["email"],
                 "reason": r["reason"],
-                "at": _iso(r["occurred_at"]),
+                "at": iso(r["occurred_at"]),
             }
             for r in rows
         ]
@@ -334,10 +334,6 @@ def _record_run(
 
 def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 __all__ = ["RunReport", "replay", "undo"]

@@ -92,13 +92,20 @@ def add_sends(
     conn: Connection, sends: Iterable[tuple[dt.datetime, int | None, str]], sign: int = 1
 ) -> None:
     """Count sends given as (sent_at, campaign_id, email) in ``send_stats``."""
-    tally: Counter[SendKey] = Counter()
-    for sent_at, campaign_id, email in sends:
-        tally[(sent_at.date(), int(campaign_id or 0), domain_of(email))] += sign
+    tally = _tally_sends(sends, sign)
     keys = sorted(k for k, n in tally.items() if n)
     if keys:
         rows = [dict(zip(_SEND_KEY, k, strict=True), count=tally[k]) for k in keys]
         _upsert(conn, t.send_stats, _SEND_KEY, rows)
+
+
+def _tally_sends(
+    sends: Iterable[tuple[dt.datetime, int | None, str]], sign: int = 1
+) -> Counter[SendKey]:
+    tally: Counter[SendKey] = Counter()
+    for sent_at, campaign_id, email in sends:
+        tally[(sent_at.date(), int(campaign_id or 0), domain_of(email))] += sign
+    return tally
 
 
 def _day(conn: Connection, column: Any) -> Any:
@@ -130,13 +137,11 @@ def rebuild_stats_conn(conn: Connection) -> dict[str, int]:
     # Sends: the domain is the part after the last "@", which SQL cannot say the same
     # way on both databases; stream the log and count here (memory: one entry per key).
     s = t.sends.c
-    tally: Counter[SendKey] = Counter()
     # yield_per on the statement: on the connection it would stick (Alembic's too).
     result = conn.execute(
         select(s.sent_at, s.campaign_id, s.email).execution_options(yield_per=20_000)
     )
-    for sent_at, campaign_id, email in result:
-        tally[(sent_at.date(), int(campaign_id or 0), domain_of(email))] += 1
+    tally = _tally_sends(result.tuples())
     keys = sorted(tally)
     for start in range(0, len(keys), 5_000):
         chunk = keys[start : start + 5_000]

@@ -11,7 +11,6 @@ batch and re-reads the rules only when it moved.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import weakref
@@ -28,7 +27,7 @@ from bounceback.classify.rules import Rule, RuleError, combine, loads, make_rule
 from bounceback.ledger import live
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
-from bounceback.ledger.models import utcnow
+from bounceback.ledger.models import iso, utcnow
 from bounceback.model import Bounce
 from bounceback.parse import parse
 
@@ -143,13 +142,9 @@ def _view(row: Mapping[str, Any]) -> dict[str, Any]:
         "bounce_type": row["bounce_type"],
         "enabled": row["enabled"],
         "note": row["note"],
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()  # naive UTC, as the rest of the API
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from bounceback.ledger import live
 from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
-from bounceback.ledger.models import utcnow
+from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.process import Outcome, Processor, dialect_insert
 from bounceback.ledger.rollups import add_sends  # W2: stats
 from bounceback.ledger.web_settings import apply_settings, refresh
@@ -287,7 +287,7 @@ class Ledger:
             "bounced_address": address["bounced_address"],
             "bounced": address["bounced"],
             "on_hold": address["on_hold"],
-            "hold_since": _iso(address["hold_since"]),
+            "hold_since": iso(address["hold_since"]),
             "hold_type": address["hold_type"],
             "suppressed": suppressed,
             "bounce_counts": dict(address["bounce_counts"] or {}),
@@ -397,7 +397,7 @@ class Ledger:
         with self._read() as conn:
             rows = conn.execute(select(t.suppressions).order_by(s.since.desc(), s.id.desc()))
             return [
-                {"email": r.email, "reason": r.reason, "source": r.source, "since": _iso(r.since)}
+                {"email": r.email, "reason": r.reason, "source": r.source, "since": iso(r.since)}
                 for r in rows
             ]
 
@@ -481,7 +481,7 @@ class Ledger:
                     "email": r.email or r.bounced_address,
                     "name": r.name,
                     "hold_type": r.hold_type,
-                    "hold_since": _iso(r.hold_since),
+                    "hold_since": iso(r.hold_since),
                     "bounce_counts": dict(r.bounce_counts or {}),
                 }
                 for r in conn.execute(stmt)
@@ -519,7 +519,7 @@ class Ledger:
                 .order_by(a.email)
             )
             return [
-                {"email": r[0], "name": r[1], "last_bounce_at": _iso(r[2]), "reason": r[3]}
+                {"email": r[0], "name": r[1], "last_bounce_at": iso(r[2]), "reason": r[3]}
                 for r in conn.execute(stmt)
             ]
 
@@ -642,14 +642,14 @@ class Ledger:
             entry = domains.setdefault(domain, {"domain": domain, "count": 0, "reasons": {}})
             entry["count"] += int(n)
             entry["reasons"][reason] = int(n)
-            entry["last"] = max(entry.get("last") or "", _iso(last) or "")
+            entry["last"] = max(entry.get("last") or "", iso(last) or "")
         ordered = sorted(domains.values(), key=lambda d: (-d["count"], d["domain"]))
         for entry in ordered:
             entry["warning"] = entry["count"] >= policy.sender_health_burst
         return {
             "window_hours": policy.sender_health_window_hours,
             "burst": policy.sender_health_burst,
-            "since": _iso(since),
+            "since": iso(since),
             "warnings": [d for d in ordered if d["warning"]],
             "domains": ordered,
         }
@@ -668,7 +668,7 @@ class Ledger:
             {
                 "id": r.id,
                 "ref": r.ref,
-                "received_at": _iso(r.received_at),
+                "received_at": iso(r.received_at),
                 "kind": r.kind,
                 "detector": r.detector,
                 "error": r.error,
@@ -774,14 +774,10 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _event_view(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
-        "at": _iso(row["occurred_at"]),
+        "at": iso(row["occurred_at"]),
         "email": row["email"],
         "kind": row["kind"],
         "reason": row["reason"],

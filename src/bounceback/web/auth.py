@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import LedgerUnavailable
-from bounceback.ledger.models import utcnow
+from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.service import Ledger, LedgerError
 
 SCOPES = ("read", "admin")
@@ -165,9 +165,9 @@ def list_api_keys(ledger: Ledger) -> list[dict[str, Any]]:
             "name": r["name"],
             "prefix": f"bb_{r['prefix']}_",
             "scope": r["scope"],
-            "created_at": _iso(r["created_at"]),
-            "last_used_at": _iso(r["last_used_at"]),
-            "revoked_at": _iso(r["revoked_at"]),
+            "created_at": iso(r["created_at"]),
+            "last_used_at": iso(r["last_used_at"]),
+            "revoked_at": iso(r["revoked_at"]),
         }
         for r in rows
     ]
@@ -285,8 +285,8 @@ def list_users(ledger: Ledger) -> list[dict[str, Any]]:
             "username": r["username"],
             "role": r["role"],
             "disabled": r["disabled"],
-            "created_at": _iso(r["created_at"]),
-            "last_login_at": _iso(r["last_login_at"]),
+            "created_at": iso(r["created_at"]),
+            "last_login_at": iso(r["last_login_at"]),
         }
         for r in rows
     ]
@@ -294,7 +294,3 @@ def list_users(ledger: Ledger) -> list[dict[str, Any]]:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
