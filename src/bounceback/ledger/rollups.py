@@ -141,7 +141,7 @@ def rebuild_stats_conn(conn: Connection) -> dict[str, int]:
     result = conn.execute(
         select(s.sent_at, s.campaign_id, s.email).execution_options(yield_per=20_000)
     )
-    tally = _tally_sends(result.tuples())
+    tally = _tally_sends(result)
     keys = sorted(tally)
     for start in range(0, len(keys), 5_000):
         chunk = keys[start : start + 5_000]
