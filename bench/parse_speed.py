@@ -7,7 +7,12 @@ bounceback parses and classifies every message, flufl.bounce scans every message
 repeated and the best run counts. Times are CPU seconds of the one process doing the
 work (so other load on the machine does not skew them); wall seconds are shown too.
 
-    .venv/bin/python bench/parse_speed.py [CORPUS_DIR] [--repeat N] [--stages]
+    ./run.sh compiled bench/parse_speed.py [CORPUS_DIR] [--repeat N] [--stages]
+    .venv/bin/python bench/parse_speed.py ...     # the same with the Python source
+
+bounceback is measured as it is installed: `./run.sh compiled` runs it from a regular
+install, whose parser and classifier setup.py compiles with mypyc; the editable .venv
+runs the Python source. The first line of the output says which one ran.
 
 CORPUS_DIR defaults to ../shared/corpora/sisimai/emails beside the repository.
 Sisimai needs the Debian package libsisimai-perl; without it that row is skipped.
@@ -30,7 +35,7 @@ from pathlib import Path
 
 from flufl.bounce import scan_message
 
-from bounceback import classify, parse
+from bounceback import classify, is_compiled, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "sisimai" / "emails"
@@ -180,12 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     messages = [p.read_bytes() for p in paths]
     size = sum(map(len, messages))
+    build = "compiled (mypyc)" if is_compiled() else "Python source (not compiled)"
+    print(f"bounceback: {build}, {sys.modules['bounceback'].__file__}")
     print(f"corpus: {len(messages)} messages, {size / 1e6:.1f} MB, from {args.corpus}")
     print(f"best of {args.repeat} passes each, CPU seconds of one process (one core)\n")
 
     bounceback_pass(messages)  # warm up: imports, compiled patterns, rule data
     cpu, wall, found = best_of(args.repeat, lambda: bounceback_pass(messages))
-    ours = Timing("bounceback", cpu, wall, len(messages), found)
+    name = "bounceback (compiled)" if is_compiled() else "bounceback (Python source)"
+    ours = Timing(name, cpu, wall, len(messages), found)
     rss = rss_peak_kb()
     peak = peak_memory(messages)
 

@@ -6,6 +6,8 @@ The public API is two pure functions::
     bounces = bounceback.classify(report)    # Report -> list[Bounce]
 """
 
+import sys
+
 from bounceback.classify import RuleSet, classify
 from bounceback.model import Bounce, DeliveryRecord, Kind, OriginalMessage, RawMessage, Report
 from bounceback.parse import parse
@@ -19,9 +21,17 @@ __all__ = [
     "Report",
     "RuleSet",
     "classify",
+    "is_compiled",
     "parse",
 ]
 __version__ = "0.1.0"
+
+
+def is_compiled() -> bool:
+    """Whether parse and classify run as C extensions (mypyc; a regular install, see
+    setup.py) rather than as Python source (an editable install)."""
+    path = getattr(sys.modules["bounceback.parse.mail"], "__file__", None) or ""
+    return path.endswith((".so", ".pyd"))
 
 
 def __getattr__(name: str) -> object:

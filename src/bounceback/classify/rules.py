@@ -128,7 +128,7 @@ def make_rule(
     kind = type.lower() if isinstance(type, str) else ""
     if kind not in _TYPES:
         raise RuleError(f"{where}: type must be hard, soft or both, not {type!r}")
-    if section not in (*_SECTIONS, "diagnostic"):
+    if section not in _SECTIONS and section != "diagnostic":
         raise RuleError(f"{where}: section must be one of {', '.join(_SECTIONS)}, not {section!r}")
     if not isinstance(bounce_type, str) or (bounce_type and bounce_type not in BOUNCE_TYPES):
         raise RuleError(
@@ -215,9 +215,13 @@ def load(path: str | Path) -> RuleSet:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise RuleError(f"{p}: cannot read the rules file: {reason}") from exc
+    except (OSError, UnicodeDecodeError) as unreadable:
+        reason = (
+            unreadable.strerror
+            if isinstance(unreadable, OSError) and unreadable.strerror
+            else str(unreadable)
+        )
+        raise RuleError(f"{p}: cannot read the rules file: {reason}") from unreadable
     try:
         return loads(text)
     except RuleError as exc:

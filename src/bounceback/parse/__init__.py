@@ -65,10 +65,11 @@ def parse(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Report:
         return _unparseable(str(exc))
     except RecursionError:
         return _unparseable("message structure nested too deeply")
-    except (LookupError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        return _unparseable(f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # parse never raises: a detector bug costs one message, not a run
-        return _unparseable(f"internal error: {type(exc).__name__}: {exc}")
+    # One name per clause: compiled (mypyc), a name keeps the type of its first clause.
+    except (LookupError, ValueError, TypeError, AttributeError, IndexError, KeyError) as bad:
+        return _unparseable(f"{type(bad).__name__}: {bad}")
+    except Exception as err:  # parse never raises: a detector bug costs one message, not a run
+        return _unparseable(f"internal error: {type(err).__name__}: {err}")
 
 
 def parse_mail(mail: Mail) -> Report:

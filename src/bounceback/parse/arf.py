@@ -17,11 +17,15 @@ import base64
 import quopri
 import re
 from email.message import Message
+from typing import TYPE_CHECKING
 
 from bounceback.model import DeliveryRecord, Kind, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Fields, Mail, parse_fields
 from bounceback.parse.text import find_address, find_addresses
+
+if TYPE_CHECKING:
+    from bounceback.parse.mime import AnyMessage
 
 NAME = "arf"
 
@@ -31,7 +35,7 @@ _MICROSOFT_SENDER_RE = re.compile(r"@(?:[\w-]+\.)*(?:hotmail|outlook|msn|live|mi
 _SUBJECT_IP_RE = re.compile(r"\bmessage from \[?([0-9A-Fa-f.:]{3,39}[0-9A-Fa-f])\]?")
 
 
-def _field_text(part: Message) -> str:
+def _field_text(part: AnyMessage) -> str:
     """A feedback-report part's text, however the parser stored it."""
     payload = part.get_payload(decode=False)
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
@@ -74,7 +78,7 @@ def feedback_fields(mail: Mail) -> Fields:
     return []
 
 
-def _enclosed_recipients(original: Message | None) -> list[str]:
+def _enclosed_recipients(original: AnyMessage | None) -> list[str]:
     """Redacted reports leave the enclosed message's To as the only trace."""
     if original is None:
         return []

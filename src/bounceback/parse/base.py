@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from email.message import Message
+from typing import TYPE_CHECKING
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage, Report
 from bounceback.parse.mail import Mail, decode_header_value
@@ -19,6 +19,9 @@ from bounceback.parse.text import (
     squeeze,
 )
 
+if TYPE_CHECKING:
+    from bounceback.parse.mime import AnyMessage
+
 _FAILED = frozenset({"failed", "failure", "fail", "bounced", "bounce", "error", "rejected"})
 _DELAYED = frozenset({"delayed", "deferred", "delay", "transient"})
 _DELIVERED = frozenset({"delivered", "relayed", "expanded", "deliverable"})
@@ -26,13 +29,13 @@ _DELIVERED = frozenset({"delivered", "relayed", "expanded", "deliverable"})
 
 def original_of(mail: Mail) -> OriginalMessage:
     """The returned message's identity, from the attached copy when there is one."""
-    msg: Message | None = mail.original
+    msg: AnyMessage | None = mail.original
     if msg is None:
         return OriginalMessage()
     return original_from_headers(msg)
 
 
-def original_from_headers(msg: Message) -> OriginalMessage:
+def original_from_headers(msg: AnyMessage) -> OriginalMessage:
     """The returned message's identity from its headers, wherever a detector found them."""
 
     get = msg.get

@@ -14,13 +14,15 @@ import email
 import email.parser
 import html
 import re
-from collections.abc import Callable
 from email import errors
 from email.header import decode_header
 from email.message import Message
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING
 
 from bounceback.parse import mime
+
+if TYPE_CHECKING:
+    from bounceback.parse.mime import AnyMessage
 
 MAX_DEPTH = 100
 
@@ -96,11 +98,14 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1")
 
 
-def decode_header_value(value: str | None) -> str:
-    """RFC 2047-decode a header, tolerating broken encodings and charsets."""
-    if not value:
+def decode_header_value(field: object) -> str:
+    """RFC 2047-decode a header, tolerating broken encodings and charsets.
+
+    ``field`` is what ``Message.get`` gives: None, a str, or a Header for 8-bit text.
+    """
+    if not field:
         return ""
-    value = str(value)
+    value = str(field)
     if "=?" not in value:
         return " ".join(value.split())
     try:
@@ -147,7 +152,7 @@ def parse_fields(text: str) -> list[Fields]:
 _BOUNDARY_LINE_RE = re.compile(r"^--([^\s]{1,200})[ \t]*$", re.M)
 
 
-def _repair_multipart(part: Message, ctype: str) -> Message | None:
+def _repair_multipart(part: AnyMessage, ctype: str) -> AnyMessage | None:
     """A multipart whose boundary parameter was lost: guess it from its first delimiter line."""
     payload = part.get_payload()
     if not isinstance(payload, str):
@@ -181,7 +186,7 @@ _EMBEDDED_PART_RE = re.compile(
 _FIELD_LINE_RE = re.compile(r"^[!-9;-~]+:[ \t]")
 
 
-def repair_headers(msg: Message) -> Message:
+def repair_headers(msg: AnyMessage) -> AnyMessage:
     """Headers whose continuation lines lost their indentation, read again.
 
     A folded Received line that starts at column 0 ends the header block for
@@ -204,22 +209,25 @@ def repair_headers(msg: Message) -> Message:
     return mime.parse_headers(text) or _HEADER_PARSER.parsestr(text)
 
 
-def _message_fields(msg: Message) -> Fields:
-    fetch = msg.policy.header_fetch_parse
+def _message_fields(msg: AnyMessage) -> Fields:
     return [
         # An ASCII value is what items() would give; the rest go through it.
         # (The field list itself: raw_items() would copy it first.)
         (
             k,
             " ".join(
-                (v if isinstance(v, str) and v.isascii() else _unescape(str(fetch(k, v)))).split()
+                (
+                    v
+                    if isinstance(v, str) and v.isascii()
+                    else _unescape(str(mime.fetch_field(msg, k, v)))
+                ).split()
             ),
         )
         for k, v in msg._headers  # type: ignore[attr-defined]
     ]
 
 
-def _message_text(msg: Message) -> str:
+def _message_text(msg: AnyMessage) -> str:
     """A parsed block back as text, its raw 8-bit bytes read as UTF-8."""
     try:
         return msg.as_bytes().decode("utf-8", "replace")
@@ -241,7 +249,7 @@ def _unescape(value: str) -> str:
         return value.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
-def content_charset(part: Message) -> str | None:
+def content_charset(part: AnyMessage) -> str | None:
     """``part.get_content_charset()``, read without parsing every parameter."""
     value = part.get("Content-Type")
     if value is None:
@@ -257,7 +265,7 @@ def content_charset(part: Message) -> str | None:
 _ASCII_SAFE = frozenset({None, "us-ascii", "ascii", "utf-8", "iso-8859-1", "windows-1252"})
 
 
-def part_text(part: Message) -> str:
+def part_text(part: AnyMessage) -> str:
     """The decoded text of a leaf part."""
     raw = part._payload  # type: ignore[attr-defined]
     if (
@@ -277,7 +285,7 @@ def part_text(part: Message) -> str:
     return text
 
 
-def _decoded(part: Message) -> str:
+def _decoded(part: AnyMessage) -> str:
     payload = part.get_payload(decode=True)
     if isinstance(payload, bytes):
         text = decode_bytes(payload, content_charset(part))
@@ -287,61 +295,41 @@ def _decoded(part: Message) -> str:
     return text
 
 
-_T = TypeVar("_T")
-
-
-class cached(Generic[_T]):
-    """``functools.cached_property`` without its lock.
-
-    On Python 3.11 every first access takes a class-wide lock; a Mail has a
-    dozen such properties and is read by one thread. The value goes into the
-    instance's ``__dict__``, so later reads do not reach this descriptor.
-    """
-
-    def __init__(self, func: Callable[[Any], _T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, obj: None, cls: type | None = None) -> cached[_T]: ...
-
-    @overload
-    def __get__(self, obj: object, cls: type | None = None) -> _T: ...
-
-    def __get__(self, obj: object | None, cls: type | None = None) -> _T | cached[_T]:
-        if obj is None:
-            return self
-        value = self.func(obj)
-        obj.__dict__[self.name] = value
-        return value
-
-
 class Mail:
     """One parsed message, decoded once for all detectors."""
 
-    def __init__(self, msg: Message) -> None:
+    def __init__(self, msg: AnyMessage) -> None:
         self.msg = msg
+        # Views computed on first use (most detectors read only a few of them).
+        self._lazy_inline_split: tuple[str, str] | None = None
+        self._lazy_report_text: str | None = None
+        self._lazy__header_index: dict[str, list[str]] | None = None
+        self._lazy_subject: str | None = None
+        self._lazy_from_: str | None = None
+        self._lazy_to: str | None = None
+        self._lazy_subject_lc: str | None = None
+        self._lazy_from_lc: str | None = None
+        self._lazy_header_names_lc: str | None = None
+        self._lazy_received_lc: str | None = None
+        self._lazy_content_type: str | None = None
+        self._lazy_report_type: str | None = None
+        self._lazy_text: str | None = None
+        self._lazy_text_lc: str | None = None
         self.text_parts: list[str] = []
         self.html_parts: list[str] = []
         self.status_groups: list[Fields] = []
         self.feedback_fields: Fields = []
-        self._original: Message | None = None
+        self._original: AnyMessage | None = None
         self._inline_checked = False
         self.original_text = ""
         self.content_types: list[str] = []
         self._walk()
-        if self._original is not None and self._original.defects:
-            self._original = repair_headers(self._original)
         if not self.status_groups and self.text_parts:
             self.status_groups = rescue_status_groups(self.text_parts)
 
     # -- the returned message ------------------------------------------------
     @property
-    def original(self) -> Message | None:
+    def original(self) -> AnyMessage | None:
         """The returned message's headers: the MIME part, else the inline copy."""
         if self._original is None and not self._inline_checked:
             self._inline_checked = True
@@ -350,8 +338,8 @@ class Mail:
                 self._set_original_text(after)
         return self._original
 
-    @original.setter
-    def original(self, value: Message | None) -> None:
+    def set_original(self, value: AnyMessage | None) -> None:
+        """A detector found the returned message's headers elsewhere."""
         self._original = value
 
     def _embedded_original(self) -> str:
@@ -377,19 +365,23 @@ class Mail:
                 return "".join(f"{k}: {v}\n" for k, v in group)
         return ""
 
-    @cached
+    @property
     def inline_split(self) -> tuple[str, str]:
         """The text cut at an inline "copy of the message follows" marker line.
 
         Many MTAs return the message as plain text after such a line rather
         than as a MIME part; ('text', '') when there is no marker.
         """
-        return split_inline_original(self.text, self.text_lc)
+        if self._lazy_inline_split is None:
+            self._lazy_inline_split = split_inline_original(self.text, self.text_lc)
+        return self._lazy_inline_split
 
-    @cached
+    @property
     def report_text(self) -> str:
         """The human-readable text without any inline copy of the returned message."""
-        return self.inline_split[0]
+        if self._lazy_report_text is None:
+            self._lazy_report_text = self.inline_split[0]
+        return self._lazy_report_text
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Mail:
@@ -403,14 +395,16 @@ class Mail:
         return cls(msg if msg is not None else email.message_from_bytes(data))
 
     # -- headers -----------------------------------------------------------
-    @cached
+    @property
     def _header_index(self) -> dict[str, list[str]]:
-        # One pass over the raw fields: detectors ask for the same few headers
-        # many times, and Message.get() rescans every field on each call.
-        index: dict[str, list[str]] = {}
-        for name, value in self.msg.raw_items():
-            index.setdefault(name.lower(), []).append(value)
-        return index
+        if self._lazy__header_index is None:
+            # One pass over the raw fields: detectors ask for the same few headers
+            # many times, and Message.get() rescans every field on each call.
+            index: dict[str, list[str]] = {}
+            for name, value in self.msg.raw_items():
+                index.setdefault(name.lower(), []).append(value)
+            self._lazy__header_index = index
+        return self._lazy__header_index
 
     def _values(self, name: str) -> list[str]:
         """The raw values of a field; ``name`` in lower case."""
@@ -448,69 +442,93 @@ class Mail:
         try:
             raw = value.encode("ascii", "surrogateescape")
         except UnicodeEncodeError:
-            return str(self.msg.policy.header_fetch_parse(name, value))
+            return str(mime.fetch_field(self.msg, name, value))
         # Raw 8-bit bytes in a header (against RFC 5322, common from Japanese
         # carriers): compat32 would wrap them in a Header that prints as U+FFFD.
         return decode_bytes(raw, None)
 
-    @cached
+    @property
     def subject(self) -> str:
-        return self.header("Subject")
+        if self._lazy_subject is None:
+            self._lazy_subject = self.header("Subject")
+        return self._lazy_subject
 
-    @cached
+    @property
     def from_(self) -> str:
-        return self.header("From")
+        if self._lazy_from_ is None:
+            self._lazy_from_ = self.header("From")
+        return self._lazy_from_
 
-    @cached
+    @property
     def to(self) -> str:
-        return self.header("To")
+        if self._lazy_to is None:
+            self._lazy_to = self.header("To")
+        return self._lazy_to
 
-    @cached
+    @property
     def subject_lc(self) -> str:
-        return self.subject.lower()
+        if self._lazy_subject_lc is None:
+            self._lazy_subject_lc = self.subject.lower()
+        return self._lazy_subject_lc
 
-    @cached
+    @property
     def from_lc(self) -> str:
-        return self.from_.lower()
+        if self._lazy_from_lc is None:
+            self._lazy_from_lc = self.from_.lower()
+        return self._lazy_from_lc
 
-    @cached
+    @property
     def header_names_lc(self) -> str:
         """Every top-level field name in lower case, each after a line end.
 
         ``"\nx-ms-exchange-" in mail.header_names_lc`` tests for a name prefix in
         one substring search instead of a loop over the fields.
         """
-        return "\n" + "\n".join(self.msg.keys()).lower()
+        if self._lazy_header_names_lc is None:
+            self._lazy_header_names_lc = "\n" + "\n".join(self.msg.keys()).lower()
+        return self._lazy_header_names_lc
 
-    @cached
+    @property
     def received_lc(self) -> str:
-        values = self._values("received")
-        return "\n".join(str(self._fetch("Received", v)) for v in values).lower()
+        if self._lazy_received_lc is None:
+            values = self._values("received")
+            self._lazy_received_lc = "\n".join(
+                str(self._fetch("Received", v)) for v in values
+            ).lower()
+        return self._lazy_received_lc
 
-    @cached
+    @property
     def content_type(self) -> str:
-        return mime.content_type(self.msg)
+        if self._lazy_content_type is None:
+            self._lazy_content_type = mime.content_type(self.msg)
+        return self._lazy_content_type
 
-    @cached
+    @property
     def report_type(self) -> str:
-        # A regex on the raw field: Message.get_param re-parses every parameter.
-        m = _REPORT_TYPE_RE.search(self.header("Content-Type"))
-        return m.group(1).lower() if m else ""
+        if self._lazy_report_type is None:
+            # A regex on the raw field: Message.get_param re-parses every parameter.
+            m = _REPORT_TYPE_RE.search(self.header("Content-Type"))
+            self._lazy_report_type = m.group(1).lower() if m else ""
+        return self._lazy_report_type
 
     # -- body ----------------------------------------------------------------
-    @cached
+    @property
     def text(self) -> str:
         """The human-readable text: plain parts, or HTML parts when there are none."""
-        text = "\n".join(self.text_parts or self.html_parts)
-        # "\r\r\n" is common damage (CRLF converted twice): one line end, not two.
-        return _EOL_RE.sub("\n", text) if "\r" in text else text
+        if self._lazy_text is None:
+            text = "\n".join(self.text_parts or self.html_parts)
+            # "\r\r\n" is common damage (CRLF converted twice): one line end, not two.
+            self._lazy_text = _EOL_RE.sub("\n", text) if "\r" in text else text
+        return self._lazy_text
 
-    @cached
+    @property
     def text_lc(self) -> str:
-        return self.text.lower()
+        if self._lazy_text_lc is None:
+            self._lazy_text_lc = self.text.lower()
+        return self._lazy_text_lc
 
     def _walk(self) -> None:
-        stack: list[tuple[Message, int, bool]] = [(self.msg, 0, False)]
+        stack: list[tuple[AnyMessage, int, bool]] = [(self.msg, 0, False)]
         while stack:
             part, depth, in_original = stack.pop()
             if depth > MAX_DEPTH:
@@ -558,8 +576,12 @@ class Mail:
                 self.html_parts.append(part_text(part))
             elif ctype.startswith("text/") or (ctype == "application/octet-stream" and depth == 0):
                 self.text_parts.append(part_text(part))
+        # Here, not in __init__: there mypy (and so the compiled code) would still take
+        # _original for the None it was just set to.
+        if self._original is not None and self._original.defects:
+            self._original = repair_headers(self._original)
 
-    def _add_status(self, part: Message) -> None:
+    def _add_status(self, part: AnyMessage) -> None:
         payload = part.get_payload()
         cte = str(part.get("Content-Transfer-Encoding", "")).lower()
         blocks = [m for m in payload if isinstance(m, Message)] if isinstance(payload, list) else []

@@ -26,7 +26,12 @@ from collections.abc import Callable
 from email import errors
 from email._policybase import compat32
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    # compat32 gives a field's value as a str, or as an email.header.Header for 8-bit
+    # text; the stubs say str, and compiled (mypyc) code checks declared types as it runs.
+    AnyMessage: TypeAlias = Message[Any, Any]
 
 # Deeper than this is left to the standard library (and so to its own limits).
 MAX_NESTING = 60
@@ -107,7 +112,7 @@ class ParsedMessage(Message):
         value = found[0][1]
         if isinstance(value, str) and value.isascii():
             return value  # what compat32's header_fetch_parse returns for it
-        return self.policy.header_fetch_parse(*found[0])
+        return fetch_field(self, *found[0])
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
@@ -120,7 +125,14 @@ class ParsedMessage(Message):
         return isinstance(name, str) and bool(self.fields(name.lower()))
 
 
-def content_type(msg: Message) -> str:
+def fetch_field(msg: AnyMessage, name: str, value: Any) -> Any:
+    """The policy's value of a raw field. compat32 returns a Header for 8-bit text,
+    not the str the stubs promise; compiled code checks declared types, so: Any."""
+    policy: Any = msg.policy
+    return policy.header_fetch_parse(name, value)
+
+
+def content_type(msg: AnyMessage) -> str:
     """``msg.get_content_type()``, free for a part this module parsed."""
     if isinstance(msg, ParsedMessage) and msg.content_type:
         return msg.content_type
@@ -131,22 +143,22 @@ class _Unsure(Exception):
     """The input takes a path where this parser might differ from the stdlib's."""
 
 
-def parse_bytes(data: bytes) -> Message | None:
+def parse_bytes(data: bytes) -> AnyMessage | None:
     """The message as ``email.message_from_bytes`` reads it, or None: use that."""
     return _parse(data.decode("ascii", "surrogateescape"), _ODD_LINE_ENDS, False)
 
 
-def parse_string(text: str) -> Message | None:
+def parse_string(text: str) -> AnyMessage | None:
     """The message as ``email.message_from_string`` reads it, or None: use that."""
     return _parse(text, _ODD_TEXT_LINE_ENDS, False)
 
 
-def parse_headers(text: str) -> Message | None:
+def parse_headers(text: str) -> AnyMessage | None:
     """The header block as ``HeaderParser().parsestr`` reads it, or None: use that."""
     return _parse(text, _ODD_TEXT_LINE_ENDS, True)
 
 
-def _parse(text: str, odd: tuple[str, ...], headers_only: bool) -> Message | None:
+def _parse(text: str, odd: tuple[str, ...], headers_only: bool) -> AnyMessage | None:
     cr = text.count("\r")
     if cr and cr != text.count("\r\n"):
         return None  # a bare CR is a line end for the stdlib, not for splitlines
@@ -177,7 +189,7 @@ class _Parser:
         # What ends the current part early: enclosing boundaries, or a blank
         # line inside message/delivery-status (innermost last).
         self.eof: list[Matcher] = []
-        self.last: Message | None = None
+        self.last: AnyMessage | None = None
         self.last_is_multipart = False
         self.depth = 0
         # Lines that can end a part or a header block: blank, or a boundary.
@@ -230,7 +242,7 @@ class _Parser:
         return "".join(self.lines[start:i])
 
     # -- the parse -------------------------------------------------------------
-    def parse(self) -> Message:
+    def parse(self) -> AnyMessage:
         root = self._message(None)
         if (
             not self.headers_only
@@ -240,7 +252,7 @@ class _Parser:
             root.defects.append(errors.MultipartInvariantViolationDefect())
         return root
 
-    def _message(self, parent: Message | None, parent_type: str = "") -> Message:
+    def _message(self, parent: AnyMessage | None, parent_type: str = "") -> AnyMessage:
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise _Unsure("nested too deeply")
@@ -295,7 +307,7 @@ class _Parser:
         self.depth -= 1
         return msg
 
-    def _headers(self, msg: Message, block: str, lines: list[str]) -> str:
+    def _headers(self, msg: AnyMessage, block: str, lines: list[str]) -> str:
         """Store the fields as compat32 does; return the content type."""
         # set_raw appends here; one call less per field.
         raw: list[tuple[str, Any]] = msg._headers  # type: ignore[attr-defined]
@@ -369,7 +381,7 @@ class _Parser:
             return msg.get_default_type()
         return msg.get_content_type()
 
-    def _status_blocks(self, msg: Message) -> None:
+    def _status_blocks(self, msg: AnyMessage) -> None:
         """Blocks of fields separated by blank lines, each its own Message.
 
         The usual block (well-formed fields, no Content-Type of a container,
@@ -416,7 +428,7 @@ class _Parser:
             if self.i >= n or self._at_eof(lines[self.i]):
                 return
 
-    def _status_blocks_general(self, msg: Message) -> None:
+    def _status_blocks_general(self, msg: AnyMessage) -> None:
         while True:
             self.eof.append(_is_blank)
             self._message(msg)
@@ -427,7 +439,7 @@ class _Parser:
                 return
             self.i -= 1
 
-    def _multipart(self, msg: Message, ctype: str) -> None:
+    def _multipart(self, msg: AnyMessage, ctype: str) -> None:
         boundary = _boundary(msg)
         if boundary is None:
             msg.defects.append(errors.NoBoundaryInMultipartDefect())
@@ -548,7 +560,7 @@ def simple_param(value: Any, name: str) -> object:
     return found
 
 
-def _boundary(msg: Message) -> str | None:
+def _boundary(msg: AnyMessage) -> str | None:
     """``msg.get_boundary()``, without its full parameter parse when it is simple."""
     found = simple_param(msg.get("Content-Type"), "boundary")
     if found is UNSURE:

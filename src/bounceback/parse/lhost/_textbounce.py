@@ -75,4 +75,4 @@ def set_inline_original(mail: Mail, text: str) -> None:
             # A copy whose folded lines lost their indentation: keep them folded.
             fixed.append(" " + line)
     head = "\n".join(fixed) + "\n\n"
-    mail.original = mime.parse_headers(head) or _HEADER_PARSER.parsestr(head)
+    mail.set_original(mime.parse_headers(head) or _HEADER_PARSER.parsestr(head))

@@ -19,12 +19,16 @@ from __future__ import annotations
 import re
 from email.message import Message
 from email.parser import HeaderParser
+from typing import TYPE_CHECKING
 
 from bounceback.model import DeliveryRecord, OriginalMessage, Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report, original_from_headers
 from bounceback.parse.mail import Mail
 from bounceback.parse.text import find_address, squeeze
+
+if TYPE_CHECKING:
+    from bounceback.parse.mime import AnyMessage
 
 NAME = "office365"
 ORDER = 60
@@ -160,7 +164,7 @@ def _listed_original(mail: Mail, found: OriginalMessage) -> OriginalMessage:
     if m is None:
         return found
     section = text[m.end() :].lstrip("\n").split("\n\n", 1)[0]
-    listed: Message = _HEADER_PARSER.parsestr(section)
+    listed: AnyMessage = _HEADER_PARSER.parsestr(section)
     if not listed.get("Message-ID"):
         # Folding lost in transit ends a strict parse early: pick the fields.
         listed = Message()

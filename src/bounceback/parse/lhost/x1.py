@@ -47,6 +47,6 @@ def detect(mail: Mail) -> Report | None:
         parts = mail.msg.get_payload() if mail.msg.is_multipart() else []
         for part in parts[1:] if isinstance(parts, list) else []:
             if isinstance(part, Message) and (part.get("Message-Id") or part.get("From")):
-                mail.original = part
+                mail.set_original(part)
                 break
     return make_report(mail, NAME, records)
