@@ -1,5 +1,5 @@
-"""``bounceback serve`` on a real Dovecot mailbox: two pollers sharing one PostgreSQL,
-SIGTERM in the middle of a large poll, IMAP IDLE, and a 10,000-message drain."""
+"""``bounceback serve`` on a real Dovecot mailbox: two pollers sharing one PostgreSQL or one
+SQLite file, SIGTERM in the middle of a large poll, IMAP IDLE, and a 10,000-message drain."""
 
 from __future__ import annotations
 
@@ -143,13 +143,19 @@ def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
             proc.wait()
 
 
-def test_two_pollers_on_one_postgresql_apply_each_message_once(
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_two_pollers_on_one_database_apply_each_message_once(
+    database: str,
     mailbox: Dovecot,
-    pg_server: ThrowawayPostgres,
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     procs: list[subprocess.Popen[bytes]],
 ) -> None:
-    db_url = pg_server.create_database(f"serve_two_{os.getpid()}", template="bb_template")
+    if database == "postgresql":
+        pg_server: ThrowawayPostgres = request.getfixturevalue("pg_server")
+        db_url = pg_server.create_database(f"serve_two_{os.getpid()}", template="bb_template")
+    else:  # two processes on one SQLite file: WAL, and file-lock claims
+        db_url = f"sqlite:///{tmp_path / 'ledger.db'}"
     seed(db_url)
     total = 600  # enough that both processes are still at it when the second starts
     mailbox.deliver(mix(total))
