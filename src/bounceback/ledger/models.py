@@ -290,6 +290,17 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class RevokedSession(Base):
+    """A dashboard session ended by logging out. The cookie is signed, not stored, so a
+    copy of it would stay valid until it expires; this row refuses it until then."""
+
+    __tablename__ = "revoked_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
 class UserRule(Base):
     """A user rule kept in the database (edited over the API or the dashboard).
 

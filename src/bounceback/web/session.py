@@ -7,17 +7,19 @@ Each session carries one CSRF token; every POST form must send it back.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Receive, Scope, Send
 
 from bounceback.ledger import tables as t
+from bounceback.ledger.models import utcnow
 from bounceback.ledger.process import dialect_insert
 from bounceback.web.context import WebContext
 
@@ -99,14 +101,18 @@ def _stamp(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def user_state(ctx: WebContext, username: str) -> tuple[str, str] | None:
-    """(role, password stamp) of an enabled user, from the database; None otherwise."""
-    u = t.users.c
+def user_state(ctx: WebContext, username: str, sid: str = "") -> tuple[str, str] | None:
+    """(role, password stamp) of an enabled user, from the database; None otherwise,
+    and None when ``sid`` names a session that logged out."""
+    u, r = t.users.c, t.revoked_sessions.c
+    revoked = select(r.sid).where(r.sid == sid).exists()
     with ctx.ledger.engine.connect() as conn:
         row = conn.execute(
-            select(u.role, u.password_hash, u.disabled).where(u.username == username)
+            select(u.role, u.password_hash, u.disabled, revoked.label("revoked")).where(
+                u.username == username
+            )
         ).first()
-    if row is None or row.disabled:
+    if row is None or row.disabled or row.revoked:
         return None
     return str(row.role), _stamp(row.password_hash)
 
@@ -118,28 +124,52 @@ def log_in(request: Request, ctx: WebContext, username: str) -> bool:
         return False
     data = session(request)
     data.clear()
-    data.update(user=username, role=state[0], stamp=state[1], csrf=secrets.token_urlsafe(32))
+    data.update(
+        user=username,
+        role=state[0],
+        stamp=state[1],
+        sid=secrets.token_urlsafe(24),  # names the session, so logging out can end it
+        csrf=secrets.token_urlsafe(32),
+    )
     return True
 
 
 def logged_in_user(request: Request, ctx: WebContext) -> tuple[str, str] | None:
     """(username, role) when the session's user still exists, is enabled and has the
-    password it logged in with; the role is read again (a change applies at once).
-    A signed cookie cannot be revoked otherwise: this one indexed read per page can."""
+    password it logged in with, and the session did not log out; the role is read
+    again (a change applies at once). A signed cookie cannot be revoked otherwise:
+    this one indexed read per page can."""
     found = current_user(request)
-    if found is None:
+    sid = session(request).get("sid")
+    if found is None or not isinstance(sid, str) or not sid:
+        session(request).clear()  # also a session from before sessions had ids
         return None
-    state = user_state(ctx, found[0])
+    state = user_state(ctx, found[0], sid)
     if state is None or state[1] != session(request).get("stamp"):
-        log_out(request)
+        session(request).clear()
         return None
     if state[0] != found[1]:
         session(request)["role"] = state[0]
     return found[0], state[0]
 
 
-def log_out(request: Request) -> None:
-    session(request).clear()
+def log_out(request: Request, ctx: WebContext) -> None:
+    """End the session for good: this cookie, and any copy of it, is refused from now
+    on (until it would have expired anyway, when its row is dropped)."""
+    data = session(request)
+    sid, user = data.get("sid"), data.get("user")
+    data.clear()
+    if not isinstance(sid, str) or not sid or not isinstance(user, str):
+        return
+    now = utcnow()
+    r = t.revoked_sessions.c
+    with ctx.ledger.engine.begin() as conn:
+        conn.execute(delete(t.revoked_sessions).where(r.expires_at < now))
+        conn.execute(
+            dialect_insert(conn, t.revoked_sessions)
+            .values(sid=sid, username=user[:255], expires_at=now + dt.timedelta(seconds=MAX_AGE))
+            .on_conflict_do_nothing(index_elements=["sid"])
+        )
 
 
 def current_user(request: Request) -> tuple[str, str] | None:

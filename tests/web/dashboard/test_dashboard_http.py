@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bounceback.ledger import Ledger, rules_store
 from bounceback.ledger import tables as t
@@ -149,6 +149,23 @@ def test_a_new_password_ends_the_old_sessions(web: TestClient, sqlite_ledger: Le
     set_password(sqlite_ledger, "boss", "another long password")
     answer = web.get("/", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_logging_out_ends_every_copy_of_the_session(web: TestClient, sqlite_ledger: Ledger) -> None:
+    log_in(web)
+    copied = web.cookies[COOKIE]  # a copy taken before logging out (a stolen cookie)
+    other_session = TestClient(web.app, cookies={COOKIE: copied})
+    assert other_session.get("/", follow_redirects=False).status_code == 200
+    answer = web.post("/logout", data={"csrf_token": token(web, "/")}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    refused = other_session.get("/", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+    # Another login of the same user is a new session, not touched by the logout.
+    log_in(web)
+    assert web.get("/", follow_redirects=False).status_code == 200
+    with sqlite_ledger.engine.connect() as conn:
+        rows = conn.execute(select(t.revoked_sessions.c.username)).scalars().all()
+    assert rows == ["boss"]
 
 
 def test_a_role_change_applies_at_once(web: TestClient, sqlite_ledger: Ledger) -> None:

@@ -78,7 +78,7 @@ def routes(ctx: WebContext, throttle: LoginThrottle | None = None) -> APIRouter:
     @r.post("/logout")
     async def logout(request: Request) -> Response:
         await _form(request, "logout")
-        sess.log_out(request)
+        await run_in_threadpool(sess.log_out, request, ctx)
         return redirect("/login")
 
     return r
