@@ -169,9 +169,10 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
 _SESSIONS: dict[str, list[Any]] = {}  # username: its session cookies, reused by later tests
 
 
-def log_in(page: Any, user: tuple[str, str] = ADMIN) -> None:
-    """Log in through the form once per user; later tests reuse that session's cookie."""
-    if user[0] in _SESSIONS:
+def log_in(page: Any, user: tuple[str, str] = ADMIN, own: bool = False) -> None:
+    """Log in through the form once per user; later tests reuse that session's cookie.
+    ``own``: a session of this test's alone (one it may log out: that ends it for all)."""
+    if user[0] in _SESSIONS and not own:
         page.context.add_cookies(_SESSIONS[user[0]])
         return
     page.goto("/login")
@@ -179,7 +180,8 @@ def log_in(page: Any, user: tuple[str, str] = ADMIN) -> None:
     page.fill("input[name=password]", user[1])
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
-    _SESSIONS[user[0]] = page.context.cookies()
+    if not own:
+        _SESSIONS[user[0]] = page.context.cookies()
 
 
 def shot(page: Any, name: str) -> None:

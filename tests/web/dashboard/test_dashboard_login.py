@@ -43,7 +43,7 @@ def test_wrong_password_is_refused(page: Any, site: Any) -> None:
 
 
 def test_logout_ends_the_session(page: Any, login: Callable[..., None]) -> None:
-    login(page)
+    login(page, own=True)
     page.goto("/settings")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login")
