@@ -19,8 +19,9 @@ from bounceback.parse.text import find_address
 NAME = "rfc3834"
 
 _SUBJECT_RE = re.compile(
-    r"^(?:(?:re|aw|fw|fwd|sv|vs)\s*:\s*)?(?:"
-    r"auto(?:matic|matische|matisk|matikus)?[ _-]?(?:reply|response|respons|antwort|svar|"
+    # Some put the tag in brackets: "[Automatyczna odpowiedź] <subject>".
+    r"^(?:(?:re|aw|fw|fwd|sv|vs)\s*:\s*)?\[?(?:"
+    r"auto(?:matic|matische|matisk|matikus|matyczna)?[ _-]?(?:reply|response|respons|antwort|svar|"
     r"risposta|respuesta|resposta|réponse|odpowiedź|odpověď|válasz|vastaus|"
     r"beantwoording|antwoord)\b|"
     r"out of (?:the )?office|away from (?:the |my )?office|"
@@ -29,7 +30,9 @@ _SUBJECT_RE = re.compile(
     r"risposta automatica|fuori ufficio|respuesta autom[áa]tica|fuera de la oficina|"
     r"resposta autom[áa]tica|ausente|automatisch antwoord|afwezig|"
     r"frånvaro|fravær|poissa|nieobecno|自動応答|自動返信|不在|自动回复|"
-    r"away until|autoreply|autoresponse|auto-reply)",
+    r"away until|autoreply|autoresponse|auto-reply|"
+    # An autoresponder's acknowledgement ("Thank you for your e-mail").
+    r"thank(?:s| you) for (?:your (?:e-?mail|message|mail|enquiry|inquiry)|contacting))",
     re.I,
 )
 _BOUNCE_SUBJECT_RE = re.compile(

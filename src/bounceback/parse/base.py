@@ -218,6 +218,18 @@ def text_record(recipient: str, lines: Iterable[str], **fields: str) -> Delivery
     return DeliveryRecord(recipient=recipient, diagnostic=diagnostic, **fields)
 
 
+# "550-..." : the first line of a multi-line reply, the rest left out.
+_FIRST_OF_MANY_RE = re.compile(r"^\s*[245]\d\d-\S")
+
+
+def _continued_by(first: str, whole: str) -> bool:
+    """Whether a DSN gave only the first line of a reply that the text has in full."""
+    if len(whole) <= len(first) or not _FIRST_OF_MANY_RE.match(first):
+        return False
+    opening = squeeze(first.strip()[4:]).lower()[:60]
+    return bool(opening) and opening in squeeze(whole).lower()[: len(opening) + 40]
+
+
 def merge_records(
     primary: list[DeliveryRecord], extra: list[DeliveryRecord], *, add_new: bool = True
 ) -> list[DeliveryRecord]:
@@ -236,10 +248,14 @@ def merge_records(
                 by_rcpt[key] = rec
                 out.append(rec)
             continue
-        if not prev.diagnostic or (
-            len(rec.diagnostic) > len(prev.diagnostic)
-            and not find_status(prev.diagnostic)
-            and find_status(rec.diagnostic)
+        if (
+            not prev.diagnostic
+            or (
+                len(rec.diagnostic) > len(prev.diagnostic)
+                and not find_status(prev.diagnostic)
+                and find_status(rec.diagnostic)
+            )
+            or _continued_by(prev.diagnostic, rec.diagnostic)
         ):
             prev.diagnostic = rec.diagnostic
             prev.diagnostic_type = prev.diagnostic_type or rec.diagnostic_type
@@ -247,6 +263,19 @@ def merge_records(
             if not getattr(prev, name) and getattr(rec, name):
                 setattr(prev, name, getattr(rec, name))
     return out
+
+
+_EDGE = " \t<>:;,.-()[]'\""
+
+
+def _lines_after(lines: list[str], n: int) -> list[str]:
+    """The non-blank lines right after line n, up to the first blank one (a few at most)."""
+    found: list[str] = []
+    for line in lines[n + 1 : n + 6]:
+        if not line.strip():
+            break
+        found.append(line.strip())
+    return found
 
 
 def diagnostic_from_text(text: str, address: str) -> str:
@@ -264,8 +293,15 @@ def diagnostic_from_text(text: str, address: str) -> str:
         at = line.lower().find(low)
         if at < 0:
             continue
-        rest = (line[:at] + " " + line[at + len(address) :]).strip(" \t<>:;,.-()[]")
+        # The address's own brackets and quotes go with it ("to '<x@y>'").
+        head = line[:at].rstrip(" \t<'\"")
+        tail = line[at + len(address) :].lstrip(" \t>'\"")
+        rest = (head + " " + tail).strip(_EDGE)
         if rest and FAILURE_RE.search(rest):
+            if not tail.strip(_EDGE):
+                # A heading that ends with the address ("Failed to deliver to
+                # '<x@y>'"): the reason is in the lines right under it.
+                rest = " ".join([rest, *_lines_after(lines, n)])
             return squeeze(rest)
         if rest:
             continue

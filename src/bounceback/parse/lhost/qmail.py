@@ -35,7 +35,11 @@ def _is_qmail(mail: Mail) -> bool:
     text = mail.text_lc[:2000]
     if any(marker in text for marker in _MARKERS):
         return True
-    return "i wasn't able to deliver your message to the following addresses" in text
+    if "i wasn't able to deliver your message to the following addresses" in text:
+        return True
+    # qmail-send stamps every bounce it writes "Received: (qmail N invoked for
+    # bounce)", whatever wording (often translated) the site gave its text.
+    return "invoked for bounce)" in mail.received_lc
 
 
 def detect(mail: Mail) -> Report | None:
