@@ -69,8 +69,8 @@ compiled_setup() {
     check_python
     [ -x "$venv/bin/python" ] || VENV="$venv" make_venv
     stamp="$venv/.bounceback-installed"
-    want="$(find pyproject.toml setup.py src -type f ! -name '*.pyc' -print0 | sort -z \
-        | xargs -0 cat | cksum)"
+    want="$(find pyproject.toml setup.py src -name '*.egg-info' -prune -o -type f \
+        ! -name '*.pyc' -print0 | sort -z | xargs -0 cat | cksum)"
     if [ -f "$stamp" ] && grep -qxF "$want" "$stamp"; then
         return
     fi
