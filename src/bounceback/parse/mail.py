@@ -173,6 +173,19 @@ def _repair_multipart(part: AnyMessage, ctype: str) -> AnyMessage | None:
 
 
 _ORIGINAL_FIELDS = frozenset({"message-id", "subject", "from"})
+
+
+def _holds_original(part: AnyMessage, least: int = 1) -> bool:
+    """A message's header fields (not a MIME part's only) are in this header block."""
+    found = 0
+    for name in _ORIGINAL_FIELDS:
+        if name in part:
+            found += 1
+            if found >= least:
+                return True
+    return False
+
+
 _DSN_TAIL_RE = re.compile(
     r"^(?:final-recipient|action|status|diagnostic-code|last-attempt-date|remote-mta|"
     r"will-retry-until|x-actual-recipient)[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*",
@@ -539,7 +552,17 @@ class Mail:
                 if in_original or self._original is not None:
                     continue
                 inner = part.get_payload()
-                if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                first = inner[0] if isinstance(inner, list) and inner else None
+                if (
+                    _holds_original(part, 2)
+                    and isinstance(first, Message)
+                    and not _holds_original(first)
+                ):
+                    # No blank line after the part's Content-Type: the returned
+                    # headers were read as the part's own (two of them, as some
+                    # generators give the part a Message-ID of its own).
+                    self._original = part
+                elif isinstance(inner, list) and inner and isinstance(inner[0], Message):
                     self._original = inner[0]
                     body = inner[0].get_payload()
                     if not inner[0].keys() and isinstance(body, str):
@@ -571,7 +594,10 @@ class Mail:
                 groups = parse_fields(part_text(part))
                 self.feedback_fields = [f for g in groups for f in g]
             elif ctype in _ORIGINAL_HEADER_TYPES and self._original is None:
-                self._set_original_text(part_text(part))
+                if _holds_original(part, 2):
+                    self._original = part  # the headers run on from the part's own
+                else:
+                    self._set_original_text(part_text(part))
             elif ctype == "text/html":
                 self.html_parts.append(part_text(part))
             elif ctype.startswith("text/") or (ctype == "application/octet-stream" and depth == 0):
