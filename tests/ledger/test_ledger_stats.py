@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bounceback.classify import loads as load_rules
 from bounceback.cli import app
 from bounceback.config import Config
-from bounceback.ledger import Ledger
+from bounceback.ledger import Ledger, stats
 from bounceback.ledger import tables as t
 from bounceback.ledger.replay import replay, undo
 from bounceback.ledger.rollups import rebuild_stats
@@ -38,6 +38,12 @@ from bounceback.parse import parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 TODAY = dt.datetime.now(dt.UTC).replace(tzinfo=None, hour=12, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _today_stays_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The windows' "today" is TODAY's date, even when the run crosses midnight UTC."""
+    monkeypatch.setattr(stats, "utc_today", lambda: TODAY.date())
 
 
 def corpus() -> list[tuple[str, bytes]]:

@@ -6,9 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from bounceback.ledger import Ledger
+from bounceback.ledger import Ledger, stats
 from bounceback.model import RawMessage
 from bounceback.parse import parse
 
@@ -25,6 +26,12 @@ NAMES = [
     "arf-02.eml",
 ]
 TODAY = dt.datetime.now(dt.UTC).replace(tzinfo=None, hour=12, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _today_stays_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The windows' "today" is TODAY's date, even when the run crosses midnight UTC."""
+    monkeypatch.setattr(stats, "utc_today", lambda: TODAY.date())
 
 
 def load(ledger: Ledger) -> None:

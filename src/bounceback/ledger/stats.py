@@ -47,6 +47,11 @@ class Window:
         return {"since": self.since.isoformat(), "until": self.until.isoformat()}
 
 
+def utc_today() -> dt.date:
+    """Today in UTC: the one clock the windows read (tests pin it across midnight)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def window(
     days: int | None = 30,
     since: dt.date | None = None,
@@ -54,7 +59,7 @@ def window(
     today: dt.date | None = None,
 ) -> Window:
     """``since``..``until`` when given, else the last ``days`` days up to today (UTC)."""
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or utc_today()
     end = until or today
     if since is None:
         n = 30 if days is None else days
