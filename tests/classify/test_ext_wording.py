@@ -12,7 +12,10 @@ from bounceback.classify import classify
 from bounceback.model import DeliveryRecord, Kind, Report
 
 
-def verdict(diagnostic: str, status: str = "5.0.0", command: str = "DATA") -> str:
+def decide(
+    diagnostic: str, status: str = "5.0.0", command: str = "DATA", detector: str = "rfc3464"
+) -> tuple[str, bool]:
+    """(reason, hardbounce) of one failed record with that reply."""
     record = DeliveryRecord(
         recipient="someone@example.net",
         action="failed",
@@ -20,9 +23,13 @@ def verdict(diagnostic: str, status: str = "5.0.0", command: str = "DATA") -> st
         diagnostic=diagnostic,
         smtp_command=command,
     )
-    report = Report(kind=Kind.BOUNCE, detector="rfc3464", records=[record])
+    report = Report(kind=Kind.BOUNCE, detector=detector, records=[record])
     [bounce] = classify(report)
-    return bounce.reason
+    return bounce.reason, bounce.hardbounce
+
+
+def verdict(diagnostic: str, status: str = "5.0.0", command: str = "DATA") -> str:
+    return decide(diagnostic, status, command)[0]
 
 
 @pytest.mark.parametrize(
@@ -93,3 +100,15 @@ def verdict(diagnostic: str, status: str = "5.0.0", command: str = "DATA") -> st
 )
 def test_wording(diagnostic: str, status: str, command: str, reason: str) -> None:
     assert verdict(diagnostic, status, command) == reason
+
+
+def test_postfix_local_unknown_user_is_the_address_even_with_a_generic_status() -> None:
+    # Postfix local(8) names the local part it could not find; older releases send
+    # it with 5.0.0 and no SMTP stage, which alone would read as a filter's verdict.
+    assert decide('unknown user: "jdoe"', "5.0.0", "", "postfix") == ("userunknown", True)
+    assert decide('unknown user: "jdoe"', "5.1.1", "", "postfix") == ("userunknown", True)
+
+
+def test_a_plain_unknown_user_with_no_stage_stays_a_filter_verdict() -> None:
+    # The convention the local(8) wording is an exception to.
+    assert decide("550 unknown user", "5.0.0", "", "postfix")[0] == "filtered"
