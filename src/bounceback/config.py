@@ -30,6 +30,7 @@ prefix = "bounce"
 separator = "+"
 active_key = "2026a"
 max_age_days = 60
+accept_unsigned = false                # true: also CiviCRM's unsigned id.<n>@domain (forgeable)
 
 [verp.keys]
 2026a = "a long random secret"
@@ -86,10 +87,19 @@ class VerpConfig:
     active_key: str = ""
     keys: dict[str, bytes] = field(default_factory=dict)
     max_age_days: int = 60
+    # CiviCRM's unsigned ``id.<n>@domain``: anyone who guesses n can forge it, so it is
+    # off unless a site opts in (to switch without re-stamping its mail), and then only
+    # on ``domain``.
+    accept_unsigned: bool = False
 
     @property
     def enabled(self) -> bool:
         return bool(self.domain and self.active_key and self.keys)
+
+    @property
+    def unsigned_domain(self) -> str:
+        """The one domain unsigned ``id.<n>`` return paths are trusted on ("" = none)."""
+        return self.domain.lower().strip(".") if self.accept_unsigned else ""
 
 
 @dataclass(slots=True)
@@ -188,6 +198,14 @@ def _verp(raw: dict[str, Any]) -> VerpConfig:
             setattr(verp, name, _str(raw[name], f"verp.{name}"))
     if "max_age_days" in raw:
         verp.max_age_days = _int(raw["max_age_days"], "verp.max_age_days")
+    if "accept_unsigned" in raw:
+        if not isinstance(raw["accept_unsigned"], bool):
+            raise ConfigError("verp.accept_unsigned: expected true or false")
+        verp.accept_unsigned = raw["accept_unsigned"]
+        if verp.accept_unsigned and not verp.domain:
+            raise ConfigError(
+                "verp.accept_unsigned: needs verp.domain (unsigned ids are trusted there only)"
+            )
     verp.keys = {
         str(k): _str(v, f"verp.keys.{k}").encode() for k, v in _table(raw, "keys", "verp.").items()
     }

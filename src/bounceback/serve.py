@@ -10,6 +10,7 @@ commits what it has accepted, then the process exits 0.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import mailbox
@@ -279,6 +280,9 @@ class Server:
         def rejected(code: str) -> None:
             self.metrics.add("bounceback_smtp_rejections_total", code=code)
 
+        config = dataclasses.replace(
+            config, unsigned_domain=self.ledger.config.verp.unsigned_domain
+        )
         receiver = ReceiverThread(config, sink, self.ledger.signer, on_reject=rejected)
         try:
             receiver.start()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import MetaData, Table, select
 from typer.testing import CliRunner
 
 from bounceback.classify import loads as load_rules
@@ -348,8 +348,16 @@ def test_migration_0003_backfills_the_rollups(tmp_path: Path) -> None:
             "campaign_id": None,
             "undone_at": None,
         }
+        # The table as that revision had it: later columns are not there yet.
+        old_events = Table("bounce_events", MetaData(), autoload_with=conn)
+        defaults = {
+            c.name: default.arg
+            for c in old_events.c
+            if (default := t.events.c[c.name].default) is not None and not callable(default.arg)
+        }
+        base = {**defaults, **base}
         conn.execute(
-            t.events.insert(),
+            old_events.insert(),
             [
                 {**base, "position": 0, "kind": "bounce", "hardbounce": True, "reason": "x"},
                 {**base, "position": 1, "kind": "bounce", "campaign_id": 1, "reason": "y"},

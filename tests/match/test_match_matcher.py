@@ -10,6 +10,7 @@ import pytest
 
 from bounceback import parse
 from bounceback.match import MatchResult, VerpSigner, find_send
+from bounceback.match.matcher import NO_MATCH
 from bounceback.model import Bounce, Kind, Report
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "emails"
@@ -160,12 +161,24 @@ def test_authentic_token_for_unknown_send_falls_back() -> None:
     assert match(report, bounce, log) == MatchResult(3, "recipient")
 
 
-def test_civicrm_style_address() -> None:
+def test_civicrm_style_address_only_where_the_site_opts_in_on_its_domain() -> None:
     report, bounce = load("lhost-postfix-01.eml", to_verp("id.5@civi.example.org"))
     log = Log([Send(5, "a@example.org"), Send(6, "kijitora@example.org")])
-    assert match(report, bounce, log) == MatchResult(5, "civicrm")
-    # Refused when unsigned matching is off: the recipient decides instead.
-    assert match(report, bounce, log, allow_unsigned=False) == MatchResult(6, "recipient")
+    opted_in = match(report, bounce, log, unsigned_domain="civi.example.org")
+    assert opted_in == MatchResult(5, "civicrm") and opted_in.proves_send
+    # Off by default, and on another domain than the site's: the recipient decides
+    # instead, which proves no send.
+    for result in (
+        match(report, bounce, log),
+        match(report, bounce, log, unsigned_domain="bounces.example.org"),
+    ):
+        assert result == MatchResult(6, "recipient") and not result.proves_send
+
+
+def test_only_ids_of_ours_prove_a_send() -> None:
+    report, bounce = load("lhost-postfix-01.eml", to_verp(SIGNER.address(7)))
+    assert match(report, bounce, Log([Send(7, "x@example.org")])).proves_send
+    assert not NO_MATCH.proves_send
 
 
 def test_without_signer_our_style_addresses_are_ignored() -> None:

@@ -27,6 +27,7 @@ KEYS = {"k1": b"0123456789abcdef-secret-key"}
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 # On the wire lines end in CRLF.
 DSN = (FIXTURES / "lhost-postfix-02.eml").read_bytes().replace(b"\n", b"\r\n")
+RECIPIENT = "userunknown@example.co.jp"  # one of the DSN's failed recipients
 
 
 def make_ledger(path: Path) -> Ledger:
@@ -112,6 +113,37 @@ def test_catch_all_address_is_accepted(ledger: Ledger) -> None:
         assert smtp.rcpt(f"bounces@{DOMAIN}")[0] == 250
         assert smtp.data(DSN)[0] == 250
     assert len(ledger.messages("unmatched")) == 1
+
+
+def test_forged_dsn_through_the_catch_all_silences_nobody(ledger: Ledger) -> None:
+    """With signed VERP configured, a DSN that proves no send is kept but never acts."""
+    ledger.add_contact(RECIPIENT)
+    ledger.record_send(RECIPIENT)
+    with receiver(ledger, catch_all=[f"bounces@{DOMAIN}"]) as rx, client(rx.port) as smtp:
+        smtp.mail("")
+        assert smtp.rcpt(f"bounces@{DOMAIN}")[0] == 250
+        assert smtp.data(DSN)[0] == 250
+    view = ledger.contact_view(RECIPIENT)
+    assert view is not None and view["email"] == RECIPIENT and not view["bounced"]
+    assert view["history"][0]["effects"] == {"unverified": True}
+    assert not ledger.is_suppressed(RECIPIENT)
+
+
+def test_unsigned_send_ids_are_taken_only_where_the_site_opted_in(ledger: Ledger) -> None:
+    ledger.add_contact(RECIPIENT)
+    send_id = ledger.record_send(RECIPIENT)
+    with receiver(ledger) as rx, client(rx.port) as smtp:
+        smtp.mail("")
+        assert smtp.rcpt(f"id.{send_id}@{DOMAIN}")[0] == 550
+    ledger.config.verp.accept_unsigned = True  # what [verp] accept_unsigned = true sets
+    with receiver(ledger, unsigned_domain=DOMAIN) as rx, client(rx.port) as smtp:
+        smtp.mail("")
+        assert smtp.rcpt(f"id.{send_id}@elsewhere.example")[0] == 550
+        assert smtp.rcpt(f"bounce+id.{send_id}@{DOMAIN}")[0] == 250
+        assert smtp.data(DSN)[0] == 250
+    view = ledger.contact_view(RECIPIENT)
+    assert view is not None and view["history"][0]["match_method"] == "civicrm"
+    assert view["bounced"] and ledger.is_suppressed(RECIPIENT)
 
 
 def test_size_declared_or_counted_beyond_the_limit_is_552(ledger: Ledger) -> None:

@@ -46,4 +46,5 @@ def smtpd(
         if ledger.signer is None and not domain and not catch_all:
             typer.echo("error: configure [verp] or give --domain/--catch-all", err=True)
             raise typer.Exit(2)
+        config.unsigned_domain = ledger.config.verp.unsigned_domain
         run_smtpd(config, ledger)

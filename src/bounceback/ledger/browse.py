@@ -87,6 +87,7 @@ def _bounce_item(r: Any) -> dict[str, Any]:
         "rule": r.rule,
         "matched": r.match_method != "none",
         "match_method": r.match_method,
+        "verified": r.verified,
         "contact_id": r.contact_id,
         "campaign": r.campaign,
         "source": r.source,
@@ -110,6 +111,7 @@ def _bounce_select() -> Select[Any]:
         e.diagnostic,
         e.rule,
         e.match_method,
+        e.verified,
         e.contact_id,
         e.source,
         e.undone_at,
@@ -320,7 +322,13 @@ def policy_steps(kind: str, bounce_type: str, effects: dict[str, Any]) -> list[s
         if value:
             steps.append(f"{words} ({value})" if isinstance(value, str) else words)
     if not steps:
-        if kind in ("delay", "not_bounce", "unparseable", "delivered", "open", "click"):
+        if effects.get("unverified"):
+            steps.append(
+                "no effect: unverified — it proves no send of ours (no signed return path,"
+                " no id or Message-ID of ours), so anyone could have forged it; kept as"
+                " evidence only"
+            )
+        elif kind in ("delay", "not_bounce", "unparseable", "delivered", "open", "click"):
             steps.append(f"no effect: a {kind.replace('_', ' ')} never counts")
         elif bounce_type == "Sender":
             steps.append("no effect: a sender-side failure does not count against the address")

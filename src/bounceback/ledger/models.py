@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -155,6 +156,9 @@ class BounceEvent(Base):
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True, nullable=True
     )
     match_method: Mapped[str] = mapped_column(String(16), default="none")
+    # False: mail that proved no send of ours while signed VERP was configured; kept
+    # as evidence, never acted on (policy.Facts.verified).
+    verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     email: Mapped[str] = mapped_column(String(EMAIL), default="")  # the address at the time
     domain: Mapped[str] = mapped_column(String(255), default="", index=True)
     source: Mapped[str] = mapped_column(String(255), default="")

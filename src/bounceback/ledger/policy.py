@@ -26,6 +26,9 @@ class Facts:
     bounce_type: str
     reason: str
     at: dt.datetime
+    # False: nothing in the bounce proves a send of ours (signed VERP configured, no
+    # valid token or id of ours): anyone could have forged it, so it never acts.
+    verified: bool = True
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class Effects:
     bulk_off: bool = False
     disabled: bool = False
     reset: bool = False
+    unverified: bool = False  # kept as evidence only: it proved no send
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k in self.__slots__ if (v := getattr(self, k))}
@@ -82,6 +86,9 @@ def apply(
             effects.reset = True
         return effects
     if not counts_toward_hold(facts):
+        return effects
+    if not facts.verified:
+        effects.unverified = True
         return effects
 
     _decay(facts, address, policy)

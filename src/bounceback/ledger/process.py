@@ -39,7 +39,7 @@ from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts, apply
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
-from bounceback.match.matcher import find_send
+from bounceback.match.matcher import MatchResult, find_send
 from bounceback.match.verp import VerpSigner
 from bounceback.model import Bounce, Kind, RawMessage, Report
 from bounceback.parse import parse
@@ -96,6 +96,8 @@ class _Item:
     bounces: list[Bounce] = field(default_factory=list)
     refs: list[SendRef | None] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)
+    # Per bounce: did the evidence prove a send of ours (see _match)?
+    verified: list[bool] = field(default_factory=list)
     address_ids: list[int | None] = field(default_factory=list)
     message_id: int | None = None
     compressed: bytes | None = None  # the raw bytes, zlib, as stored
@@ -344,6 +346,7 @@ class Processor:
     def _reset(item: _Item) -> None:
         item.outcome, item.error = item.prepared
         item.refs, item.methods, item.address_ids, item.message_id = [], [], [], None
+        item.verified = []
 
     @staticmethod
     def _failed(item: _Item, exc: BaseException) -> Outcome:
@@ -411,24 +414,46 @@ class Processor:
 
     def _match(self, conn: Connection, items: list[_Item]) -> None:
         lookup = BatchLookup(conn)
+        unsigned = self.config.verp.unsigned_domain
+
+        def find(item: _Item, bounce: Bounce) -> MatchResult:
+            assert item.report is not None
+            return find_send(
+                item.report,
+                bounce,
+                lookup,
+                self.signer,
+                item.raw.envelope_to,
+                unsigned_domain=unsigned,
+            )
+
         lookup.recording = True
         for item in items:
-            assert item.report is not None
             for bounce in item.bounces:
-                find_send(item.report, bounce, lookup, self.signer, item.raw.envelope_to)
+                find(item, bounce)
         lookup.prefetch()
         lookup.recording = False
         for item in items:
-            assert item.report is not None
             for bounce in item.bounces:
-                result = find_send(item.report, bounce, lookup, self.signer, item.raw.envelope_to)
+                result = find(item, bounce)
                 if result.problem:
                     item.outcome, item.error = "quarantined", f"matching: {result.problem}"
                     break
                 ref = lookup.by_id(result.send_id) if result.send_id is not None else None
                 item.refs.append(ref)
                 item.methods.append(result.method if ref is not None else "none")
+                item.verified.append(self._verified(item, result))
         self._resolve_addresses(conn, [i for i in items if not i.outcome])
+
+    def _verified(self, item: _Item, result: MatchResult) -> bool:
+        """Whether this bounce may act on a contact (DESIGN.md, Policy).
+
+        Mail can be forged by anyone; where signed VERP is configured only a bounce
+        that proves a send of ours may act. Log lines and signed webhooks are not mail:
+        their source vouches for them. Without signed VERP, the recipient is all a site
+        has, and it is trusted (docs/security.md says what that costs).
+        """
+        return item.raw.event is not None or self.signer is None or result.proves_send
 
     def _resolve_addresses(self, conn: Connection, items: list[_Item]) -> None:
         """The address each bounce is about: the matched send's, else the recipient's."""
@@ -539,7 +564,12 @@ class Processor:
                     email = state.email or state.bounced_address or email
                     contact_id = addresses[aid]["contact_id"]
                     facts = Facts(
-                        str(bounce.kind), bounce.hardbounce, bounce.bounce_type, bounce.reason, at
+                        str(bounce.kind),
+                        bounce.hardbounce,
+                        bounce.bounce_type,
+                        bounce.reason,
+                        at,
+                        verified=item.verified[n],
                     )
                     effects = apply(facts, state, people[contact_id], self.policy)
                     dirty.add(aid)
@@ -559,6 +589,7 @@ class Processor:
                     campaign_id is not None
                     and campaign_id in open_campaigns
                     and bounce.kind == Kind.BOUNCE
+                    and item.verified[n]
                 ):
                     counted = "hard" if bounce.hardbounce else "soft"
                     pair = tally.setdefault(campaign_id, [0, 0])
@@ -689,6 +720,7 @@ def _event_row(
             "send_id": ref.id if ref else None,
             "campaign_id": ref.campaign_id if ref else None,
             "match_method": item.methods[n],
+            "verified": item.verified[n],
             "email": email,
             "domain": email.rpartition("@")[2],
             "source": item.raw.source,

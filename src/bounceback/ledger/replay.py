@@ -242,6 +242,7 @@ def _facts(row: Any, override: dict[str, Any]) -> Facts:
         bounce_type=override.get("bounce_type", row["bounce_type"]),
         reason=override.get("reason", row["reason"]),
         at=row["occurred_at"],
+        verified=row["verified"],
     )
 
 

@@ -1,14 +1,17 @@
 """Finding the send a bounce belongs to, strongest evidence first.
 
-1. a VERP token in the address the bounce was mailed to (signed; then the
-   unsigned CiviCRM ``id.<n>`` style);
+1. a VERP token in the address the bounce was mailed to (signed; then, only where
+   the config opts in, the unsigned CiviCRM ``id.<n>`` style on our own domain);
 2. an id from the returned message: X-Bounceback-ID, our ENVID, a known Message-ID;
 3. the recipient address alone (the latest send to it).
 
 A token on one of our return paths that does not verify (forged, expired,
 malformed, or an ENVID naming another send) stops the search: the bounce is
 quarantined rather than pinned on someone by weaker evidence, since forging a
-bounce is exactly how an attacker would silence a member.
+bounce is exactly how an attacker would silence a member. Steps 1 and 2 *prove* a
+send (:attr:`MatchResult.proves_send`); step 3 anyone can forge, so where signed
+VERP is configured the ledger keeps such a bounce as unverified and never lets it
+act on a contact.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from bounceback.model import Bounce, Report
 from bounceback.parse.text import find_address
 
 Method = Literal["verp", "civicrm", "bounceback_id", "message_id", "recipient", "none"]
+# Evidence a forger cannot make up: a signed token, an unsigned id the site chose to
+# trust, or an id of ours that only the mail we sent carried.
+PROVING_METHODS: frozenset[str] = frozenset({"verp", "civicrm", "bounceback_id", "message_id"})
 
 
 class SendRef(Protocol):
@@ -59,6 +65,11 @@ class MatchResult:
     def quarantine(self) -> bool:
         return bool(self.problem)
 
+    @property
+    def proves_send(self) -> bool:
+        """True when the evidence ties the bounce to a send of ours, not just an address."""
+        return self.send_id is not None and self.method in PROVING_METHODS
+
 
 NO_MATCH = MatchResult(None, "none")
 
@@ -70,14 +81,15 @@ def find_send(
     signer: VerpSigner | None,
     envelope_recipients: Sequence[str] = (),
     *,
-    allow_unsigned: bool = True,
+    unsigned_domain: str = "",
     now: dt.datetime | None = None,
 ) -> MatchResult:
     """The send ``bounce`` belongs to, and how it was found.
 
     ``envelope_recipients`` are the SMTP RCPT addresses when the bounce came in by
-    SMTP; they are trusted before the headers. ``allow_unsigned=False`` refuses
-    the CiviCRM ``id.<n>`` style, which anyone can forge. ``now`` is the time the
+    SMTP; they are trusted before the headers. ``unsigned_domain`` opts in to the
+    CiviCRM ``id.<n>`` style, which anyone can forge, on that one (lower-case) domain
+    only; empty refuses it everywhere. ``now`` is the time the
     token's age is judged at: pass when the bounce was received when re-matching
     stored messages, or old tokens read as expired.
     """
@@ -86,7 +98,7 @@ def find_send(
     envid = report.original.envelope_id
     if signer is not None:
         for address in addresses:
-            if not signer.owns(address):
+            if not signer.owns(address) or _opted_in_unsigned(address, unsigned_domain):
                 continue
             try:
                 token = signer.verify(address, now)
@@ -101,11 +113,12 @@ def find_send(
             # An authentic token for a send the log no longer has: weaker evidence
             # may still find it, so go on.
             break
-    if allow_unsigned:
-        for address in addresses:
-            send_id = civicrm_send_id(address)
-            if send_id is not None and (send := lookup.by_id(send_id)) is not None:
-                return MatchResult(send.id, "civicrm")
+    for address in addresses:
+        if not _opted_in_unsigned(address, unsigned_domain):
+            continue
+        send_id = civicrm_send_id(address)
+        if send_id is not None and (send := lookup.by_id(send_id)) is not None:
+            return MatchResult(send.id, "civicrm")
     # The ENVID is looked up whatever its format: a send log imported from another
     # system may hold that system's ENVIDs as bounceback ids.
     for value in _unique([bounce.original.bounceback_id, envid]):
@@ -119,6 +132,13 @@ def find_send(
         if "@" in address and (send := lookup.latest_for_address(address)) is not None:
             return MatchResult(send.id, "recipient")
     return NO_MATCH
+
+
+def _opted_in_unsigned(address: str, unsigned_domain: str) -> bool:
+    """An unsigned ``id.<n>`` address on the one domain the site trusts them on."""
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    opted_in = bool(unsigned_domain) and domain == unsigned_domain
+    return opted_in and civicrm_send_id(address) is not None
 
 
 def _unique(values: Iterable[str]) -> list[str]:

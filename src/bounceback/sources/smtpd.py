@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bounceback.match.verp import VerpError, VerpSigner
+from bounceback.match.verp import VerpError, VerpSigner, civicrm_send_id
 from bounceback.model import RawMessage
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ class SmtpdConfig:
     hostname: str = "bounceback"  # the name in the greeting
     domains: Sequence[str] = ()  # return-path domains; default: the VERP domain
     catch_all: Sequence[str] = ()  # addresses accepted without a token
+    # From [verp] accept_unsigned: CiviCRM's unsigned id.<n>@ accepted on this domain.
+    unsigned_domain: str = ""
     max_message_bytes: int = 10_000_000
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -176,6 +178,8 @@ class Handler:
         if address in self.catch_all:
             return True
         domain = address.rpartition("@")[2]
+        if domain == self.config.unsigned_domain and civicrm_send_id(address) is not None:
+            return True
         if domain not in self.domains or self.signer is None:
             return False
         try:

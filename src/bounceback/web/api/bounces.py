@@ -43,6 +43,10 @@ class BounceItem(BaseModel):
     rule: str = Field(description="The rule that decided the reason.")
     matched: bool = Field(description="Matched to a known address.")
     match_method: str
+    verified: bool = Field(
+        description="False: it proved no send of ours (signed VERP configured), so it"
+        " was kept as evidence and changed nothing."
+    )
     contact_id: int | None
     campaign: str | None
     source: str

@@ -56,6 +56,7 @@ FIELDS = (
     ("source", "source"),
     ("campaign", "campaign"),
     ("matched by", "match_method"),
+    ("proves a send of ours", "verified"),
     ("original Message-ID", "original_message_id"),
     ("original subject", "original_subject"),
     ("original from", "original_from"),
