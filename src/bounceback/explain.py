@@ -8,7 +8,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bounceback.classify import RuleSet, decide_reason
-from bounceback.classify.reasons import BOUNCE_TYPES, reason
+from bounceback.classify.engine import RULE_DETECTOR
+from bounceback.classify.reasons import reason
+from bounceback.config import PolicyConfig
+from bounceback.ledger.policy import hold_after, never_counts
 from bounceback.model import Bounce, Kind, Report
 from bounceback.parse.mail import Mail
 
@@ -17,6 +20,7 @@ _STANDARD_DETECTORS = {
     "arf": "a feedback report (RFC 5965, ARF)",
     "rfc3834": "an auto-reply (RFC 3834 headers or wording)",
     "fallback": "no known format: the text was searched for addresses and SMTP replies",
+    RULE_DETECTOR: "no detector knew it: your rule recognised it as a bounce",
 }
 
 
@@ -68,8 +72,12 @@ def render(
 ) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_row("message", label)
-    head.add_row("kind", f"{report.kind} (detector: {report.detector or 'none'})")
-    head.add_row("read as", detector_words(report.detector))
+    # A message only a user rule recognised: its bounces say what it became.
+    kind, detector = (
+        (bounces[0].kind, bounces[0].detector) if bounces else (report.kind, report.detector)
+    )
+    head.add_row("kind", f"{kind} (detector: {detector or 'none'})")
+    head.add_row("read as", detector_words(detector))
     if report.error:
         head.add_row("error", Text(report.error, style="red"))
     if report.subject:
@@ -85,7 +93,7 @@ def render(
     if o.bounceback_id:
         head.add_row("X-Bounceback-ID", o.bounceback_id)
     panels: list[Panel | Table] = [head]
-    if report.kind in (Kind.NOT_BOUNCE, Kind.UNPARSEABLE):
+    if not bounces and report.kind in (Kind.NOT_BOUNCE, Kind.UNPARSEABLE):
         panels.append(Panel("No failed recipients: nothing to act on.", title="verdict"))
     for b in bounces:
         r = b.record
@@ -104,7 +112,7 @@ def render(
             if value:
                 grid.add_row(name, value)
         decision = decide_reason(report, r)
-        threshold = BOUNCE_TYPES.get(b.bounce_type)
+        threshold = hold_after(str(b.kind), b.bounce_type, PolicyConfig())
         why = [
             f"reason [bold]{b.reason}[/bold]: {reason(b.reason).meaning}",
             f"decided by rule [bold]{b.rule}[/bold]: {_rule_words(b.rule)}",
@@ -117,9 +125,14 @@ def render(
             f"{'HARD' if b.hardbounce else 'soft'} bounce, "
             f"{'permanent' if b.permanent else 'temporary'} failure"
         )
+        never = never_counts(str(b.kind), b.bounce_type)
         why.append(
             f"bounce type {b.bounce_type or '-'}: "
-            + ("never counts toward a hold" if threshold is None else f"hold after {threshold}")
+            + (
+                f"hold after {threshold} (by default)"
+                if threshold
+                else "never held" + (f": {never}" if never else "")
+            )
         )
         grid.add_row("why", "\n".join(why))
         panels.append(Panel(grid, title=r.recipient or "(no recipient)"))

@@ -89,6 +89,8 @@ class Report:
     subject: str = ""
     from_: str = ""
     to: str = ""
+    # Cc and Bcc of the message itself: user rules' "to" section reads them too.
+    cc: str = ""
     # Where the bounce itself was delivered (Delivered-To, X-Original-To, To):
     # the return path, which may carry a VERP token.
     delivered_to: list[str] = field(default_factory=list)

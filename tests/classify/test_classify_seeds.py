@@ -39,8 +39,10 @@ def test_microsoft_block_becomes_hard_with_the_users_pattern_rule() -> None:
     assert bounce.hardbounce is True
     assert bounce.permanent is True
     assert bounce.rule == "user:pattern-1"
-    # The rule decides hard or soft; the reason stays what the evidence says.
-    assert (bounce.reason, bounce.bounce_type) == ("blocked", "Sender")
+    # The rule decides hard or soft; the reason stays what the evidence says, but a
+    # type the policy never acts on (Sender) gives way: Hard is the user's decision
+    # that the address is dead, and it must act as every hard bounce does.
+    assert (bounce.reason, bounce.bounce_type) == ("blocked", "Invalid")
 
 
 def test_the_pattern_rule_leaves_other_bounces_alone() -> None:

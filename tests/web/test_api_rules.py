@@ -52,7 +52,7 @@ def test_the_seed_examples_and_the_microsoft_rule_created_over_http(
         True,
         True,
         "blocked",
-        "Sender",
+        "Invalid",  # Hard is the user's word that the address is dead: it acts
     )
     assert (got["user_rule"], got["changed"], got["builtin"]["hardbounce"]) == (
         rule["rule_id"],

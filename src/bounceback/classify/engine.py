@@ -27,14 +27,14 @@ Every decision names the rule that made it (``Bounce.rule``), so that
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from bounceback.classify import builtin
 from bounceback.classify.reasons import is_hard, reason
 from bounceback.classify.rules import Rule, RuleSet
 from bounceback.model import Bounce, DeliveryRecord, Kind, Report
-from bounceback.parse.text import STATUS_RE
+from bounceback.parse.text import STATUS_RE, find_address
 
 _KIND_REASONS = {
     Kind.COMPLAINT: "feedback",
@@ -204,6 +204,13 @@ _LOOP_RE = re.compile(
 _FEEDBACK_TYPES = {"auth-failure": "Sender", "not-spam": ""}
 
 
+# The detector a bounce recognised only by a user rule reports.
+RULE_DETECTOR = "user-rule"
+
+# Types under which the policy never acts on an address (reasons.BOUNCE_TYPES).
+_CANNOT_HOLD = frozenset({"", "Sender"})
+
+
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
     decision = decide_reason(report, record)
     found = found_status(record)
@@ -223,6 +230,10 @@ def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | Non
         hard = permanent = matched.hard
         if matched.bounce_type:
             bounce_type = matched.bounce_type
+        elif hard and bounce_type in _CANNOT_HOLD:
+            # "Hard" is the user's decision that the address is dead: it must act as
+            # every hard bounce does, not stay a type the policy never counts.
+            bounce_type = "Invalid"
         rule_id = f"user:{matched.id}"
     if report.kind in (Kind.AUTOREPLY, Kind.DELIVERED):
         hard = permanent = False
@@ -245,9 +256,26 @@ def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | Non
 
 def classify(report: Report, rules: RuleSet | None = None) -> list[Bounce]:
     """One Bounce per record of the report; none for unparseable or non-bounces."""
+    if report.kind == Kind.NOT_BOUNCE and rules:
+        return _recognised_by_rule(report, rules)
     if report.kind in (Kind.UNPARSEABLE, Kind.NOT_BOUNCE):
         return []
     return [classify_record(report, record, rules) for record in report.records]
+
+
+def _recognised_by_rule(report: Report, rules: RuleSet) -> list[Bounce]:
+    """A message no detector knew is a bounce when a user rule says so (OpenCRM's rules).
+
+    The recipient is the returned message's To; failing that the bounce is left to be
+    matched by where it was delivered (a VERP return path names the send).
+    """
+    record = DeliveryRecord(recipient=find_address(report.original.to), action="failed")
+    matched = rules.first_match(report, record)
+    if matched is None:
+        return []
+    record.diagnostic = matched.text  # the evidence, for the reason and for people
+    as_bounce = replace(report, kind=Kind.BOUNCE, detector=RULE_DETECTOR, records=[record])
+    return [classify_record(as_bounce, record, rules)]
 
 
 def explain(report: Report, record: DeliveryRecord, rules: RuleSet | None = None) -> Decision:

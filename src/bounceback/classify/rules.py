@@ -1,7 +1,8 @@
 """User rules: the two forms people already keep, loaded from a TOML file.
 
 - section rules: a case-sensitive phrase (≤ 100 characters) looked for in the
-  bounce's body, subject, from or to, with a type hard, soft or both. All hard
+  bounce's body, subject, from or to (To, Cc, Bcc and the envelope recipient), with a
+  type hard, soft or both. All hard
   rules are tried first, then soft, then both; the first match wins, and a
   ``both`` match is soft.
 - pattern lines ``<text>==>Hard`` or ``==>Soft``, matched against the diagnostic.
@@ -77,7 +78,9 @@ def _section_text(section: Section, report: Report, record: DeliveryRecord) -> s
     if section == "from":
         return _squeeze(report.from_)
     if section == "to":
-        return _squeeze(report.to)
+        # To, Cc and Bcc, and for a bounce where it was delivered (the envelope
+        # recipient: Delivered-To, X-Original-To), as OpenCRM's "to" reads them.
+        return _squeeze(" ".join([report.to, report.cc, *report.delivered_to]))
     # The body: the bounce's own text, and the record's diagnostic (which some
     # formats carry only in a machine-readable part).
     return _squeeze(report.body + " " + record.diagnostic)

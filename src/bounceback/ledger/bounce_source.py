@@ -8,18 +8,19 @@ decided, and compares the verdict stored then with the one the rules give now.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from bounceback.classify import RuleSet, classify, decide_reason
-from bounceback.classify.reasons import BOUNCE_TYPES, reason
+from bounceback.classify.reasons import reason
+from bounceback.config import PolicyConfig
 from bounceback.explain import _rule_words, detector_words, structure
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.models import iso
+from bounceback.ledger.policy import hold_after, never_counts
 from bounceback.ledger.rules_store import verdict
 from bounceback.model import Bounce, Kind, Report
 from bounceback.parse import parse
@@ -121,9 +122,9 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
             "bounceback_id": o.bounceback_id,
         },
     }
-    thresholds = ledger.config.policy.thresholds
+    policy = ledger.config.policy
     out["recipients"] = [
-        _recipient(report, b, n == event["position"], thresholds) for n, b in enumerate(bounces)
+        _recipient(report, b, n == event["position"], policy) for n, b in enumerate(bounces)
     ]
     if event["position"] < len(bounces):
         now = bounces[event["position"]]
@@ -132,11 +133,11 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
 
 
 def _recipient(
-    report: Report, bounce: Bounce, this_event: bool, thresholds: Mapping[str, int | None]
+    report: Report, bounce: Bounce, this_event: bool, policy: PolicyConfig
 ) -> dict[str, Any]:
     r = bounce.record
     decision = decide_reason(report, r)
-    threshold = thresholds.get(bounce.bounce_type, BOUNCE_TYPES.get(bounce.bounce_type))
+    threshold = hold_after(str(bounce.kind), bounce.bounce_type, policy)
     found = {
         "recipient": r.recipient,
         "original_recipient": r.original_recipient,
@@ -162,7 +163,8 @@ def _recipient(
             if bounce.rule.startswith("user:")
             else None
         ),
-        # Bounces of this type that put the address on hold (None or 0: never).
+        # Bounces of this type that put the address on hold (None: this one never does).
         "hold_after": threshold,
-        "counts_toward_hold": bool(threshold),
+        "counts_toward_hold": threshold is not None,
+        "never_counts": never_counts(str(bounce.kind), bounce.bounce_type),
     }

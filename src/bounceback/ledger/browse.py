@@ -30,6 +30,7 @@ from sqlalchemy import (
 from bounceback.config import PolicyConfig
 from bounceback.ledger import tables as t
 from bounceback.ledger.models import iso, utcnow
+from bounceback.ledger.policy import policy_steps
 from bounceback.ledger.service import Ledger, normalise, reset_values, valid_email
 
 Key = list[Any]
@@ -303,40 +304,6 @@ def _contact_page(rows: Sequence[Any], limit: int) -> tuple[list[dict[str, Any]]
     ], key
 
 
-_STEPS = (
-    ("reset", "a delivery or engagement reset the consecutive count"),
-    ("counted", "counted toward a hold"),
-    ("held", "put on hold"),
-    ("suppressed", "suppressed"),
-    ("removed", "address removed (moved to the bounced address)"),
-    ("bulk_off", "bulk mail turned off"),
-    ("disabled", "contact disabled"),
-)
-
-
-def policy_steps(kind: str, bounce_type: str, effects: dict[str, Any]) -> list[str]:
-    """What the policy did with one event, in words, including why it did nothing."""
-    steps = []
-    for name, words in _STEPS:
-        value = effects.get(name)
-        if value:
-            steps.append(f"{words} ({value})" if isinstance(value, str) else words)
-    if not steps:
-        if effects.get("unverified"):
-            steps.append(
-                "no effect: unverified — it proves no send of ours (no signed return path,"
-                " no id or Message-ID of ours), so anyone could have forged it; kept as"
-                " evidence only"
-            )
-        elif kind in ("delay", "not_bounce", "unparseable", "delivered", "open", "click"):
-            steps.append(f"no effect: a {kind.replace('_', ' ')} never counts")
-        elif bounce_type == "Sender":
-            steps.append("no effect: a sender-side failure does not count against the address")
-        elif not bounce_type:
-            steps.append("no effect: no bounce type")
-        else:
-            steps.append("no effect: already counted today or already held")
-    return steps
 
 
 def contact_timeline(

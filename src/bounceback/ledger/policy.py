@@ -68,11 +68,72 @@ class Effects:
         return {k: v for k in self.__slots__ if (v := getattr(self, k))}
 
 
+# Kinds that say nothing against the address.
+_NEVER_COUNT = frozenset({*ENGAGEMENT, "delay", "not_bounce", "unparseable"})
+# What one counted bounce of a kind may do beyond its type's hold threshold: an
+# auto-reply proves the mailbox exists, so it holds only at Away's own threshold.
+_PROVES_MAILBOX = frozenset({"autoreply"})
+
+
+def never_counts(kind: str, bounce_type: str, verified: bool = True) -> str:
+    """Why a bounce of this kind and type never counts against an address ("" if it does).
+
+    The one place that decides it, in the words every page and command shows.
+    """
+    if kind in _NEVER_COUNT:
+        return f"a {kind.replace('_', ' ')} never counts"
+    if bounce_type == "Sender":
+        return "a sender-side failure does not count against the address"
+    if not bounce_type:
+        return "no bounce type"
+    if not verified:
+        return (
+            "unverified — it proves no send of ours (no signed return path, no id or"
+            " Message-ID of ours), so anyone could have forged it; kept as evidence only"
+        )
+    return ""
+
+
 def counts_toward_hold(facts: Facts) -> bool:
-    """Sender-fault bounces, delays and engagement never count against an address."""
-    if facts.kind in ENGAGEMENT or facts.kind in ("delay", "not_bounce", "unparseable"):
-        return False
-    return bool(facts.bounce_type) and facts.bounce_type != "Sender"
+    """Sender-fault bounces, delays, engagement and unverified mail never count."""
+    return not never_counts(facts.kind, facts.bounce_type, facts.verified)
+
+
+def hold_after(kind: str, bounce_type: str, policy: PolicyConfig) -> int | None:
+    """How many bounces of this type put an address on hold (None: this one never does)."""
+    if never_counts(kind, bounce_type):
+        return None
+    return policy.thresholds.get(bounce_type) or None
+
+
+def counts_consecutive(kind: str) -> bool:
+    """Whether a counted bounce of this kind adds to the consecutive count (disable_after)."""
+    return kind not in _PROVES_MAILBOX
+
+
+# What each effect means, in the words the pages and commands show.
+_STEPS = (
+    ("reset", "a delivery or engagement reset the consecutive count"),
+    ("counted", "counted toward a hold"),
+    ("held", "put on hold"),
+    ("suppressed", "suppressed"),
+    ("removed", "address removed (moved to the bounced address)"),
+    ("bulk_off", "bulk mail turned off"),
+    ("disabled", "contact disabled"),
+)
+
+
+def policy_steps(kind: str, bounce_type: str, effects: dict[str, Any]) -> list[str]:
+    """What the policy did with one event, in words, including why it did nothing."""
+    steps = []
+    for name, words in _STEPS:
+        value = effects.get(name)
+        if value:
+            steps.append(f"{words} ({value})" if isinstance(value, str) else words)
+    if not steps:
+        why = never_counts(kind, bounce_type, not effects.get("unverified"))
+        steps.append(f"no effect: {why or 'already counted today or already held'}")
+    return steps
 
 
 def apply(
@@ -86,9 +147,7 @@ def apply(
             effects.reset = True
         return effects
     if not counts_toward_hold(facts):
-        return effects
-    if not facts.verified:
-        effects.unverified = True
+        effects.unverified = not facts.verified
         return effects
 
     _decay(facts, address, policy)
@@ -97,7 +156,8 @@ def apply(
     address.last_bounce_at = facts.at
     if not once_a_day:
         address.counts[facts.bounce_type] = address.counts.get(facts.bounce_type, 0) + 1
-        address.consecutive += 1
+        if counts_consecutive(facts.kind):
+            address.consecutive += 1
         address.last_counted_on = today
         effects.counted = True
 
@@ -123,6 +183,7 @@ def apply(
 
     if (
         policy.disable_after
+        and counts_consecutive(facts.kind)
         and address.consecutive >= policy.disable_after
         and not contact.disabled
     ):

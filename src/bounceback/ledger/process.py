@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bounceback.classify import RuleSet, classify
 from bounceback.config import Config
+from bounceback.ledger import campaign_counts
 from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose, Reply, file_replies, read_reply
 from bounceback.ledger.db import unavailable
@@ -548,7 +549,18 @@ class Processor:
             cid: ContactState(row["bulk_mail"], row["disabled"]) for cid, row in contacts.items()
         }
         dirty: set[int] = set()
-        tally: dict[int, list[int]] = {}
+        tally = campaign_counts.Tally(
+            conn,
+            (
+                (cid, aid)
+                for i in items
+                for ref, aid in zip(i.refs, i.address_ids, strict=True)
+                if ref is not None
+                and (cid := ref.campaign_id) is not None
+                and cid in open_campaigns
+                and aid is not None
+            ),
+        )
         events: list[dict[str, Any]] = []
         suppress: dict[str, dict[str, Any]] = {}
         for item in items:
@@ -592,8 +604,7 @@ class Processor:
                     and item.verified[n]
                 ):
                     counted = "hard" if bounce.hardbounce else "soft"
-                    pair = tally.setdefault(campaign_id, [0, 0])
-                    pair[0 if counted == "hard" else 1] += 1
+                    tally.add(campaign_id, aid, counted)
                 events.append(
                     _event_row(item, n, bounce, aid, contact_id, ref, email, at, effects, counted)
                 )
@@ -607,17 +618,7 @@ class Processor:
                 index_elements=["email"]
             )
             conn.execute(stmt, [suppress[k] for k in sorted(suppress)])
-        if tally:
-            c = t.campaigns.c
-            conn.execute(
-                update(t.campaigns)
-                .where(c.id == bindparam("cid"))
-                .values(
-                    hard_bounces=c.hard_bounces + bindparam("hard"),
-                    soft_bounces=c.soft_bounces + bindparam("soft"),
-                ),
-                [{"cid": k, "hard": v[0], "soft": v[1]} for k, v in sorted(tally.items())],
-            )
+        tally.write(conn)
 
 
 def _lock_rows(conn: Connection, table: Table, ids: list[int]) -> dict[int, dict[str, Any]]:

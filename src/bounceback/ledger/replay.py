@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from bounceback.classify import RuleSet, classify
 from bounceback.config import PolicyConfig
+from bounceback.ledger import campaign_counts
 from bounceback.ledger import tables as t
 from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
@@ -165,11 +166,10 @@ def undo(
                 conn.execute(
                     update(t.events).where(e.id.in_(batch)).values(undone_at=now, undo_id=run_id)
                 )
-            tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-            for r in rows:
-                if r["campaign_counted"] and r["campaign_id"] is not None:
-                    tally[r["campaign_id"]][0 if r["campaign_counted"] == "hard" else 1] -= 1
-            _bump_campaigns(conn, tally)
+            campaign_counts.recount(
+                conn,
+                {r["campaign_id"] for r in rows if r["campaign_counted"] and r["campaign_id"]},
+            )
             count_in_rollups(conn, rows, sign=-1)  # W2: undone events leave the stats
         if dry_run:
             conn.rollback()
@@ -271,7 +271,7 @@ def _recount_campaigns(
 ) -> None:
     """A replay that turns soft into hard moves the campaign counts (open campaigns only)."""
     e, c = t.events.c, t.campaigns.c
-    tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    touched: set[int] = set()
     for batch in _chunks(sorted(new_values)):
         rows = conn.execute(
             select(e.id, e.campaign_id, e.campaign_counted, c.status)
@@ -284,21 +284,9 @@ def _recount_campaigns(
             new = "hard" if new_values[row.id]["hardbounce"] else "soft"
             if new == row.campaign_counted:
                 continue
-            pair = tally[row.campaign_id]
-            pair[0] += 1 if new == "hard" else -1
-            pair[1] += 1 if new == "soft" else -1
+            touched.add(row.campaign_id)
             conn.execute(update(t.events).where(e.id == row.id).values(campaign_counted=new))
-    _bump_campaigns(conn, tally)
-
-
-def _bump_campaigns(conn: Connection, tally: dict[int, list[int]]) -> None:
-    c = t.campaigns.c
-    for cid, (hard, soft) in sorted(tally.items()):
-        conn.execute(
-            update(t.campaigns)
-            .where(c.id == cid)
-            .values(hard_bounces=c.hard_bounces + hard, soft_bounces=c.soft_bounces + soft)
-        )
+    campaign_counts.recount(conn, touched)
 
 
 def _record_run(

@@ -498,16 +498,26 @@ class Ledger:
                 e.undone_at.is_(None),
                 e.address_id.is_not(None),
             )
-            stmt = (
-                select(a.email, c.name, func.max(e.occurred_at), func.max(e.reason))
-                .select_from(t.events)
-                .join(t.addresses, a.id == e.address_id)
-                .join(t.contacts, c.id == a.contact_id)
+            # Each address's latest soft bounce in the campaign: its time and reason
+            # come from that one bounce.
+            latest = (
+                select(func.max(e.id))
                 .where(
                     e.campaign_id == cid,
                     e.kind == "bounce",
                     ~e.hardbounce,
                     e.undone_at.is_(None),
+                    e.address_id.is_not(None),
+                )
+                .group_by(e.address_id)
+            )
+            stmt = (
+                select(a.email, c.name, e.occurred_at, e.reason)
+                .select_from(t.events)
+                .join(t.addresses, a.id == e.address_id)
+                .join(t.contacts, c.id == a.contact_id)
+                .where(
+                    e.id.in_(latest),
                     a.email.is_not(None),
                     ~a.on_hold,
                     ~a.bounced,
@@ -515,7 +525,6 @@ class Ledger:
                     a.id.not_in(hard),
                     ~select(s.id).where(s.email == a.email).exists(),
                 )
-                .group_by(a.email, c.name)
                 .order_by(a.email)
             )
             return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bounceback.model import Kind, Report
 from bounceback.parse import registry
-from bounceback.parse.base import original_of
+from bounceback.parse.base import copied_to, delivered_to, original_of
 from bounceback.parse.mail import Mail, ParseError
 
 __all__ = ["MAX_MESSAGE_BYTES", "ParseError", "parse"]
@@ -77,6 +77,8 @@ def parse_mail(mail: Mail) -> Report:
         report = detect(mail)
         if report is not None:
             return report
+    # No detector knew it; a user rule may still recognise it (classify), on its text
+    # and on where it was delivered.
     return Report(
         kind=Kind.NOT_BOUNCE,
         detector="",
@@ -84,4 +86,7 @@ def parse_mail(mail: Mail) -> Report:
         subject=mail.subject,
         from_=mail.from_,
         to=mail.to,
+        cc=copied_to(mail),
+        delivered_to=delivered_to(mail),
+        body=mail.report_text,
     )

@@ -163,12 +163,18 @@ def make_report(
         subject=mail.subject,
         from_=mail.from_,
         to=mail.to,
+        cc=copied_to(mail),
         delivered_to=delivered_to(mail),
         body=mail.report_text,  # without an inline copy of the returned message
     )
 
 
 _DELIVERED_TO_FIELDS = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To")
+
+
+def copied_to(mail: Mail) -> str:
+    """The message's own Cc and Bcc fields, joined ('' when it has neither)."""
+    return " ".join(v for v in (mail.header("Cc"), mail.header("Bcc")) if v)
 
 
 def delivered_to(mail: Mail) -> list[str]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from bounceback.ledger import bounce_source, browse
+from bounceback.ledger.policy import policy_steps
 from bounceback.ledger.rules_store import current_rules
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
@@ -130,7 +131,7 @@ def routes(ctx: WebContext) -> APIRouter:
             event=found,
             fields=fields,
             why=why,
-            steps=browse.policy_steps(found["kind"], found["bounce_type"], found["effects"]),
+            steps=policy_steps(found["kind"], found["bounce_type"], found["effects"]),
             raw=raw.decode("utf-8", "replace") if raw is not None else None,
             size=len(raw) if raw is not None else 0,
         )
