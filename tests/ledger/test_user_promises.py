@@ -52,9 +52,7 @@ class Site:
 
 
 @pytest.fixture
-def site_with(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Any:
+def site_with(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.chdir(tmp_path)
     return lambda config="", rules="": Site(db_url, tmp_path, config, rules)
 
@@ -123,8 +121,7 @@ Hello!
 
 def test_a_rule_recognises_a_bounce_no_detector_knew(site_with: Any, tmp_path: Path) -> None:
     rules = (
-        '[[rules]]\nsection = "body"\ntext = "destination account closed (GW-17)"\n'
-        'type = "hard"\n'
+        '[[rules]]\nsection = "body"\ntext = "destination account closed (GW-17)"\ntype = "hard"\n'
     )
     site = site_with(rules=rules)
     notice = tmp_path / "notice.eml"
@@ -172,9 +169,7 @@ def test_campaign_counts_bounced_addresses_not_events(site_with: Any, tmp_path: 
     assert (stats["hard_bounces"], stats["soft_bounces"]) == (0, 2)
 
 
-def test_a_resend_row_takes_reason_and_time_from_one_bounce(
-    site_with: Any, tmp_path: Path
-) -> None:
+def test_a_resend_row_takes_reason_and_time_from_one_bounce(site_with: Any, tmp_path: Path) -> None:
     site = site_with()
     (tmp_path / "spring.csv").write_text(f"email,name,campaign\n{MEMBER},Member,spring\n")
     site.cli("contacts", "import", str(tmp_path / "spring.csv"))

@@ -304,8 +304,6 @@ def _contact_page(rows: Sequence[Any], limit: int) -> tuple[list[dict[str, Any]]
     ], key
 
 
-
-
 def contact_timeline(
     ledger: Ledger, email: str, limit: int = 100, after: Key | None = None
 ) -> tuple[dict[str, Any], Key | None] | None:
