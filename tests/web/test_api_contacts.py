@@ -180,7 +180,6 @@ def test_new_address_bad_input(
     assert after.json()["email"] == "shiba@example.com"  # unchanged
 
 
-
 REPLIES = ("reply-human-01.eml", "reply-human-02.eml", "lhost-postfix-02.eml")
 EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
 
@@ -230,7 +229,9 @@ def test_activities_of_a_contact_paged(
     assert rest["next_cursor"] is None
 
     # A contact with no replies: an empty page; nobody's address: 404; a forged cursor: 400.
-    empty = client.get("/api/v1/contacts/userunknown@example.co.jp/activities", headers=read_headers)
+    empty = client.get(
+        "/api/v1/contacts/userunknown@example.co.jp/activities", headers=read_headers
+    )
     assert empty.status_code == 200 and empty.json() == {"items": [], "next_cursor": None}
     missing = client.get("/api/v1/contacts/nobody@example.org/activities", headers=read_headers)
     assert missing.status_code == 404

@@ -1,4 +1,4 @@
-""""Correct a bounce from its page": a person says a stored bounce is hard, soft or not a
+""" "Correct a bounce from its page": a person says a stored bounce is hard, soft or not a
 bounce; this drafts the user rule that says so from the bounce's own evidence, shows
 which stored bounces the rule would change (a replay dry run), and on confirmation saves
 the rule and replays for real (the run is kept in ``undo_runs``, the rule's note says

@@ -27,7 +27,6 @@ from bounceback.web.dashboard.common import (
     require_user,
 )
 
-
 KINDS = ("contact", "company", "lead")  # contacts.kind
 ACTIVITIES_SHOWN = 20  # replies filed on the contact, a page at a time
 
