@@ -44,9 +44,10 @@ def csv_lines(text: Iterator[str]) -> Iterator[tuple[int, str, str]]:
     names = [c.strip().lower() for c in first]
     if "email" in names:
         at, why = names.index("email"), names.index("reason") if "reason" in names else -1
-    else:
-        at, why = 0, 1 if len(first) > 1 else -1
-        yield 1, first[0] if first else "", first[1] if why == 1 else ""
+    else:  # no header: address, then perhaps a reason, on every line
+        at, why = 0, 1
+        if any(cell.strip() for cell in first):
+            yield 1, first[0], first[1] if len(first) > 1 else ""
     for row in reader:
         if not row or not any(cell.strip() for cell in row):
             continue
