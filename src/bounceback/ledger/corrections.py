@@ -141,7 +141,9 @@ def draft(ledger: Ledger, event_id: int, verdict: Verdict, user: str) -> Draft |
 
 @dataclass(slots=True)
 class Preview:
-    matches_this: bool  # the draft decides this very bounce (else it corrects nothing)
+    # The draft decides this very bounce (else it corrects nothing); None: its message is
+    # not kept (an event from a log or webhook), so no one can tell.
+    matches_this: bool | None
     by_rule: list[dict[str, Any]]  # stored bounces the draft changes
     others: int  # changed by today's other rules anyway (a replay applies them too)
     report: RunReport
@@ -155,18 +157,18 @@ def preview(ledger: Ledger, event_id: int, values: dict[str, Any]) -> Preview:
     rules = combine([draft_rules, saved]) if saved else draft_rules
     report = replay(ledger, rules, dry_run=True)
     by_rule = [c for c in report.changes if c["rule"] == DRAFT_RULE]
-    matches = any(c["event"] == event_id for c in by_rule)
+    matches: bool | None = any(c["event"] == event_id for c in by_rule)
     if not matches:
         matches = _decides(ledger, event_id, rules)
     return Preview(matches, by_rule, len(report.changes) - len(by_rule), report)
 
 
-def _decides(ledger: Ledger, event_id: int, rules: Any) -> bool:
+def _decides(ledger: Ledger, event_id: int, rules: Any) -> bool | None:
     """Whether the draft matches this bounce's message (when it changes nothing stored:
-    the bounce already had that verdict)."""
+    the bounce already had that verdict); None when the message is not kept."""
     event = _event(ledger, event_id)
     if event is None or event["raw"] is None:
-        return False
+        return None
     tried = rules_store.try_message(zlib.decompress(event["raw"]), rules)
     return any(r["rule"] == DRAFT_RULE for r in tried["recipients"])
 

@@ -62,7 +62,7 @@ def routes(ctx: WebContext) -> APIRouter:
                 preview = corrections.preview(ctx.ledger, event["id"], values)
             except RuleError as exc:
                 problems = [*problems, f"The rule cannot be used: {exc}"]
-        if preview is not None and not preview.matches_this:
+        if preview is not None and preview.matches_this is False:
             problems = [
                 *problems,
                 "This rule does not match this bounce's message: change the text to a phrase"
