@@ -3,12 +3,14 @@ timeline, unhold and a new address."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bounceback.ledger import Ledger
+from bounceback.model import RawMessage
 
 
 def found(client: TestClient, headers: dict[str, str], **params: Any) -> list[str]:
@@ -176,3 +178,62 @@ def test_new_address_bad_input(
     assert response.json()["status"] == status and words in response.json()["error"]
     after = sqlite_client.get("/api/v1/contacts/shiba@example.com", headers=sqlite_admin_headers)
     assert after.json()["email"] == "shiba@example.com"  # unchanged
+
+
+REPLIES = ("reply-human-01.eml", "reply-human-02.eml", "lhost-postfix-02.eml")
+EMAILS = Path(__file__).resolve().parents[1] / "fixtures" / "emails"
+
+
+def email_bytes(name: str) -> bytes:
+    return (EMAILS / name).read_bytes()
+
+
+def test_activities_of_a_contact_paged(
+    client: TestClient, web_ledger: Ledger, read_headers: dict[str, str]
+) -> None:
+    # María replies (Cc Tom), then James; both wrote To the newsletter's address, which is
+    # a contact here too: its two replies come a page at a time, newest first.
+    for address, name in (
+        ("maria.lopez@example.org", "María López"),
+        ("tom.baker@example.org", "Tom Baker"),
+        ("news@sender.example", "Newsletter"),
+        ("userunknown@example.co.jp", "Gone"),
+    ):
+        web_ledger.add_contact(address, name)
+    raws = [(n, RawMessage(data=email_bytes(n), source="test", ref=n)) for n in REPLIES]
+    outcomes = {o.label: o.outcome for o in web_ledger.process(raws, purpose="both")}
+    assert outcomes == dict(zip(REPLIES, ("filed", "filed", "matched"), strict=True))
+
+    url = "/api/v1/contacts/Maria.Lopez@example.org/activities"
+    answer = client.get(url, headers=read_headers)
+    assert answer.status_code == 200, answer.text
+    page = answer.json()
+    assert page["next_cursor"] is None and len(page["items"]) == 1
+    item = page["items"][0]
+    assert item["subject"] == "Re: November newsletter – volunteer day"
+    assert item["sender"] == "maria.lopez@example.org" and item["sender_name"] == "María López"
+    assert item["date"] == "2026-11-17T08:13:51"  # UTC
+    assert "volunteer" in item["body"] and item["message_id"] > 0
+    tom = client.get("/api/v1/contacts/tom.baker@example.org/activities", headers=read_headers)
+    assert [i["header_message_id"] for i in tom.json()["items"]] == [item["header_message_id"]]
+    assert tom.json()["items"][0]["contact_id"] != item["contact_id"]
+
+    news = "/api/v1/contacts/news@sender.example/activities"
+    first = client.get(news, headers=read_headers, params={"limit": 1}).json()
+    assert [i["sender"] for i in first["items"]] == ["j.okafor@newcomer.example"]
+    assert first["next_cursor"]
+    rest = client.get(
+        news, headers=read_headers, params={"limit": 1, "cursor": first["next_cursor"]}
+    ).json()
+    assert [i["sender"] for i in rest["items"]] == ["maria.lopez@example.org"]
+    assert rest["next_cursor"] is None
+
+    # A contact with no replies: an empty page; nobody's address: 404; a forged cursor: 400.
+    empty = client.get(
+        "/api/v1/contacts/userunknown@example.co.jp/activities", headers=read_headers
+    )
+    assert empty.status_code == 200 and empty.json() == {"items": [], "next_cursor": None}
+    missing = client.get("/api/v1/contacts/nobody@example.org/activities", headers=read_headers)
+    assert missing.status_code == 404
+    assert client.get(url, headers=read_headers, params={"cursor": "garbage"}).status_code == 400
+    assert client.get(url).status_code == 401

@@ -582,3 +582,182 @@ def send_detail(ledger: Ledger, send_id: int) -> dict[str, Any] | None:
         "contact_id": row["contact_id"],
         "bounces": int(bounces),
     }
+
+
+# --- the suppression page: search, import --------------------------------------------------
+def search_suppressions(
+    ledger: Ledger, q: str, source: str | None, limit: int, after: Key | None = None
+) -> tuple[list[dict[str, Any]], Key | None]:
+    """The suppression list, newest first, whose address or reason contains ``q``
+    (``@domain``: addresses at that domain); ``after`` = [id]."""
+    s = t.suppressions.c
+    stmt = select(s.id, s.email, s.reason, s.source, s.since).order_by(s.id.desc())
+    q = q.strip()
+    if q.startswith("@") and len(q) > 1:
+        stmt = stmt.where(s.email.like("%" + _like(q.lower())[1:-1], escape="\\"))
+    elif q:
+        pattern = _like(q.lower())
+        stmt = stmt.where(
+            or_(s.email.like(pattern, escape="\\"), func.lower(s.reason).like(pattern, escape="\\"))
+        )
+    if source:
+        stmt = stmt.where(s.source == source)
+    if after is not None:
+        stmt = stmt.where(s.id < after[0])
+    with ledger._read() as conn:
+        rows = conn.execute(stmt.limit(limit + 1)).all()
+    page, key = _page(rows, limit, lambda r: (r.id,))
+    return [
+        {"email": r.email, "reason": r.reason, "source": r.source, "since": iso(r.since)}
+        for r in page
+    ], key
+
+
+@dataclass(slots=True)
+class SuppressionImport:
+    added: int = 0
+    already: int = 0
+    invalid: int = 0
+    problems: list[str] = field(default_factory=list)  # "line N: why", the first 20
+
+
+def import_suppressions(
+    ledger: Ledger, rows: Iterator[tuple[int, str, str]], chunk: int = 1000
+) -> SuppressionImport:
+    """Add (line number, email, reason) rows as manual suppressions, set-wise, a chunk per
+    transaction; an address already listed keeps its entry (and its source)."""
+    s = t.suppressions.c
+    result = SuppressionImport()
+    pending: dict[str, str] = {}
+
+    def flush() -> None:
+        if not pending:
+            return
+        wanted = sorted(pending)
+        with ledger._write() as conn:
+            known = set(conn.execute(select(s.email).where(s.email.in_(wanted))).scalars())
+            fresh = [
+                t.clip(t.suppressions, {"email": e, "reason": pending[e], "source": "manual"})
+                for e in wanted
+                if e not in known
+            ]
+            if fresh:
+                conn.execute(t.suppressions.insert(), fresh)
+        result.added += len(fresh)
+        result.already += len(known)
+        pending.clear()
+
+    for line, raw_email, reason in rows:
+        address = normalise(raw_email)
+        if not valid_email(address) or len(address) > 320:
+            result.invalid += 1
+            if len(result.problems) < 20:
+                result.problems.append(f"line {line}: not an email address: {raw_email[:80]!r}")
+            continue
+        if address in pending:
+            result.already += 1
+            continue
+        pending[address] = reason.strip()
+        if len(pending) >= chunk:
+            flush()
+    flush()
+    return result
+
+
+# --- quarantined (and other kept) messages ----------------------------------------------------
+def list_messages(
+    ledger: Ledger, outcome: str, limit: int, after: Key | None = None
+) -> tuple[list[dict[str, Any]], Key | None]:
+    """Inbound messages with this outcome, newest first: why (the error), when, from
+    which source, whether the bytes are kept; ``after`` = [id]."""
+    m = t.messages.c
+    stmt = (
+        select(
+            m.id,
+            m.ref,
+            m.source,
+            m.received_at,
+            m.kind,
+            m.detector,
+            m.error,
+            m.size,
+            m.raw.is_not(None).label("kept"),
+        )
+        .where(m.outcome == outcome)
+        .order_by(m.id.desc())
+    )
+    if after is not None:
+        stmt = stmt.where(m.id < after[0])
+    with ledger._read() as conn:
+        rows = conn.execute(stmt.limit(limit + 1)).all()
+    page, key = _page(rows, limit, lambda r: (r.id,))
+    return [
+        {
+            "id": r.id,
+            "ref": r.ref,
+            "source": r.source,
+            "received_at": iso(r.received_at),
+            "kind": r.kind,
+            "detector": r.detector,
+            "error": r.error,
+            "size": r.size,
+            "kept": bool(r.kept),
+        }
+        for r in page
+    ], key
+
+
+def count_messages(ledger: Ledger, outcome: str) -> int:
+    m = t.messages.c
+    with ledger._read() as conn:
+        n = conn.execute(select(func.count()).select_from(t.messages).where(m.outcome == outcome))
+        return int(n.scalar_one())
+
+
+# --- activities (human replies filed on contacts) ---------------------------------------------
+def contact_activities(
+    ledger: Ledger, email: str, limit: int, after: Key | None = None
+) -> tuple[dict[str, Any], Key | None] | None:
+    """The activities filed on the contact owning ``email`` (current or bounced address),
+    newest first; ``after`` = [date, id]. None when no contact has the address."""
+    act = t.activities.c
+    with ledger._read() as conn:
+        address = ledger._address_by_email(conn, normalise(email))
+        if address is None:
+            return None
+        cid = address["contact_id"]
+        where: list[ColumnElement[bool]] = [act.contact_id == cid]
+        if (seek := _newest_first(act.date, act.id, after)) is not None:
+            where.append(seek)
+        rows = conn.execute(
+            select(
+                act.id,
+                act.message_id,
+                act.header_message_id,
+                act.date,
+                act.sender,
+                act.sender_name,
+                act.subject,
+                act.body,
+            )
+            .where(*where)
+            .order_by(act.date.desc(), act.id.desc())
+            .limit(limit + 1)
+        ).all()
+    page, key = _page(rows, limit, lambda r: (r.date, r.id))
+    return {
+        "contact_id": cid,
+        "activities": [
+            {
+                "id": r.id,
+                "message_id": r.message_id,
+                "header_message_id": r.header_message_id,
+                "date": iso(r.date),
+                "sender": r.sender,
+                "sender_name": r.sender_name,
+                "subject": r.subject,
+                "body": r.body,
+            }
+            for r in page
+        ],
+    }, key

@@ -293,21 +293,21 @@ class Processor:
             outcomes.extend(self._commit_safely([prepare_event(e, self.rules) for e in batch]))
         return outcomes
 
-    def retry_quarantined(self, batch_size: int = 200) -> Iterator[Outcome]:
-        """Process the kept bytes of quarantined messages again (after an engine fix).
+    def retry_quarantined(
+        self, batch_size: int = 200, only: Iterable[int] | None = None
+    ) -> Iterator[Outcome]:
+        """Process the kept bytes of quarantined messages again (after an engine fix);
+        ``only``: just these message rows (the dashboard's per-message retry).
 
         The ids are taken first: a message quarantined again gets a new row, which
         this run must not pick up a second time.
         """
         m = t.messages.c
+        stmt = select(m.id).where(m.outcome == "quarantined", m.raw.is_not(None))
+        if only is not None:
+            stmt = stmt.where(m.id.in_(sorted(set(only))))
         with self.engine.connect() as conn:
-            ids = list(
-                conn.execute(
-                    select(m.id)
-                    .where(m.outcome == "quarantined", m.raw.is_not(None))
-                    .order_by(m.id)
-                ).scalars()
-            )
+            ids = list(conn.execute(stmt.order_by(m.id)).scalars())
         for start in range(0, len(ids), batch_size):
             with self.engine.connect() as conn:
                 rows = conn.execute(

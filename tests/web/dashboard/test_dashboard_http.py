@@ -23,8 +23,11 @@ PAGES = (
     "/",
     "/contacts",
     "/holds",
+    "/suppression",
+    "/suppression.csv",
     "/bounces",
     "/bounces/1",
+    "/quarantine",
     "/campaigns",
     "/health-report",
     "/rules",
@@ -72,13 +75,30 @@ def test_every_page_renders_on_an_empty_ledger(web: TestClient) -> None:
     for path in PAGES:
         answer = web.get(path)
         assert answer.status_code == (404 if path == "/bounces/1" else 200), path
-        assert "<title>" in answer.text
+        if path.endswith(".csv"):
+            assert answer.text == "email,reason,source,since\n"
+        else:
+            assert "<title>" in answer.text
 
 
 def test_posts_need_the_token(web: TestClient, sqlite_ledger: Ledger) -> None:
     sqlite_ledger.add_contact("held@example.org")
     log_in(web)
-    for path in ("/contacts/held@example.org/unhold", "/holds/unhold", "/rules", "/settings"):
+    for path in (
+        "/contacts/held@example.org/unhold",
+        "/holds/unhold",
+        "/rules",
+        "/settings",
+        "/suppression",
+        "/suppression/remove",
+        "/suppression/import",
+        "/quarantine/1/retry",
+        "/quarantine/1/release",
+        "/quarantine/1/delete",
+        "/bounces/1/correct",
+        "/bounces/1/correct/preview",
+        "/bounces/1/correct/apply",
+    ):
         answer = web.post(path, data={"email": "held@example.org"})
         assert answer.status_code == 403, path
         assert "security token is missing" in answer.text
@@ -238,3 +258,63 @@ def test_guessing_a_password_is_throttled(web: TestClient) -> None:
     assert refused.status_code == 429
     assert "Too many failed logins" in refused.text
     assert web.get("/", follow_redirects=False).status_code in (302, 303, 307)  # not logged in
+
+
+def test_a_read_only_user_changes_nothing(web: TestClient, sqlite_ledger: Ledger) -> None:
+    create_user(sqlite_ledger, "looker", "another long enough password", role="read")
+    sqlite_ledger.suppress("kept@example.org", "asked")
+    data = {"username": "looker", "password": "another long enough password"}
+    web.post("/login", data={"csrf_token": token(web), **data})
+    form = {"csrf_token": token(web, "/suppression"), "email": "kept@example.org"}
+    for path in ("/suppression", "/suppression/remove", "/quarantine/1/delete"):
+        answer = web.post(path, data=form)
+        assert answer.status_code == 403, path
+        assert "read-only access" in answer.text
+    assert sqlite_ledger.is_suppressed("kept@example.org")
+    assert 'action="/suppression/remove"' not in web.get("/suppression").text
+
+
+def test_suppression_import_formats(web: TestClient, sqlite_ledger: Ledger) -> None:
+    """A CSV with a header (any column order, a BOM from a spreadsheet) and a plain list
+    of addresses both import; the list is searched by address, @domain and reason."""
+    log_in(web)
+    with_header = "\ufeffreason,email\r\nbounced by hand,One@Example.org\r\n,two@example.org\r\n"
+    plain = "three@example.net\nfour@example.net,from the old tool\n\n"
+    for name, text, said in (
+        ("sheet.csv", with_header, "Imported 2 addresses; 0 already listed; 0 not addresses."),
+        ("list.txt", plain, "Imported 2 addresses; 0 already listed; 0 not addresses."),
+    ):
+        files = {"file": (name, text.encode("utf-8"), "text/csv")}
+        page = web.post(
+            "/suppression/import", data={"csrf_token": token(web, "/suppression")}, files=files
+        )
+        assert said in page.text, name
+    listed = {r["email"]: r for r in sqlite_ledger.suppressions()}
+    assert set(listed) == {
+        "one@example.org",
+        "two@example.org",
+        "three@example.net",
+        "four@example.net",
+    }
+    assert listed["one@example.org"]["reason"] == "bounced by hand"
+    assert listed["four@example.net"]["reason"] == "from the old tool"
+    assert all(r["source"] == "manual" for r in listed.values())
+    page = web.get("/suppression", params={"q": "@example.net"}).text
+    assert "three@example.net" in page and "one@example.org" not in page
+    page = web.get("/suppression", params={"q": "OLD TOOL"}).text
+    assert "four@example.net" in page and "three@example.net" not in page
+    # No file chosen: said so, nothing changes.
+    empty = {"file": ("", b"", "application/octet-stream")}
+    page = web.post(
+        "/suppression/import", data={"csrf_token": token(web, "/suppression")}, files=empty
+    )
+    assert "Choose a CSV file" in page.text
+
+
+def test_quarantine_actions_on_a_missing_message(web: TestClient) -> None:
+    log_in(web)
+    for action in ("retry", "release", "delete"):
+        page = web.post(f"/quarantine/999/{action}", data={"csrf_token": token(web, "/quarantine")})
+        assert "no quarantined message 999" in page.text, action
+    assert web.get("/quarantine/999").status_code == 404
+    assert web.get("/quarantine/999/raw").status_code == 404

@@ -1,5 +1,5 @@
-"""/api/v1/contacts: search, one contact's bounce information and "why" timeline,
-and the two actions a person takes: unhold, set a new address."""
+"""/api/v1/contacts: search, one contact's bounce information, "why" timeline and filed
+replies (activities), and the two actions a person takes: unhold, set a new address."""
 
 from __future__ import annotations
 
@@ -77,6 +77,18 @@ class Timeline(BaseModel):
     next_cursor: str | None
 
 
+class ActivityItem(BaseModel):
+    id: int
+    contact_id: int
+    message_id: int = Field(description="The inbound message row (its raw bytes are kept).")
+    header_message_id: str = Field(description="The reply's Message-ID header.")
+    date: str = Field(description="The reply's Date (UTC; when it was filed if it had none).")
+    sender: str
+    sender_name: str
+    subject: str
+    body: str = Field(description="The decoded text (capped at 100,000 characters).")
+
+
 def router(ctx: WebContext) -> APIRouter:
     r = APIRouter(tags=["contacts"])
 
@@ -124,6 +136,21 @@ def router(ctx: WebContext) -> APIRouter:
             raise ApiError(404, f"no contact has the address {email}")
         body, key = found
         return {**body, "next_cursor": encode_cursor(key) if key else None}
+
+    @r.get(
+        "/contacts/{email}/activities",
+        response_model=Page[ActivityItem],
+        summary="Human replies filed on the contact (email-to-activity), newest first",
+        responses=NOT_FOUND,
+    )
+    def activities(email: EmailPath, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+        after = cursor_key(cursor, cursor_time, cursor_int)
+        found = browse.contact_activities(ctx.ledger, email_param(email), limit, after)
+        if found is None:
+            raise ApiError(404, f"no contact has the address {email}")
+        body, key = found
+        items = [{**item, "contact_id": body["contact_id"]} for item in body["activities"]]
+        return page_of(items, key)
 
     @r.post(
         "/contacts/{email}/unhold",

@@ -17,17 +17,33 @@ from bounceback.web.dashboard import (
     bounces,
     campaigns,
     contacts,
+    corrections,
     health,
     holds,
     login,
     overview,
+    quarantine,
     rules,
     settings,
+    suppression,
 )
 from bounceback.web.dashboard.common import HERE, Forbidden, LoginRequired, redirect, render
 from bounceback.web.dashboard.common import query_url as _query_url
 
-_PAGES = (login, overview, contacts, holds, bounces, campaigns, health, rules, settings)
+_PAGES = (
+    login,
+    overview,
+    contacts,
+    holds,
+    suppression,
+    bounces,
+    corrections,
+    quarantine,
+    campaigns,
+    health,
+    rules,
+    settings,
+)
 
 
 def router(ctx: WebContext, app: FastAPI) -> None:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from bounceback.ledger import bounce_source, browse
 from bounceback.ledger.policy import policy_steps
-from bounceback.ledger.rules_store import current_rules
+from bounceback.ledger.rules_store import ID_PREFIX, RuleNotFound, current_rules, get_rule
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
     PAGE_SIZE,
@@ -93,6 +93,16 @@ def _event_id(text: str) -> int | None:
 def routes(ctx: WebContext) -> APIRouter:
     r = APIRouter(include_in_schema=False)
 
+    def _user_rule(rule: str) -> dict[str, Any] | None:
+        """The stored rule that decided (a person's correction says so in its note)."""
+        number = rule.removeprefix(f"user:{ID_PREFIX}")
+        if number == rule or not number.isdigit():
+            return None
+        try:
+            return get_rule(ctx.ledger, int(number))
+        except RuleNotFound:
+            return None  # deleted since
+
     @r.get("/bounces")
     def bounce_list(
         request: Request, user: Annotated[User, Depends(require_user)], cursor: str = ""
@@ -122,12 +132,15 @@ def routes(ctx: WebContext) -> APIRouter:
             return not_found(request, f"No bounce has the id {event_id}.")
         why = bounce_source.explanation(ctx.ledger, number, current_rules(ctx.ledger))
         raw = bounce_source.raw_message(ctx.ledger, number)
-        fields: list[tuple[str, Any]] = [
-            (label, found.get(key)) for label, key in FIELDS if found.get(key) not in (None, "")
+        fields: list[tuple[str, str, Any]] = [
+            (label, key, found.get(key))
+            for label, key in FIELDS
+            if found.get(key) not in (None, "")
         ]
         return render(
             request,
             "bounce.html",
+            correction=_user_rule(found["rule"]),
             event=found,
             fields=fields,
             why=why,

@@ -1,4 +1,5 @@
-"""Contacts: search, a contact's "Bounce Information" and "why" timeline, unhold, new address."""
+"""Contacts: search (bounced, kind, on hold), a contact's "Bounce Information", "why"
+timeline and filed replies (activities); unhold, new address."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from bounceback.web.dashboard.common import (
     require_user,
 )
 
+KINDS = ("contact", "company", "lead")  # contacts.kind
+ACTIVITIES_SHOWN = 20  # replies filed on the contact, a page at a time
+
 
 def contact_url(email: str) -> str:
     return "/contacts/" + quote(email, safe="@")
@@ -40,19 +44,30 @@ def routes(ctx: WebContext) -> APIRouter:
         user: Annotated[User, Depends(require_user)],
         q: str = "",
         on_hold: str = "",
+        bounced: str = "",
+        kind: str = "",
         cursor: str = "",
     ) -> Response:
-        filters = browse.ContactFilters(on_hold=True if on_hold else None)
+        bounced = bounced if bounced in ("yes", "no") else ""
+        kind = kind if kind in KINDS else ""
+        filters = browse.ContactFilters(
+            on_hold=True if on_hold else None,
+            bounced={"yes": True, "no": False}.get(bounced),
+            kind=kind or None,
+        )
         rows, key = browse.search_contacts(ctx.ledger, q, filters, PAGE_SIZE, decode_cursor(cursor))
         return render(
             request,
             "contacts.html",
             q=q,
             on_hold=bool(on_hold),
+            bounced=bounced,
+            kind=kind,
+            kinds=KINDS,
             rows=rows,
             cursor=cursor,
             next_cursor=encode_cursor(key),
-            params={"q": q, "on_hold": on_hold},
+            params={"q": q, "on_hold": on_hold, "bounced": bounced, "kind": kind},
         )
 
     @r.get("/contacts/{email}")
@@ -61,12 +76,17 @@ def routes(ctx: WebContext) -> APIRouter:
         email: str,
         user: Annotated[User, Depends(require_user)],
         cursor: str = "",
+        activities_cursor: str = "",
     ) -> Response:
         view = ctx.ledger.contact_view(email)
         found = browse.contact_timeline(ctx.ledger, email, PAGE_SIZE, decode_cursor(cursor))
         if view is None or found is None:
             return not_found(request, f"No contact has the address {email}.")
         timeline, key = found
+        filed = browse.contact_activities(
+            ctx.ledger, email, ACTIVITIES_SHOWN, decode_cursor(activities_cursor)
+        )
+        activities, activities_key = filed if filed is not None else ({"activities": []}, None)
         return render(
             request,
             "contact.html",
@@ -75,6 +95,9 @@ def routes(ctx: WebContext) -> APIRouter:
             timeline=timeline["events"],
             cursor=cursor,
             next_cursor=encode_cursor(key),
+            activities=activities["activities"],
+            activities_cursor=activities_cursor,
+            activities_next=encode_cursor(activities_key),
             url=contact_url(normalise(email)),
         )
 
