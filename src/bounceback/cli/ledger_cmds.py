@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -78,10 +79,10 @@ def _ledger(rules_file: Path | None = None, config_file: Path | None = None) -> 
         ledger = Ledger.open(load_config(config_file), rules=rules)
         yield ledger
     except (ConfigError, RuleError, LedgerError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except LedgerUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(3) from exc
     finally:
         if ledger is not None:

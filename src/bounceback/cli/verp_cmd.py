@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bounceback.cli import app
 from bounceback.match.verp import VerpError, VerpSigner, civicrm_send_id
@@ -36,11 +37,12 @@ def _signer(config_file: Path | None) -> tuple[VerpSigner, str]:
         config = load_config(config_file)
         signer = signer_from(config)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if signer is None:
         where = config.path or "no config file (give --config or set BOUNCEBACK_CONFIG)"
-        err.print(f"[red]error:[/red] {where}: [verp] needs domain, active_key and [verp.keys]")
+        needs = escape("[verp] needs domain, active_key and [verp.keys]")
+        err.print(f"[red]error:[/red] {escape(str(where))}: {needs}")
         raise typer.Exit(2)
     return signer, config.verp.unsigned_domain
 
@@ -55,7 +57,7 @@ def verp_address(
     try:
         address = signer.address(send_id)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     typer.echo(address)
 
