@@ -94,6 +94,8 @@ def test_the_demo_feed_makes_its_bounces_prove_a_send(demo: Demo) -> None:
     assert acted["match_method"] == "verp" and "unverified" not in (acted["effects"] or {})
     two = demo.json("contacts", "show", "userunknown@example.co.jp")["history"]
     assert [event["effects"] for event in two] == [{"unverified": True}]
+    shown = " ".join(demo.cli("contacts", "show", "userunknown@example.co.jp").stdout.split())
+    assert "(unverified)" in shown and "unverified: the bounce proves no send of ours" in shown
 
 
 # --- sends add, verp address / check ---------------------------------------------------------
@@ -109,6 +111,11 @@ def test_sends_add_gives_a_return_path_that_verp_check_ties_to_the_send(demo: De
         "shiba@example.com",
         "demo",
         address,
+    )
+    quiet = demo.cli("sends", "add", "shiba@example.com", "--quiet").stdout.strip()
+    assert (
+        quiet.startswith("bounce+demo.")
+        and "verifies: send" in demo.cli("verp", "check", quiet).stdout
     )
     made = demo.cli("verp", "address", str(send["send_id"])).stdout.strip()
     assert f"verifies: send {send['send_id']} " in demo.cli("verp", "check", made).stdout

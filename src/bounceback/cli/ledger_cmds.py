@@ -288,11 +288,26 @@ def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
             **h,
             "at": (h["at"] or "")[:16].replace("T", " "),
             "hard": "hard" if h["hardbounce"] else "soft",
-            "diagnostic": h["diagnostic"][:120] + (" (undone)" if h["undone"] else ""),
+            "diagnostic": h["diagnostic"][:120] + _marks(h),
         }
         for h in view["history"]
     ]
     _table("history", rows, ["at", "reason", "bounce_type", "hard", "status", "diagnostic"])
+    if any((h.get("effects") or {}).get("unverified") for h in view["history"]):
+        typer.echo(
+            "unverified: the bounce proves no send of ours (no signed return path or id of "
+            "ours), so it acted on nothing (docs/security.md)"
+        )
+
+
+def _marks(event: dict[str, Any]) -> str:
+    """What a person must know beside the text: the bounce changed nothing."""
+    marks = []
+    if event.get("undone"):
+        marks.append("undone")
+    if (event.get("effects") or {}).get("unverified"):
+        marks.append("unverified")
+    return "".join(f" ({mark})" for mark in marks)
 
 
 @contacts_app.command("unhold")
@@ -454,6 +469,9 @@ def sends_add(
     email: str = typer.Argument(..., help="The recipient."),
     campaign: str | None = typer.Option(None, "--campaign", help="Created if new."),
     message_id: str | None = typer.Option(None, "--message-id", help="Its Message-ID."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only the return path (the envelope sender to use)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Log one send; print its send id, X-Bounceback-ID and signed return path (with [verp])."""
@@ -464,7 +482,14 @@ def sends_add(
         err.print(f"[red]error:[/red] {email!r} is not an email address")
         raise typer.Exit(2)
     with _ledger() as ledger:
+        if quiet and ledger.signer is None:
+            needs = escape("--quiet prints the return path: configure [verp]")
+            err.print(f"[red]error:[/red] {needs}")
+            raise typer.Exit(2)
         ids, return_path = register_send(ledger, email, campaign, message_id=message_id)
+    if quiet:
+        typer.echo(return_path)
+        return
     found = {
         "send_id": ids.send_id,
         "bounceback_id": ids.bounceback_id,
