@@ -11,8 +11,11 @@ import json
 import logging
 import os
 import smtplib
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -238,6 +241,63 @@ def test_the_docs_page_and_its_assets_come_from_us_and_the_schema_needs_a_key(
     assert client.get("/api/v1/openapi.json").status_code == 401
     schema = client.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {key}"})
     assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_the_docs_page_loads_the_schema_with_a_key_and_tries_a_call(demo: Demo) -> None:
+    """In a real browser: the key typed in loads the schema, "Try it out" calls the API
+    under /api/v1 with it, and nothing is fetched from elsewhere."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "1":
+            pytest.fail("/usr/bin/chromium is missing: CI must install it (.ci/apt-packages.txt)")
+        pytest.skip("/usr/bin/chromium is not installed")
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    ledger = demo.ledger()
+    key = create_api_key(ledger, "docs", "read")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    config = uvicorn.Config(Server(ServeConfig(), ledger).app(), port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    requested: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(f"{base}/api/v1/docs")
+            page.fill("#bb-key-input", "bb_wrong_key")
+            page.click("button[type=submit]")
+            page.wait_for_function(
+                "document.getElementById('bb-key-status').textContent.includes('unknown')"
+            )
+            page.fill("#bb-key-input", key)
+            page.click("button[type=submit]")
+            page.wait_for_selector(".opblock")
+            assert page.locator(".opblock").count() >= 30
+            page.locator(".opblock-get").filter(has_text="/stats/reasons").first.click()
+            page.click("button.try-out__btn")
+            page.click("button.execute")
+            page.wait_for_selector(".live-responses-table")
+            status = page.locator(".live-responses-table tr.response td.response-col_status").first
+            assert status.inner_text().strip() == "200"
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        ledger.close()
+    assert f"{base}/api/v1/stats/reasons?limit=50" in requested
+    assert all(url.startswith(base) for url in requested), requested
 
 
 def test_metrics_answers_401_as_the_api_does(demo: Demo) -> None:

@@ -24,6 +24,7 @@ _HTML = """<!doctype html>
 <title>bounceback API docs</title>
 <link rel="stylesheet" href="{prefix}/docs/assets/swagger-ui.css">
 <link rel="stylesheet" href="{prefix}/docs/page.css">
+<link rel="icon" type="image/png" href="{prefix}/docs/assets/favicon-32x32.png">
 </head>
 <body>
 <form id="bb-key" class="bb-key">
