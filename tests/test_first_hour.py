@@ -141,6 +141,20 @@ def test_verp_commands_need_verp_keys(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not (tmp_path / "x.db").exists()
 
 
+def test_verp_check_names_an_unsigned_id_only_where_the_config_trusts_it(tmp_path: Path) -> None:
+    text = DEMO_CONFIG.read_text()
+    trusting = tmp_path / "trusting.toml"
+    trusting.write_text(
+        text.replace('active_key = "demo"', 'active_key = "demo"\naccept_unsigned = true')
+    )
+    address = "id.42@bounces.example.org"
+    runner = CliRunner()
+    trusted = runner.invoke(app, ["verp", "check", address, "--config", str(trusting)])
+    assert trusted.exit_code == 0 and "unsigned id of send 42" in trusted.stdout
+    refused = runner.invoke(app, ["verp", "check", address, "--config", str(DEMO_CONFIG)])
+    assert refused.exit_code == 1 and "does not verify" in refused.stdout
+
+
 # --- the SMTP receiver, as the README tries it -----------------------------------------------
 @pytest.fixture
 def demo_receiver(demo: Demo) -> Iterator[tuple[Demo, Ledger, ReceiverThread]]:
