@@ -86,16 +86,21 @@ compiled_setup() {
     printf '%s\n' "$want" > "$stamp"
 }
 
-# The demo ledger starts with the sample contacts, and the sample bounces are dropped
-# into the demo Maildir that serve polls, as a mail delivery agent would.
+# The demo ledger starts with the sample contacts and one send per sample bounce; the
+# sample bounces, stamped with the signed return path of their send as the receiving MTA
+# would (Delivered-To), are dropped into the demo Maildir that serve polls. With signed
+# VERP on (samples/serve.toml), only a bounce that proves a send of ours acts on a contact.
 feed_samples() {
-    local db=bounceback.db maildir=var/bounces f n=0
-    if [ ! -e "$db" ]; then
-        BOUNCEBACK_CONFIG=samples/serve.toml "$VENV/bin/bounceback" contacts import samples/contacts.csv >/dev/null
-        say "new ledger $db with the contacts of samples/contacts.csv"
+    local db=bounceback.db maildir=var/bounces stamped=var/demo-samples f n=0
+    if [ ! -e "$db" ] || [ ! -d "$stamped" ]; then
+        if [ ! -e "$db" ]; then
+            BOUNCEBACK_CONFIG=samples/serve.toml "$VENV/bin/bounceback" contacts import samples/contacts.csv >/dev/null
+            say "new ledger $db with the contacts of samples/contacts.csv"
+        fi
+        say "logging a send per sample bounce: $("$VENV/bin/python" scripts/stamp_samples.py samples/serve.toml samples "$stamped")"
     fi
     mkdir -p "$maildir/new" "$maildir/cur" "$maildir/tmp"
-    for f in samples/*.eml; do
+    for f in "$stamped"/*.eml; do
         n=$((n + 1))
         cp "$f" "$maildir/tmp/$(date +%s).sample$n.$(basename "$f")"
     done
@@ -109,9 +114,9 @@ run.sh: bounceback serve is starting (Ctrl-C stops it). Look at:
   http://127.0.0.1:8025/              the dashboard; first, in another terminal:
                                       .venv/bin/bounceback users create admin --config samples/serve.toml
   http://127.0.0.1:8025/health        each source's last poll
-  http://127.0.0.1:8025/api/v1/openapi.json   the API schema (keys: .venv/bin/bounceback apikeys create NAME --config samples/serve.toml)
+  http://127.0.0.1:8025/api/v1/       the API (docs: /api/v1/docs; a key: .venv/bin/bounceback apikeys create NAME --config samples/serve.toml)
   http://127.0.0.1:8025/metrics       Prometheus, with: Authorization: Bearer <api key>
-  smtp 127.0.0.1:2525                 send DSNs here; drop messages into var/bounces/new/
+  smtp 127.0.0.1:2525                 send DSNs here (README: "Try the SMTP receiver"); drop messages into var/bounces/new/
 TEXT
 }
 

@@ -53,6 +53,35 @@ from bounceback.classify.reasons import BOUNCE_TYPES
 DEFAULT_URL = "sqlite:///bounceback.db"
 DEFAULT_FILE = "bounceback.toml"
 SERVE_KEYS = ("sources", "smtpd", "webhooks", "http", "poll_interval")
+# Every key the file may hold, per table ("" = the top level); anything else is an error
+# naming it, so a typo is never silently ignored. The serve tables are checked, key by
+# key, by bounceback.serve_config.
+_SECTIONS = ("database", "policy", "verp", "rules", "sources", "smtpd", "webhooks", "http")
+_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("poll_interval",),
+    "database": ("url", "lock_timeout_ms"),
+    "policy": (
+        "remove_address_on_hard_bounce",
+        "disable_after",
+        "closed_campaign_statuses",
+        "max_message_bytes",
+        "sender_health_burst",
+        "sender_health_window_hours",
+        "thresholds",
+        "decay",
+    ),
+    "policy.decay": ("enabled", "stale_after_days"),
+    "verp": (
+        "domain",
+        "prefix",
+        "separator",
+        "active_key",
+        "max_age_days",
+        "accept_unsigned",
+        "keys",
+    ),
+    "rules": ("rules_file",),
+}
 
 
 class ConfigError(ValueError):
@@ -142,6 +171,7 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> C
 
 
 def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
+    _check_top_level(data)
     config = Config()
     database = _table(data, "database")
     if "url" in database:
@@ -214,10 +244,31 @@ def _verp(raw: dict[str, Any]) -> VerpConfig:
     return verp
 
 
+def _check_top_level(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if key in _SECTIONS or key in _KEYS[""]:
+            continue
+        sections = ", ".join(f"[{name}]" for name in _SECTIONS)
+        what = "section" if isinstance(value, dict | list) else "key"
+        raise ConfigError(f"{key}: unknown {what} (known: poll_interval, {sections})")
+    for section in ("database", "policy", "verp", "rules"):
+        _known_keys(_table(data, section), section)
+    _known_keys(_table(_table(data, "policy"), "decay", "policy."), "policy.decay")
+
+
+def _known_keys(table: dict[str, Any], where: str) -> None:
+    for key in table:
+        if key not in _KEYS[where]:
+            raise ConfigError(f"{where}.{key}: unknown key (known: {', '.join(_KEYS[where])})")
+
+
 def _table(data: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{prefix}{name}: expected a table")
+        hint = ""
+        if f"{prefix}{name}" == "rules":
+            hint = ": classification rules go in their own file, named by [rules] rules_file"
+        raise ConfigError(f"[{prefix}{name}]: expected a table of key = value lines{hint}")
     return value
 
 

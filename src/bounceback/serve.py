@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Literal
 from bounceback import is_compiled
 from bounceback.ledger.process import Outcome
 from bounceback.ledger.service import Ledger, LedgerError
+from bounceback.logfmt import kv
 from bounceback.model import RawMessage
 from bounceback.serve_config import LogSpec, MailboxSpec, Purpose, ServeConfig
 from bounceback.sources import SourceEvent
@@ -34,17 +35,6 @@ log = logging.getLogger("bounceback.serve")
 
 Part = Literal["smtp", "pollers", "http"]
 PARTS: tuple[Part, ...] = ("smtp", "pollers", "http")
-
-
-def kv(event: str, **fields: object) -> str:
-    """One structured log line: ``event=NAME key=value ...`` (values with spaces quoted)."""
-    parts = [f"event={event}"]
-    for key, value in fields.items():
-        text = str(value)
-        if not text or any(c in text for c in ' "='):
-            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        parts.append(f"{key}={text}")
-    return " ".join(parts)
 
 
 class Metrics:
@@ -317,7 +307,8 @@ class Server:
             # Counts per source tell who sends what: an API key (any scope) is needed.
             if not self._api_key_ok(authorization):
                 return JSONResponse(
-                    {"detail": "an API key is required: Authorization: Bearer <key>"},
+                    # The API's error body, so one client handles both.
+                    {"error": "an API key is needed: Authorization: Bearer <key>", "status": 401},
                     status_code=401,
                     headers={"WWW-Authenticate": 'Bearer realm="bounceback"'},
                 )
@@ -359,14 +350,9 @@ class Server:
 
     def start(self) -> None:
         s = self.settings
-        configured = {
-            "smtp": s.smtpd is not None,
-            "pollers": bool(s.mailboxes or s.logs),
-            "http": s.http_listen is not None,
-        }
-        if not any(configured[part] for part in self.parts):
-            wanted = " or ".join(sorted(self.parts))
-            raise RuntimeError(f"nothing to run: the config sets up no {wanted}")
+        only = next(iter(self.parts)) if len(self.parts) == 1 else None
+        if nothing := nothing_to_run(s, only):
+            raise RuntimeError(nothing)
         if "smtp" in self.parts and s.smtpd is not None:
             self._start_smtp()
         if "pollers" in self.parts:
@@ -406,6 +392,22 @@ class Server:
             pass
         log.info(kv("stopping"))
         self.stop()
+
+
+def nothing_to_run(settings: ServeConfig, only: Part | None = None) -> str:
+    """Why the config gives ``serve`` (or its part ``only``) nothing to run; "" if it does."""
+    configured = {
+        "smtp": settings.smtpd is not None,
+        "pollers": bool(settings.mailboxes or settings.logs),
+        "http": settings.http_listen is not None,
+    }
+    wanted = [only] if only else list(PARTS)
+    if any(configured[part] for part in wanted):
+        return ""
+    tables = {"smtp": "[smtpd]", "pollers": "[[sources.*]]", "http": "[http]"}
+    return "nothing to run: the config sets up no " + " or ".join(
+        f"{part} ({tables[part]})" for part in sorted(wanted)
+    )
 
 
 def _close_quietly(source: Any) -> None:

@@ -3,7 +3,6 @@ SQLite file, SIGTERM in the middle of a large poll, IMAP IDLE, and a 10,000-mess
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -24,6 +23,8 @@ from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.ledger.pgtemp import ThrowawayPostgres
+from bounceback.ledger.process import idempotency_key
+from bounceback.model import RawMessage
 from bounceback.serve import Server
 from bounceback.serve_config import serve_config
 from bounceback.sources.imap import ImapSource
@@ -102,7 +103,7 @@ def server_state(server: Dovecot) -> tuple[set[str], set[str]]:
             for start in range(0, len(uids), 500):
                 got = client.fetch(uids[start : start + 500], ["BODY.PEEK[]", "FLAGS"])
                 for item in got.values():
-                    key = "sha256:" + hashlib.sha256(item[b"BODY[]"]).hexdigest()
+                    key = idempotency_key(RawMessage(data=item[b"BODY[]"], source="imap"))
                     unseen = b"\\Seen" not in item[b"FLAGS"]
                     (pending if folder == "INBOX" and unseen else acked).add(key)
     return acked, pending

@@ -118,7 +118,7 @@ def test_schema_lists_the_bearer_scheme(
     sqlite_client: TestClient, sqlite_read_headers: dict[str, str]
 ) -> None:
     assert sqlite_client.get("/api/v1/openapi.json").status_code == 401
-    assert sqlite_client.get("/api/v1/docs").status_code in (401, 404)
+    assert sqlite_client.get("/api/v1/docs").status_code == 200  # a page, the schema not in it
     schema = sqlite_client.get("/api/v1/openapi.json", headers=sqlite_read_headers).json()
     assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     check = schema["paths"]["/suppression/{email}"]["get"]

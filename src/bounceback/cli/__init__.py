@@ -21,6 +21,7 @@ from bounceback.cli import (  # noqa: E402
     serve_cmd,  # noqa: F401
     smtpd_cmd,  # noqa: F401
     stats_cmd,  # noqa: F401
+    verp_cmd,  # noqa: F401
     web_cmds,  # noqa: F401
 )
 

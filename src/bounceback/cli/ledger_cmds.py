@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -78,10 +79,10 @@ def _ledger(rules_file: Path | None = None, config_file: Path | None = None) -> 
         ledger = Ledger.open(load_config(config_file), rules=rules)
         yield ledger
     except (ConfigError, RuleError, LedgerError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except LedgerUnavailable as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(3) from exc
     finally:
         if ledger is not None:
@@ -125,12 +126,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+WHEN_HELP = "An ISO date or time (UTC), now, or 30m/6h/2d/1w ago."
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 
 
 def parse_when(value: str) -> dt.datetime:
-    """ISO 8601 (date or date-time; naive is UTC), or relative: 30m, 6h, 2d, 1w ago."""
+    """ISO 8601 (date or date-time; naive is UTC), ``now``, or relative: 30m, 6h, 2d, 1w ago."""
     value = value.strip()
+    if value.lower() == "now":
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if found := _RELATIVE.match(value):
         unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[found[2]]
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -138,7 +142,9 @@ def parse_when(value: str) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r}: not a time (ISO 8601, or 30m/6h/2d/1w)") from exc
+        raise typer.BadParameter(
+            f"{value!r}: not a time (2026-11-20, 2026-11-20T08:00, now, or 30m/6h/2d/1w)"
+        ) from exc
     if when.tzinfo is not None:
         when = when.astimezone(dt.UTC).replace(tzinfo=None)
     return when
@@ -282,11 +288,26 @@ def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
             **h,
             "at": (h["at"] or "")[:16].replace("T", " "),
             "hard": "hard" if h["hardbounce"] else "soft",
-            "diagnostic": h["diagnostic"][:120] + (" (undone)" if h["undone"] else ""),
+            "diagnostic": h["diagnostic"][:120] + _marks(h),
         }
         for h in view["history"]
     ]
     _table("history", rows, ["at", "reason", "bounce_type", "hard", "status", "diagnostic"])
+    if any((h.get("effects") or {}).get("unverified") for h in view["history"]):
+        typer.echo(
+            "unverified: the bounce proves no send of ours (no signed return path or id of "
+            "ours), so it acted on nothing (docs/security.md)"
+        )
+
+
+def _marks(event: dict[str, Any]) -> str:
+    """What a person must know beside the text: the bounce changed nothing."""
+    marks = []
+    if event.get("undone"):
+        marks.append("undone")
+    if (event.get("effects") or {}).get("unverified"):
+        marks.append("unverified")
+    return "".join(f" ({mark})" for mark in marks)
 
 
 @contacts_app.command("unhold")
@@ -390,6 +411,8 @@ def holds_list(
         rows = ledger.holds(bounce_type)
     if as_json:
         _print_json(rows)
+    elif not rows:
+        typer.echo(f"no addresses on hold{f' for {bounce_type}' if bounce_type else ''}")
     else:
         _table("on hold", rows, ["email", "name", "hold_type", "hold_since", "bounce_counts"])
 
@@ -441,10 +464,65 @@ def sends_import(
     _import_report(result, as_json)
 
 
+@sends_app.command("add")
+def sends_add(
+    email: str = typer.Argument(..., help="The recipient."),
+    campaign: str | None = typer.Option(None, "--campaign", help="Created if new."),
+    message_id: str | None = typer.Option(None, "--message-id", help="Its Message-ID."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only the return path (the envelope sender to use)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Log one send; print its send id, X-Bounceback-ID and signed return path (with [verp])."""
+    from bounceback.ledger.service import normalise, valid_email
+    from bounceback.ledger.stamping import register_send
+
+    if not valid_email(normalise(email)):
+        err.print(f"[red]error:[/red] {email!r} is not an email address")
+        raise typer.Exit(2)
+    with _ledger() as ledger:
+        if quiet and ledger.signer is None:
+            needs = escape("--quiet prints the return path: configure [verp]")
+            err.print(f"[red]error:[/red] {needs}")
+            raise typer.Exit(2)
+        ids, return_path = register_send(ledger, email, campaign, message_id=message_id)
+    if quiet:
+        typer.echo(return_path)
+        return
+    found = {
+        "send_id": ids.send_id,
+        "bounceback_id": ids.bounceback_id,
+        "return_path": return_path,
+    }
+    if as_json:
+        _print_json(found)
+        return
+    for key, value in found.items():
+        typer.echo(f"{key}: {value if value is not None else '(none: no [verp] configured)'}")
+
+
+@sends_app.command("show")
+def sends_show(send_id: int, as_json: bool = JSON_OPTION) -> None:
+    """One send: recipient, campaign, ids and how many bounces it drew."""
+    from bounceback.ledger import browse
+
+    with _ledger() as ledger:
+        found = browse.send_detail(ledger, send_id)
+    if found is None:
+        err.print(f"no send with id {send_id}")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(found)
+        return
+    for key, value in found.items():
+        typer.echo(f"{key}: {_cell(value)}")
+
+
 # --- replay, undo ------------------------------------------------------------------
 @app.command("replay")
 def replay_command(
-    since: str | None = typer.Option(None, "--since", help="ISO time or 30m/6h/2d/1w."),
+    since: str | None = typer.Option(None, "--since", help=WHEN_HELP),
     rules_file: Path | None = typer.Option(None, "--rules", help="The rule set to replay."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),
     as_json: bool = JSON_OPTION,
@@ -460,8 +538,8 @@ def replay_command(
 
 @app.command("undo")
 def undo_command(
-    since: str = typer.Option(..., "--since", help="ISO time or 30m/6h/2d/1w."),
-    until: str = typer.Option(..., "--until", help="ISO time or 30m/6h/2d/1w."),
+    since: str = typer.Option(..., "--since", help=WHEN_HELP),
+    until: str = typer.Option(..., "--until", help=WHEN_HELP),
     reason: str = typer.Option("", "--reason", help="Only bounces with this reason."),
     domain: str = typer.Option("", "--domain", help="Only bounces from this recipient domain."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show, change nothing."),

@@ -130,20 +130,23 @@ def parse_command(
 ) -> None:
     """Parse and classify bounces; print a table, or JSON lines with --json."""
     rules = _rules(rules_file)
-    results = _results(iter_items(paths), rules)
+    # A path that is not there is said first; the others are still read.
     missing = _missing(paths)
-    if as_json:
-        out = sys.stdout
-        for result in results:
-            for row in json_rows(result, show_all):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        out.flush()
-    else:
-        _table(paths, results, show_all)
+    err = _stderr()
+    for path in missing:
+        err.print(f"[red]error:[/red] {path}: no such file or folder")
+    present = [p for p in paths if p not in missing]
+    if present:
+        results = _results(iter_items(present), rules)
+        if as_json:
+            out = sys.stdout
+            for result in results:
+                for row in json_rows(result, show_all):
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+        else:
+            _table(present, results, show_all)
     if missing:
-        err = _stderr()
-        for path in missing:
-            err.print(f"[red]error:[/red] {path}: no such file or folder")
         raise typer.Exit(1)
 
 
@@ -246,18 +249,26 @@ def short_label(label: str, width: int = 28) -> str:
 
 @app.command("explain")
 def explain_command(
-    path: str = typer.Argument(..., help="One message file, or - for stdin."),
+    path: str = typer.Argument(
+        ..., help="A message file, a folder, Maildir or mbox (every message in it), or -."
+    ),
     rules_file: Path | None = typer.Option(None, "--rules", help="A TOML rules file."),
 ) -> None:
     """Say, for a person, what was found where and which rule decided why."""
     from bounceback.explain import render
 
     rules = _rules(rules_file)
-    item = next(iter(iter_items([path])), None)
-    if item is None:
+    console = Console()
+    failed = seen = 0
+    for item in iter_items([path]):
+        if seen:
+            console.rule()
+        seen += 1
+        result = analyse(item, rules)
+        console.print(render(result.label, result.report, result.bounces, rules, item.data))
+        failed += bool(item.error)
+    if not seen:
         _stderr().print(f"[red]error:[/red] {path}: no message there")
         raise typer.Exit(1)
-    result = analyse(item, rules)
-    Console().print(render(result.label, result.report, result.bounces, rules, item.data))
-    if item.error:
+    if failed:
         raise typer.Exit(1)

@@ -85,6 +85,9 @@ def apikeys_revoke(
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        err.print("[red]error:[/red] no terminal to ask the password on: use --password-stdin")
+        raise typer.Exit(2)
     first = getpass.getpass("Password: ")
     if getpass.getpass("Again: ") != first:
         err.print("[red]error:[/red] the passwords differ")

@@ -109,10 +109,11 @@ class _Item:
 
 
 def idempotency_key(raw: RawMessage) -> str:
-    """The provider's event id for events; a hash of the bytes for mail."""
+    """The provider's event id for events; a hash of the bytes for mail, its line
+    endings as LF: SMTP carries CRLF, a Maildir file LF, and it is the same message."""
     if raw.event is not None and raw.event.get("id"):
         return fit_key(f"event:{raw.source}:{raw.event['id']}")
-    return "sha256:" + hashlib.sha256(raw.data).hexdigest()
+    return "sha256:" + hashlib.sha256(raw.data.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def fit_key(key: str) -> str:

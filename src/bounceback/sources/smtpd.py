@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bounceback.logfmt import kv
 from bounceback.match.verp import VerpError, VerpSigner, civicrm_send_id
 from bounceback.model import RawMessage
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from bounceback.ledger.service import Ledger
 
 log = logging.getLogger(__name__)
+# aiosmtpd logs each command and "Connection lost" (also after a normal QUIT) at INFO on
+# this logger; we log one line per message instead, and keep its warnings.
+LIBRARY_LOGGER = "mail.log"
 
 # Outcome names from the ledger; "error" means nothing was committed.
 Sink = Callable[[list[RawMessage]], list[str]]
@@ -201,6 +205,7 @@ class Handler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         if not self.accepts(address):
+            log.info(kv("smtp_rcpt_refused", client=_client(session), rcpt=address, reply=550))
             return "550 5.1.1 No such bounce address here"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
@@ -219,12 +224,25 @@ class Handler:
             envelope_to=[a.strip("<>") for a in envelope.rcpt_tos],
         )
         future = self.committer.offer(raw)
-        if future is None:
-            return "451 4.3.2 Busy, try again later"
-        outcome = await future
-        if outcome == "error":
-            return "451 4.3.0 Not stored, try again later"
-        return "250 2.0.0 OK stored"
+        outcome = "busy" if future is None else await future
+        if outcome == "busy":
+            reply = "451 4.3.2 Busy, try again later"
+        elif outcome == "error":
+            reply = "451 4.3.0 Not stored, try again later"
+        else:
+            reply = "250 2.0.0 OK stored"
+        log.info(
+            kv(
+                "smtp_message",
+                client=_client(session),
+                mail_from=envelope.mail_from or "<>",
+                rcpt=",".join(raw.envelope_to),
+                outcome=outcome,
+                reply=reply[:3],
+                bytes=len(raw.data),
+            )
+        )
+        return reply
 
 
 def _client(session: Session) -> str:
@@ -290,6 +308,9 @@ async def start_server(
     config: SmtpdConfig, sink: Sink, signer: VerpSigner | None, on_reject: OnReject | None = None
 ) -> tuple[asyncio.Server, Committer]:
     """Listen on config.host:port (0 picks a free port); returns the server and committer."""
+    library = logging.getLogger(LIBRARY_LOGGER)
+    if library.level == logging.NOTSET:  # a level set on purpose is kept
+        library.setLevel(logging.WARNING)
     committer = Committer(sink, config.max_pending, config.batch_size)
     committer.start()
     handler = Handler(config, signer, committer)
