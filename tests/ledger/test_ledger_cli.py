@@ -28,7 +28,7 @@ def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_the_whole_flow(cli: Any, tmp_path: Path) -> None:
-    assert "revision 0004" in cli("db", "upgrade")
+    assert "revision 0005" in cli("db", "upgrade")
     (tmp_path / "contacts.csv").write_text(
         "email,name,kind,campaign\n"
         "dead@example.org,Dead,contact,spring\n"

@@ -276,7 +276,7 @@ async def _test_input(request: Request) -> tuple[bytes, RuleSet | None]:
     if kind == "application/json":
         try:
             doc = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ApiError(422, f"the body is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("message"), str):
             raise ApiError(422, 'send {"message": "<the raw message as text>", "rules": [...]}')
