@@ -29,12 +29,14 @@ class LedgerTokens:
         with self.engine.begin() as conn:
             conn.execute(delete(t.webhook_tokens).where(c.expires_at < now))
             # The primary key decides between two requests racing with one token.
+            # RETURNING, not rowcount: psycopg does not count an ON CONFLICT insert.
             inserted = conn.execute(
                 dialect_insert(conn, t.webhook_tokens)
                 .values(provider=self.provider, token=token, expires_at=_naive_utc(expires_at))
                 .on_conflict_do_nothing(index_elements=["provider", "token"])
-            )
-            return inserted.rowcount == 1
+                .returning(c.token)
+            ).first()
+            return inserted is not None
 
     def release(self, token: str) -> None:
         c = t.webhook_tokens.c
