@@ -94,6 +94,6 @@ def test_trusted_proxies_must_be_addresses(tmp_path: Path) -> None:
     config.write_text('[http]\nlisten = "127.0.0.1:1"\ntrusted_proxies = ["*"]\n')
     with pytest.raises(ConfigError, match=r"http\.trusted_proxies"):
         serve_config(config_mod.load(config, env={}))
-    config.write_text('[http]\nsecure_cookie = true\n')  # a typo is named, not ignored
+    config.write_text("[http]\nsecure_cookie = true\n")  # a typo is named, not ignored
     with pytest.raises(ConfigError, match=r"http\.secure_cookie: unknown key"):
         serve_config(config_mod.load(config, env={}))
