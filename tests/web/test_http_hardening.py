@@ -91,6 +91,8 @@ def test_a_chunked_body_is_refused_at_the_limit(
     # A form field stops at Starlette's own 1 MB field limit first (400): also early.
     assert answer.status_code in ((400, 413) if form else (413,)), answer.text
     assert body.pulled <= limit + CHUNK, f"read {body.pulled} bytes of a {limit}-byte limit"
+    if answer.status_code == 413:  # and the server will not drain the rest either
+        assert answer.headers.get("connection") == "close"
 
 
 def test_a_declared_length_over_the_limit_is_refused_unread(app: tuple[FastAPI, Ledger]) -> None:

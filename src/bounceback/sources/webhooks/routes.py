@@ -48,6 +48,13 @@ def _answer(status: int, **body: object) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def _too_large() -> JSONResponse:
+    # Connection: close: the server stops reading the rest rather than draining it.
+    return JSONResponse(
+        {"error": "body too large"}, status_code=413, headers={"Connection": "close"}
+    )
+
+
 async def _body(request: Request) -> bytes:
     """The body, read no further than MAX_BODY: a chunked body (no Content-Length) is
     refused as soon as it passes the limit, not once it has all been held."""
@@ -94,7 +101,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             body = await _body(request)
             events = await run_in_threadpool(ses.handle, body, verifier, settings.ses_confirm)
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             return _answer(exc.status, error=str(exc))
         return await deliver("ses", events)
@@ -114,7 +121,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             )
             events, errors = sendgrid.parse(body)
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             return _answer(exc.status, error=str(exc))
         for err in errors:
@@ -132,7 +139,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             token, expires_at = mailgun.verify(payload, key, max_age=settings.mailgun_max_age)
             events = mailgun.events(payload)
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             return _answer(exc.status, error=str(exc))
         try:  # claimed before the events go anywhere: one token, one body, ever
@@ -159,7 +166,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             )
             events = postmark.events(postmark.parse(await _body(request)))
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             answer = _answer(exc.status, error=str(exc))
             if exc.status == 401:
