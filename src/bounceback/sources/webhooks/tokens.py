@@ -29,7 +29,7 @@ class LedgerTokens:
         with self.engine.begin() as conn:
             conn.execute(delete(t.webhook_tokens).where(c.expires_at < now))
             # The primary key decides between two requests racing with one token.
-            # RETURNING, not rowcount: psycopg does not count an ON CONFLICT insert.
+            # RETURNING, not rowcount: on PostgreSQL (psycopg) this INSERT reports -1.
             inserted = conn.execute(
                 dialect_insert(conn, t.webhook_tokens)
                 .values(provider=self.provider, token=token, expires_at=_naive_utc(expires_at))
