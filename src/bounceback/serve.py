@@ -291,12 +291,22 @@ class Server:
         app = FastAPI(title="bounceback", docs_url=None, redoc_url=None, openapi_url=None)
         if self.settings.webhooks is not None:
             from bounceback.sources.webhooks.routes import make_router
+            from bounceback.sources.webhooks.tokens import LedgerTokens
 
-            app.include_router(make_router(self.settings.webhooks, self._counting_sink("webhooks")))
+            # Used Mailgun tokens in the database: a restart must not forget them.
+            hooks = dataclasses.replace(
+                self.settings.webhooks, mailgun_tokens=LedgerTokens(self.ledger.engine, "mailgun")
+            )
+            app.include_router(make_router(hooks, self._counting_sink("webhooks")))
 
         from bounceback.web import WebContext, mount
 
-        mount(app, WebContext(ledger=self.ledger, source_state=self.metrics.health_json))
+        ctx = WebContext(
+            ledger=self.ledger,
+            source_state=self.metrics.health_json,
+            secure_cookies=self.settings.http_secure_cookies,
+        )
+        mount(app, ctx)
 
         @app.get("/health")
         def health() -> JSONResponse:
@@ -329,8 +339,18 @@ class Server:
 
         assert self.settings.http_listen is not None
         host, port = self.settings.http_listen
+        trusted = list(self.settings.http_trusted_proxies)
+        # X-Forwarded-For is believed from the configured proxies only: uvicorn's own
+        # default trusts loopback, where anyone on the host (or a proxy passing the
+        # header through) could name any client and dodge the login throttle.
         config = uvicorn.Config(
-            self.app(), host=host, port=port, log_level="warning", lifespan="off"
+            self.app(),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
         )
         self._http = uvicorn.Server(config)
         self._spawn("http", self._http.run)

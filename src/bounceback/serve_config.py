@@ -8,6 +8,7 @@ settings. Relative paths are taken from the config file's folder.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -92,7 +93,7 @@ _SMTPD_SPEC: _Spec = {
     "timeout": "float",
 }
 _WEBHOOK_SPECS: dict[str, _Spec] = {
-    "ses": {"topic_arns": "strs"},
+    "ses": {"topic_arns": "strs", "max_age": "float"},
     "sendgrid": {"public_key": "str", "max_age": "float"},
     "mailgun": {"signing_key": "str", "max_age": "float"},
     "postmark": {"user": "str", "password": "str"},
@@ -123,10 +124,17 @@ class LogSpec:
     include_sent: bool = False  # postfix: also status=sent (deliveries reset counts)
 
 
+_HTTP_SPEC: _Spec = {"listen": "str", "trusted_proxies": "strs", "secure_cookies": "bool"}
+
+
 @dataclass(slots=True)
 class ServeConfig:
     poll_interval: float = 60.0
     http_listen: tuple[str, int] | None = None
+    # Addresses (or networks) of the proxies whose X-Forwarded-For/-Proto are believed;
+    # none by default: the client is whoever connected.
+    http_trusted_proxies: tuple[str, ...] = ()
+    http_secure_cookies: bool = False  # the session cookie only over https
     smtpd: SmtpdConfig | None = None
     mailboxes: list[MailboxSpec] = field(default_factory=list)
     logs: list[LogSpec] = field(default_factory=list)
@@ -141,10 +149,13 @@ def serve_config(config: Config) -> ServeConfig:
         out.poll_interval = _float(raw["poll_interval"], "poll_interval")
         if out.poll_interval <= 0:
             raise ConfigError("poll_interval: expected a number of seconds > 0")
-    http = _table(raw, "http")
-    _known(http, {"listen": "str"}, "http")
+    http = _values(_table(raw, "http"), _HTTP_SPEC, "http", None)
     if "listen" in http:
-        out.http_listen = listen(_str(http["listen"], "http.listen"), "http.listen")
+        out.http_listen = listen(http["listen"], "http.listen")
+    out.http_trusted_proxies = tuple(
+        proxy(p, "http.trusted_proxies") for p in http.get("trusted_proxies", ())
+    )
+    out.http_secure_cookies = bool(http.get("secure_cookies", False))
     sources = _table(raw, "sources")
     for kind in sources:
         if kind not in (*SPECS, "pmta", "postfix_log"):
@@ -162,6 +173,15 @@ def serve_config(config: Config) -> ServeConfig:
     if "webhooks" in raw:
         out.webhooks = _webhooks(_table(raw, "webhooks"))
     return out
+
+
+def proxy(value: str, where: str) -> str:
+    """An IP address or network (CIDR); "*" would trust anyone and is refused."""
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not an IP address or network") from exc
+    return value.strip()
 
 
 def listen(value: str, where: str) -> tuple[str, int]:
@@ -245,7 +265,10 @@ def _webhooks(raw: dict[str, Any]) -> WebhookSettings:
             from bounceback.sources.webhooks.sns import SnsVerifier
 
             arns = values.get("topic_arns")
-            settings.ses_verifier = SnsVerifier(topic_arns=frozenset(arns) if arns else None)
+            settings.ses_verifier = SnsVerifier(
+                topic_arns=frozenset(arns) if arns else None,
+                **({"max_age": values["max_age"]} if "max_age" in values else {}),
+            )
         elif provider == "postmark":
             if "user" not in values or "password" not in values:
                 raise ConfigError(f"{where}: user and password are required")

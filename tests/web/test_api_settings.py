@@ -77,7 +77,14 @@ def test_bad_values_and_keys(
         assert c.request(method, url, json=body).status_code == 401
         reader = c.request(method, url, json=body, headers=sqlite_read_headers)
         assert reader.status_code == 403
-    assert (
-        c.get("/api/v1/settings/thresholds/Quota", headers=sqlite_read_headers).status_code == 403
-    )
     assert c.get("/api/v1/settings", headers=admin).json()["thresholds"]["Quota"] == 3
+
+
+def test_a_read_key_reads_a_threshold(
+    sqlite_client: TestClient, sqlite_read_headers: dict[str, str]
+) -> None:
+    """docs/api.md: a read key may call every GET, the thresholds' included."""
+    got = sqlite_client.get("/api/v1/settings/thresholds/Quota", headers=sqlite_read_headers)
+    assert got.status_code == 200, got.text
+    assert got.json()["bounce_type"] == "Quota"
+    assert sqlite_client.get("/api/v1/settings/thresholds/Quota").status_code == 401

@@ -305,6 +305,18 @@ class RevokedSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
+class WebhookToken(Base):
+    """A signed webhook token already accepted. Mailgun signs a token and a timestamp,
+    not the body: this row refuses the token with any other body until the timestamp
+    would be refused anyway."""
+
+    __tablename__ = "webhook_tokens"
+
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    token: Mapped[str] = mapped_column(String(255), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
 class UserRule(Base):
     """A user rule kept in the database (edited over the API or the dashboard).
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import multiprocessing
+import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from bounceback.ledger.activities import Purpose, Reply, file_replies, read_repl
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
 from bounceback.ledger.models import utcnow
+from bounceback.ledger.orphans import die_with_parent
 from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts, apply
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
 from bounceback.match.matcher import MatchResult, find_send
@@ -195,8 +197,9 @@ _worker_rules: RuleSet | None = None
 _worker_max_bytes = 0
 
 
-def _init_worker(rules: RuleSet | None, max_bytes: int) -> None:
+def _init_worker(rules: RuleSet | None, max_bytes: int, parent_pid: int) -> None:
     global _worker_rules, _worker_max_bytes
+    die_with_parent(parent_pid)  # a killed parent must not leave workers running
     _worker_rules, _worker_max_bytes = rules, max_bytes
 
 
@@ -223,7 +226,7 @@ def _parallel(
     context = multiprocessing.get_context("spawn")
     pending: deque[tuple[list[tuple[str, RawMessage]], Future[list[_Item]]]] = deque()
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(rules, max_bytes)
+        jobs, mp_context=context, initializer=_init_worker, initargs=(rules, max_bytes, os.getpid())
     ) as pool:
         try:
             for batch in batches:

@@ -21,3 +21,6 @@ class WebContext:
     # Signs session cookies and CSRF tokens; None: taken from (or stored in) the
     # settings table, so every process sharing one database agrees.
     secret_key: str | None = None
+    # Mark the session cookie Secure: browsers send it over https only (set it when
+    # a TLS proxy is in front; over plain http no login would stick).
+    secure_cookies: bool = False

@@ -64,14 +64,15 @@ PROBES = frozenset({"/health", "/metrics"})  # not /health-report: a dashboard p
 
 
 def install(app: FastAPI, ctx: WebContext) -> None:
-    """Sessions on ``app``: HttpOnly (Starlette always sets it), SameSite=Lax."""
+    """Sessions on ``app``: HttpOnly (Starlette always sets it), SameSite=Lax, and
+    Secure when ``ctx.secure_cookies`` (``[http] secure_cookies``) says so."""
     app.add_middleware(
         DashboardSessions,
         secret_key=session_secret(ctx),
         session_cookie=COOKIE,
         max_age=MAX_AGE,
         same_site="lax",
-        https_only=False,  # serve may sit behind a TLS proxy or on loopback
+        https_only=ctx.secure_cookies,  # off by default: serve may run on plain http
     )
 
 

@@ -30,11 +30,15 @@ def signed(
 
 
 def verify(payload: dict[str, Any], **kw: Any) -> str:
-    return mailgun.verify(payload, KEY, clock=lambda: NOW, **kw)
+    token, _ = mailgun.verify(payload, KEY, clock=lambda: NOW, **kw)
+    return token
 
 
-def test_valid_signature_returns_token() -> None:
-    assert verify(signed(mailgun_failed())) == "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"
+def test_valid_signature_returns_token_and_its_expiry() -> None:
+    token, expires = mailgun.verify(signed(mailgun_failed()), KEY, clock=lambda: NOW)
+    assert token == "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0"
+    # Kept until its timestamp (NOW - 5 s) leaves the 9-hour window.
+    assert expires == NOW - dt.timedelta(seconds=5) + dt.timedelta(hours=9)
 
 
 def test_wrong_or_missing_signature() -> None:
@@ -63,15 +67,23 @@ def test_old_timestamp_refused() -> None:
         mailgun.verify(payload, KEY, clock=lambda: retry, max_age=900)
 
 
-def test_replayed_token_refused() -> None:
-    guard = mailgun.ReplayGuard()
-    payload = signed(mailgun_failed())
-    token = verify(payload, guard=guard)
-    verify(payload, guard=guard)  # not stored yet: a retry after a failure is fine
-    guard.remember(token)
+def test_a_token_is_claimed_once() -> None:
+    store = mailgun.ReplayGuard()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    mailgun.claim(store, "a" * 50, later)
     with pytest.raises(Forbidden, match="replayed"):
-        verify(payload, guard=guard)
-    verify(signed(mailgun_failed(), token="c" * 50), guard=guard)  # a new token is fine
+        mailgun.claim(store, "a" * 50, later)
+    store.release("a" * 50)  # its events were not stored: the provider's retry may use it
+    mailgun.claim(store, "a" * 50, later)
+    mailgun.claim(store, "c" * 50, later)  # a new token is fine
+    # An expired entry is forgotten (its timestamp fails the window check anyway).
+    mailgun.claim(store, "d" * 50, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    mailgun.claim(store, "d" * 50, later)
+
+
+def test_an_overlong_token_is_refused() -> None:
+    with pytest.raises(Forbidden, match="too long"):
+        verify(signed(mailgun_failed(), token="t" * 300))
 
 
 def test_permanent_failure() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from webhook_payloads import SES_BOUNCE, SES_COMPLAINT, SES_DELAY, SES_DELIVERY, SES_SUPPRESSED
-from webhook_signing import CERT_URL, TOPIC, Sns
+from webhook_signing import CERT_URL, TOPIC, Sns, sns_time
 
 from bounceback import classify
 from bounceback.model import Kind
@@ -89,10 +89,12 @@ def test_signature_from_another_key_is_refused(sns: Sns, make_cert: Callable[...
 
 
 def test_expired_certificate_is_refused(sns: Sns) -> None:
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=365)
+    year = dt.timedelta(days=365)
+    later = dt.datetime.now(dt.UTC) + year
     verifier = SnsVerifier(sns.fetch, clock=lambda: later)
+    fresh_then = sns.notification(SES_BOUNCE, Timestamp=sns_time(year))
     with pytest.raises(Forbidden, match="not valid"):
-        ses.handle(body(sns.notification(SES_BOUNCE)), verifier)
+        ses.handle(body(fresh_then), verifier)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +147,7 @@ def subscription(sns: Sns, url: str) -> dict[str, Any]:
             "Message": "You have chosen to subscribe to the topic " + TOPIC + ".\n"
             "To confirm the subscription, visit the SubscribeURL included in this message.",
             "SubscribeURL": url,
-            "Timestamp": "2026-11-20T08:00:00.000Z",
+            "Timestamp": sns_time(),
         },
         "2",
     )
@@ -214,7 +216,7 @@ def test_other_notifications_are_ignored(sns: Sns) -> None:
             "MessageId": "x",
             "TopicArn": TOPIC,
             "Message": "Successfully validated SNS topic for Amazon SES event publishing.",
-            "Timestamp": "2026-11-20T08:00:00.000Z",
+            "Timestamp": sns_time(),
         }
     )
     assert ses.handle(body(plain), verifier) == []

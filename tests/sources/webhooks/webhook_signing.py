@@ -4,6 +4,7 @@ the tests make, a SendGrid-style ECDSA key pair. Nothing touches the network."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,12 @@ from bounceback.sources.webhooks.sns import string_to_sign
 
 CERT_URL = "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-7506a1e35b36ef5a444dd1a8e7cc3ed8.pem"
 TOPIC = "arn:aws:sns:us-west-2:123456789012:ses-bounces"
+
+
+def sns_time(offset: dt.timedelta = dt.timedelta()) -> str:
+    """An SNS Timestamp (ISO 8601, milliseconds, Z): now, or ``offset`` from now."""
+    when = dt.datetime.now(dt.UTC) + offset
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def certificate(key: rsa.RSAPrivateKey, *, days: int = 30) -> bytes:
@@ -50,7 +57,7 @@ class Sns:
                 "MessageId": "5d3a3a2e-8f64-5b38-9a3f-0a4f0f6e1c11",
                 "TopicArn": TOPIC,
                 "Message": json.dumps(ses_event),
-                "Timestamp": "2026-11-20T09:14:03.456Z",
+                "Timestamp": sns_time(),
                 "UnsubscribeURL": "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe"
                 f"&SubscriptionArn={TOPIC}:0b6941b4",
                 **extra,

@@ -161,9 +161,19 @@ def page(browser: Any, site: Site) -> Iterator[Any]:
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The Content-Security-Policy blocks inline script and style: a page that needs
+    # them logs a violation, and that is a failure too.
+    tab.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
     yield tab
     context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert not errors, f"JavaScript errors or policy violations on the page: {errors}"
 
 
 _SESSIONS: dict[str, list[Any]] = {}  # username: its session cookies, reused by later tests

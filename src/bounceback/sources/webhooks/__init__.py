@@ -30,12 +30,20 @@ class Forbidden(WebhookError):
     status = 403
 
 
+class Unavailable(WebhookError):
+    """Cannot be checked right now (a certificate fetch failed): the provider retries."""
+
+    status = 503
+
+
 def load_json(body: bytes) -> Any:
-    """The request body as JSON, or BadRequest."""
+    """The request body as JSON, or BadRequest (nesting too deep to decode included)."""
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadRequest("body is not JSON: nested too deeply") from exc
 
 
 def text(value: object) -> str:

@@ -4,8 +4,11 @@ Mailgun puts the signature in the JSON body: ``signature.timestamp``,
 ``signature.token`` and ``signature.signature``, the hex HMAC-SHA256 of
 ``timestamp + token`` keyed with the webhook signing key. A timestamp outside the
 window (default 9 hours, Mailgun's retry period) is refused, and so is a token
-seen before (``ReplayGuard``); the token is remembered only once the events are
-safely stored, so Mailgun's own retry after a failure is still accepted.
+used before: the signature does not cover ``event-data``, so a token seen once could
+otherwise carry any event. A token is claimed in a ``TokenStore`` (the database's
+``webhook_tokens`` under ``serve``, which a restart does not empty) before its events
+are handed on, and given back only when they could not be stored, so Mailgun's own
+retry after a failure is still accepted.
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ import datetime as dt
 import hashlib
 import hmac
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceEvent
@@ -27,8 +29,7 @@ from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, loa
 SOURCE = "webhook:mailgun"
 # Mailgun retries a failed delivery for 8 hours, and retries are reported to carry
 # the original signature: a shorter window would turn a database outage into lost
-# events. Replays inside the window are stopped by the token guard (and, across
-# processes, by the ledger's idempotency keys).
+# events. Replays inside the window are stopped by the token store.
 DEFAULT_MAX_AGE = 9 * 3600.0
 
 # Mailgun's ``reason`` for a failure: suppressions mean Mailgun did not try.
@@ -41,43 +42,53 @@ REASONS: dict[str, str] = {
 REASON_FALLBACKS: dict[str, str] = {"espblock": "blocked"}
 
 
-class ReplayGuard:
-    """Tokens seen within the accepted age window (in memory, bounded)."""
+class TokenStore(Protocol):
+    """Tokens already used. ``claim`` is atomic: of two requests with one token, one
+    wins; ``release`` gives a token back when its events could not be stored."""
 
-    def __init__(self, max_age: float = DEFAULT_MAX_AGE, max_tokens: int = 100_000) -> None:
-        self.max_age = max_age
+    def claim(self, token: str, expires_at: dt.datetime) -> bool: ...
+
+    def release(self, token: str) -> None: ...
+
+
+class ReplayGuard:
+    """A TokenStore in memory (bounded): for tests and one-off use. ``serve`` keeps the
+    tokens in the database (``tokens.LedgerTokens``), so a restart forgets none."""
+
+    def __init__(self, max_tokens: int = 100_000) -> None:
         self.max_tokens = max_tokens
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._seen: OrderedDict[str, dt.datetime] = OrderedDict()
         self._lock = threading.Lock()
 
-    def seen(self, token: str) -> bool:
+    def claim(self, token: str, expires_at: dt.datetime) -> bool:
+        now = dt.datetime.now(dt.UTC)
         with self._lock:
-            self._expire()
-            return token in self._seen
-
-    def remember(self, token: str) -> None:
-        with self._lock:
-            self._seen[token] = time.monotonic()
-            self._seen.move_to_end(token)
+            for old in [t for t, until in self._seen.items() if until < now]:
+                del self._seen[old]
+            if token in self._seen:
+                return False
+            self._seen[token] = expires_at
             while len(self._seen) > self.max_tokens:
                 self._seen.popitem(last=False)
+            return True
 
-    def _expire(self) -> None:
-        # Twice the window: a token older than that fails the timestamp check anyway.
-        limit = time.monotonic() - 2 * self.max_age
-        while self._seen and next(iter(self._seen.values())) < limit:
-            self._seen.popitem(last=False)
+    def release(self, token: str) -> None:
+        with self._lock:
+            self._seen.pop(token, None)
+
+
+MAX_TOKEN = 255  # Mailgun's are 50 characters; the column holds 255
 
 
 def verify(
     payload: Mapping[str, Any],
     signing_key: str,
     *,
-    guard: ReplayGuard | None = None,
     max_age: float = DEFAULT_MAX_AGE,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-) -> str:
-    """Check the body's signature; return the token (to remember once stored)."""
+) -> tuple[str, dt.datetime]:
+    """Check the body's signature and age; return the token and when it may be
+    forgotten (its timestamp leaves the window then). ``claim`` it before acting."""
     sig = payload.get("signature")
     if not isinstance(sig, dict):
         raise Unauthorized("Mailgun signature missing")
@@ -92,9 +103,15 @@ def verify(
     when = parse_time(timestamp)
     if when is None or abs((clock() - when).total_seconds()) > max_age:
         raise Forbidden("Mailgun timestamp outside the accepted window")
-    if guard is not None and guard.seen(token):
+    if len(token) > MAX_TOKEN:
+        raise Forbidden("Mailgun token too long")
+    return token, when + dt.timedelta(seconds=max_age)
+
+
+def claim(store: TokenStore, token: str, expires_at: dt.datetime) -> None:
+    """Use the token once: Forbidden when it was used before."""
+    if not store.claim(token, expires_at):
         raise Forbidden("Mailgun token replayed")
-    return token
 
 
 def parse(body: bytes) -> dict[str, Any]:

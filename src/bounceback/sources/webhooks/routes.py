@@ -38,7 +38,8 @@ class WebhookSettings:
     sendgrid_max_age: float | None = None
     mailgun_signing_key: str | None = None
     mailgun_max_age: float = mailgun.DEFAULT_MAX_AGE
-    mailgun_guard: mailgun.ReplayGuard = field(default_factory=mailgun.ReplayGuard)
+    # Tokens used: in memory unless ``serve`` gives the database's (tokens.LedgerTokens).
+    mailgun_tokens: mailgun.TokenStore = field(default_factory=mailgun.ReplayGuard)
     postmark_user: str | None = None
     postmark_password: str | None = None
 
@@ -47,14 +48,27 @@ def _answer(status: int, **body: object) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def _too_large() -> JSONResponse:
+    # Connection: close: the server stops reading the rest rather than draining it.
+    return JSONResponse(
+        {"error": "body too large"}, status_code=413, headers={"Connection": "close"}
+    )
+
+
 async def _body(request: Request) -> bytes:
+    """The body, read no further than MAX_BODY: a chunked body (no Content-Length) is
+    refused as soon as it passes the limit, not once it has all been held."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         raise _TooLarge
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise _TooLarge
-    return body
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class _TooLarge(Exception):
@@ -87,7 +101,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             body = await _body(request)
             events = await run_in_threadpool(ses.handle, body, verifier, settings.ses_confirm)
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             return _answer(exc.status, error=str(exc))
         return await deliver("ses", events)
@@ -107,7 +121,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             )
             events, errors = sendgrid.parse(body)
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             return _answer(exc.status, error=str(exc))
         for err in errors:
@@ -119,19 +133,25 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
         key = settings.mailgun_signing_key
         if not key:
             return _answer(404, error="Mailgun webhook not configured")
+        tokens = settings.mailgun_tokens
         try:
             payload = mailgun.parse(await _body(request))
-            token = mailgun.verify(
-                payload, key, guard=settings.mailgun_guard, max_age=settings.mailgun_max_age
-            )
+            token, expires_at = mailgun.verify(payload, key, max_age=settings.mailgun_max_age)
             events = mailgun.events(payload)
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             return _answer(exc.status, error=str(exc))
+        try:  # claimed before the events go anywhere: one token, one body, ever
+            await run_in_threadpool(mailgun.claim, tokens, token, expires_at)
+        except WebhookError as exc:
+            return _answer(exc.status, error=str(exc))
+        except Exception:  # the token table is out of reach: Mailgun retries later
+            log.exception("webhook mailgun: cannot record the token")
+            return _answer(503, error="temporarily unable to store events")
         answer = await deliver("mailgun", events)
-        if answer.status_code == 200:
-            settings.mailgun_guard.remember(token)
+        if answer.status_code != 200:  # not stored: Mailgun's retry must get through
+            await run_in_threadpool(tokens.release, token)
         return answer
 
     @router.post("/postmark")
@@ -146,7 +166,7 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             )
             events = postmark.events(postmark.parse(await _body(request)))
         except _TooLarge:
-            return _answer(413, error="body too large")
+            return _too_large()
         except WebhookError as exc:
             answer = _answer(exc.status, error=str(exc))
             if exc.status == 401:

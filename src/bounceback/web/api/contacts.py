@@ -112,19 +112,9 @@ def router(ctx: WebContext) -> APIRouter:
         items, key = browse.search_contacts(ctx.ledger, q, filters, limit, after)
         return page_of(items, key)
 
+    # Before the contact itself: {email:path} would take "x@y/timeline" whole.
     @r.get(
-        "/contacts/{email}",
-        summary="A contact's bounce information and history (address at the time)",
-        responses=NOT_FOUND,
-    )
-    def show(email: EmailPath) -> dict[str, Any]:
-        view = ctx.ledger.contact_view(email_param(email))
-        if view is None:
-            raise ApiError(404, f"no contact has the address {email}")
-        return view
-
-    @r.get(
-        "/contacts/{email}/timeline",
+        "/contacts/{email:path}/timeline",
         response_model=Timeline,
         summary="Why: each bounce, the rule that decided and the policy steps it triggered",
         responses=NOT_FOUND,
@@ -138,7 +128,7 @@ def router(ctx: WebContext) -> APIRouter:
         return {**body, "next_cursor": encode_cursor(key) if key else None}
 
     @r.get(
-        "/contacts/{email}/activities",
+        "/contacts/{email:path}/activities",
         response_model=Page[ActivityItem],
         summary="Human replies filed on the contact (email-to-activity), newest first",
         responses=NOT_FOUND,
@@ -152,8 +142,19 @@ def router(ctx: WebContext) -> APIRouter:
         items = [{**item, "contact_id": body["contact_id"]} for item in body["activities"]]
         return page_of(items, key)
 
+    @r.get(
+        "/contacts/{email:path}",
+        summary="A contact's bounce information and history (address at the time)",
+        responses=NOT_FOUND,
+    )
+    def show(email: EmailPath) -> dict[str, Any]:
+        view = ctx.ledger.contact_view(email_param(email))
+        if view is None:
+            raise ApiError(404, f"no contact has the address {email}")
+        return view
+
     @r.post(
-        "/contacts/{email}/unhold",
+        "/contacts/{email:path}/unhold",
         dependencies=[AdminAccess],
         summary="Take the address off hold (counts cleared, bounce suppression lifted)",
         responses=NOT_FOUND,
@@ -165,7 +166,7 @@ def router(ctx: WebContext) -> APIRouter:
         return {"email": address, "unheld": True, "contact": ctx.ledger.contact_view(address)}
 
     @r.post(
-        "/contacts/{email}/address",
+        "/contacts/{email:path}/address",
         dependencies=[AdminAccess],
         summary="Give the contact a new address (counts start over, history kept)",
         responses={**NOT_FOUND, 400: {"description": "The new address belongs to another."}},

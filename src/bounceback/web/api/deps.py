@@ -102,7 +102,8 @@ async def _known_query(request: Request) -> None:
     if not request.query_params:
         return
     route = request.scope.get("route")
-    template = getattr(route, "path", None)
+    # path_format: the template as the schema spells it ({email}, not {email:path}).
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
     if template is None:
         return
     known = _query_names(request.app).get((template, request.method.lower()))
@@ -160,7 +161,7 @@ def decode_cursor(text: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise ApiError(400, BAD_CURSOR) from exc
     if not isinstance(values, list):
         raise ApiError(400, BAD_CURSOR)
@@ -207,7 +208,12 @@ def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
     """A query's time as the ledger stores it: naive UTC (a naive input is UTC)."""
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ApiError(
+            422, f"invalid request: {value.isoformat()} is outside the calendar"
+        ) from exc
 
 
 def email_param(value: str) -> str:

@@ -265,7 +265,7 @@ async def _test_input(request: Request) -> tuple[bytes, RuleSet | None]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_TEST_BYTES:
-        raise ApiError(413, f"the message is larger than {MAX_TEST_BYTES} bytes")
+        raise _too_large()
     if kind == "multipart/form-data":
         form = await request.form()
         uploads = [v for v in form.values() if isinstance(v, UploadFile)]
@@ -276,7 +276,7 @@ async def _test_input(request: Request) -> tuple[bytes, RuleSet | None]:
     if kind == "application/json":
         try:
             doc = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ApiError(422, f"the body is not valid JSON: {exc}") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("message"), str):
             raise ApiError(422, 'send {"message": "<the raw message as text>", "rules": [...]}')
@@ -297,6 +297,12 @@ async def _test_input(request: Request) -> tuple[bytes, RuleSet | None]:
     raise ApiError(415, "send the message as message/rfc822, a multipart/form-data upload, or JSON")
 
 
+def _too_large() -> ApiError:
+    # Connection: close: the server stops reading the rest rather than draining it.
+    message = f"the message is larger than {MAX_TEST_BYTES} bytes"
+    return ApiError(413, message, headers={"Connection": "close"})
+
+
 async def _read_body(request: Request) -> bytes:
     """The body, read no further than the limit (a sender may omit Content-Length)."""
     chunks: list[bytes] = []
@@ -304,12 +310,12 @@ async def _read_body(request: Request) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_TEST_BYTES:
-            raise ApiError(413, f"the message is larger than {MAX_TEST_BYTES} bytes")
+            raise _too_large()
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _bounded(data: bytes) -> bytes:
     if len(data) > MAX_TEST_BYTES:
-        raise ApiError(413, f"the message is larger than {MAX_TEST_BYTES} bytes")
+        raise _too_large()
     return data

@@ -54,8 +54,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/settings/thresholds/{bounce_type}",
-        dependencies=[AdminAccess],
-        summary="One bounce type's hold threshold (admin)",
+        summary="One bounce type's hold threshold",
         responses={404: {"description": "No such bounce type."}},
     )
     def get_threshold(bounce_type: BounceType) -> dict[str, Any]:

@@ -38,6 +38,8 @@ def _window(days: int | None, since: dt.date | None, until: dt.date | None) -> s
         return stats.window(days, since, until)
     except stats.StatsError as exc:
         raise ApiError(422, f"invalid request: {exc}") from exc
+    except OverflowError as exc:  # a window reaching before year 1 or after 9999
+        raise ApiError(422, "invalid request: the window runs outside the calendar") from exc
 
 
 def _offset(cursor: str | None) -> int:

@@ -180,7 +180,7 @@ def router(ctx: WebContext) -> APIRouter:
         )
 
     @r.get(
-        "/suppression/{email}",
+        "/suppression/{email:path}",
         summary="Is this address suppressed? (fast: one indexed lookup)",
         response_class=Response,
         responses={200: {"model": SuppressionStatus}},
@@ -219,7 +219,7 @@ def router(ctx: WebContext) -> APIRouter:
         return {"email": address, "suppressed": True, "added": added}
 
     @r.delete(
-        "/suppression/{email}",
+        "/suppression/{email:path}",
         dependencies=[AdminAccess],
         response_model=Removed,
         summary="Lift a suppression (the address may be mailed again)",

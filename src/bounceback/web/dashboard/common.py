@@ -170,7 +170,7 @@ def decode_cursor(text: str | None, times: bool = True) -> list[Any] | None:
         return None
     try:
         values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         return None
     if not isinstance(values, list):
         return None

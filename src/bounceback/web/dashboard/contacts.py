@@ -70,7 +70,8 @@ def routes(ctx: WebContext) -> APIRouter:
             params={"q": q, "on_hold": on_hold, "bounced": bounced, "kind": kind},
         )
 
-    @r.get("/contacts/{email}")
+    # {email:path}: an address may hold a "/" (the POST routes below differ by method).
+    @r.get("/contacts/{email:path}")
     def contact(
         request: Request,
         email: str,
@@ -101,7 +102,7 @@ def routes(ctx: WebContext) -> APIRouter:
             url=contact_url(normalise(email)),
         )
 
-    @r.post("/contacts/{email}/unhold")
+    @r.post("/contacts/{email:path}/unhold")
     async def unhold(request: Request, email: str) -> Response:
         await posted(request)
         if await run_in_threadpool(ctx.ledger.unhold, email):
@@ -110,7 +111,7 @@ def routes(ctx: WebContext) -> APIRouter:
             sess.flash(request, f"No contact has the address {email}.", "error")
         return redirect(contact_url(email))
 
-    @r.post("/contacts/{email}/address")
+    @r.post("/contacts/{email:path}/address")
     async def new_address(request: Request, email: str) -> Response:
         form = await posted(request)
         new = field(form, "email")

@@ -31,9 +31,20 @@ async def _form(request: Request, what: str) -> FormData:
     return form
 
 
-def routes(ctx: WebContext, throttle: LoginThrottle | None = None) -> APIRouter:
+# Failures of one username from all clients together: high enough that an attacker
+# cannot lock its owner out for long by failing on purpose from many addresses, low
+# enough that guessing from many addresses stays slow.
+PER_USER_FAILURES = 20
+
+
+def routes(
+    ctx: WebContext,
+    throttle: LoginThrottle | None = None,
+    user_throttle: LoginThrottle | None = None,
+) -> APIRouter:
     r = APIRouter(include_in_schema=False)
     guard = throttle or LoginThrottle()
+    user_guard = user_throttle or LoginThrottle(max_failures=PER_USER_FAILURES)
 
     @r.get("/login")
     def login_page(request: Request, next: str = "") -> Response:
@@ -46,9 +57,12 @@ def routes(ctx: WebContext, throttle: LoginThrottle | None = None) -> APIRouter:
         form = await _form(request, "login")
         username, password = field(form, "username"), form.get("password")
         # One username from one client: a proxy in front does not lock everyone out.
+        # The client is the peer, or what a trusted proxy (``[http] trusted_proxies``)
+        # says it is; the username alone is counted too, whichever client claims it.
         client = request.client.host if request.client else ""
-        key = f"{username.lower()}\n{client}"
-        wait = guard.wait_s(key)
+        name = username.lower()
+        key = f"{name}\n{client}"
+        wait = max(guard.wait_s(key), user_guard.wait_s(name))
         if wait:
             return render(
                 request,
@@ -64,6 +78,7 @@ def routes(ctx: WebContext, throttle: LoginThrottle | None = None) -> APIRouter:
             ok = role is not None and await run_in_threadpool(sess.log_in, request, ctx, username)
         if not ok:
             guard.failed(key)
+            user_guard.failed(name)
             return render(
                 request,
                 "login.html",
@@ -73,6 +88,7 @@ def routes(ctx: WebContext, throttle: LoginThrottle | None = None) -> APIRouter:
                 error="Wrong username or password.",
             )
         guard.succeeded(key)
+        user_guard.succeeded(name)
         return redirect(safe_next(field(form, "next") or "/"))
 
     @r.post("/logout")
