@@ -1,0 +1,277 @@
+"""The script: what the scripted remote answers, and what each answer means.
+
+Every scenario is one test message with one (or two) recipients. The remote
+server looks the recipient's local part up here and answers as scripted; the
+expected record for the DSN the MTA sends back comes from this table, never
+from reading the DSN.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Stage(enum.Enum):
+    """Where in the SMTP dialogue the remote refuses."""
+
+    MAIL = "mail"  # at MAIL FROM (keyed on the sender's local part)
+    RCPT = "rcpt"  # at RCPT TO
+    DATA = "data"  # after the end of data
+    GREETING = "greeting"  # 421 banner, on its own port
+    REFUSED = "refused"  # nothing listening on the port
+    SILENT = "silent"  # accepts TCP, never says anything
+
+
+class Route(enum.Enum):
+    """The recipient domain, which picks the port the MTA relays to."""
+
+    REMOTE = "remote.example.net"
+    GREETING = "greet421.example.net"
+    REFUSED = "refused.example.net"
+    SILENT = "silent.example.net"
+
+
+SINK_DOMAIN = "sink.example.org"  # senders live here; DSNs come back here
+ORIGIN_DOMAIN = "example.org"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # also the recipient's local part (and the sender's tag)
+    stage: Stage
+    reply: str  # the full reply line(s) the remote sends ("" when none)
+    reason: str  # expected reason (bounceback / Sisimai vocabulary)
+    hardbounce: bool
+    why: str  # one line for the README: why this reason
+    extra_rcpts: tuple[str, ...] = field(default=())  # more local parts, same answer
+
+    @property
+    def route(self) -> Route:
+        return {
+            Stage.GREETING: Route.GREETING,
+            Stage.REFUSED: Route.REFUSED,
+            Stage.SILENT: Route.SILENT,
+        }.get(self.stage, Route.REMOTE)
+
+    @property
+    def temporary(self) -> bool:
+        """True when the MTA retries until the queue lifetime runs out."""
+        if self.stage in (Stage.GREETING, Stage.REFUSED, Stage.SILENT):
+            return True
+        return self.reply[:1] == "4"
+
+    @property
+    def local_parts(self) -> tuple[str, ...]:
+        return (self.name, *self.extra_rcpts)
+
+    def recipients(self) -> list[str]:
+        return [f"{lp}@{self.route.value}" for lp in self.local_parts]
+
+    @property
+    def sender(self) -> str:
+        return f"sender-{self.name}@{SINK_DOMAIN}"
+
+    @property
+    def replycode(self) -> str:
+        return self.reply[:3] if self.reply[:1] in "45" and self.reply else ""
+
+    @property
+    def enhanced(self) -> str:
+        """The enhanced status code of the scripted reply, "" when it has none."""
+        parts = self.reply.split("\r\n")[-1].split(" ", 2)
+        if len(parts) > 1 and parts[1][:1] in "245" and parts[1].count(".") == 2:
+            return parts[1]
+        return ""
+
+
+def rcpt_line(lp: str, text: str) -> str:
+    return text.replace("{rcpt}", f"<{lp}@{Route.REMOTE.value}>")
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    # --- permanent failures: one DSN each, at once ---------------------------
+    Scenario(
+        "unknown-rcpt",
+        Stage.RCPT,
+        "550 5.1.1 {rcpt}: Recipient address rejected: User unknown in local recipient table",
+        "userunknown",
+        True,
+        "the reply says the mailbox does not exist",
+    ),
+    Scenario(
+        "nosuch-plain",
+        Stage.RCPT,
+        "550 No such user here",
+        "userunknown",
+        True,
+        "'No such user' with no enhanced code: the text still says the address is dead",
+    ),
+    Scenario(
+        "unknown-multiline",
+        Stage.RCPT,
+        "550-5.1.1 The email account that you tried to reach does not exist. Please try\r\n"
+        "550-5.1.1 double-checking the recipient's email address for typos or\r\n"
+        "550 5.1.1 unnecessary spaces. https://support.example.net/answer/6596 x1si123",
+        "userunknown",
+        True,
+        "multi-line 550-5.1.1 reply (large-provider style): the account does not exist",
+    ),
+    Scenario(
+        "unknown-data",
+        Stage.DATA,
+        "550 5.1.1 {rcpt}: user unknown",
+        "userunknown",
+        True,
+        "user unknown after DATA: the plain meaning wins over the stage (corpora/README.md)",
+    ),
+    Scenario(
+        "bad-mailbox",
+        Stage.RCPT,
+        "553 5.1.3 {rcpt}: Recipient address rejected: mailbox name not allowed",
+        "userunknown",
+        True,
+        "553 5.1.3 bad destination mailbox address: this address can never be delivered",
+    ),
+    Scenario(
+        "moved-551",
+        Stage.RCPT,
+        "551 5.1.6 User not local; please try <new-address@elsewhere.example.com>",
+        "hasmoved",
+        True,
+        "551 5.1.6 'mailbox has moved': the address is gone, a forwarding address is given",
+    ),
+    Scenario(
+        "disabled",
+        Stage.RCPT,
+        "550 5.2.1 {rcpt}: Mailbox disabled, not accepting messages",
+        "suspend",
+        False,
+        "5.2.1 mailbox disabled: the account exists but is suspended (soft)",
+    ),
+    Scenario(
+        "mailbox-full",
+        Stage.RCPT,
+        "552 5.2.2 {rcpt}: Mailbox full, quota exceeded",
+        "mailboxfull",
+        False,
+        "552 5.2.2 mailbox full",
+    ),
+    Scenario(
+        "too-big",
+        Stage.DATA,
+        "552 5.3.4 Message size exceeds fixed maximum message size",
+        "mesgtoobig",
+        False,
+        "552 5.3.4 message too big for the system",
+    ),
+    Scenario(
+        "spam-content",
+        Stage.DATA,
+        "554 5.7.1 Message rejected as spam by content filter (score 12.3)",
+        "spamdetected",
+        False,
+        "the text says a content filter judged the message spam",
+    ),
+    Scenario(
+        "policy-rcpt",
+        Stage.RCPT,
+        "554 5.7.1 {rcpt}: Recipient address rejected: Access denied by local policy",
+        "policyviolation",
+        False,
+        "the text says a local policy refused it, nothing about spam or the client's IP",
+    ),
+    Scenario(
+        "rbl-blocked",
+        Stage.RCPT,
+        "550 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org",
+        "blocked",
+        False,
+        "the sending host's IP is on a DNS blocklist",
+    ),
+    Scenario(
+        "sender-rejected",
+        Stage.MAIL,
+        "553 5.7.1 <{sender}>: Sender address rejected: not owned by user",
+        "rejected",
+        False,
+        "refused at MAIL FROM: the sender, not the recipient, was refused",
+    ),
+    Scenario(
+        "relay-denied",
+        Stage.RCPT,
+        "554 5.7.1 {rcpt}: Relay access denied",
+        "norelaying",
+        False,
+        "relay access denied: the remote is not a destination for that domain",
+    ),
+    Scenario(
+        "unknown-two",
+        Stage.RCPT,
+        "550 5.1.1 {rcpt}: Recipient address rejected: User unknown",
+        "userunknown",
+        True,
+        "two unknown recipients in one message: one DSN, two records",
+        extra_rcpts=("unknown-two-b",),
+    ),
+    # --- temporary failures: retried until the queue lifetime runs out --------
+    Scenario(
+        "greylisted",
+        Stage.RCPT,
+        "451 4.7.1 {rcpt}: Recipient address rejected: Greylisted, see https://greylist.example.net/",
+        "expired",
+        False,
+        "greylisting that never lets up: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "temp-450",
+        Stage.RCPT,
+        "450 4.2.0 {rcpt}: Recipient address rejected: Mailbox temporarily unavailable",
+        "expired",
+        False,
+        "a 450 on every attempt: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "temp-452",
+        Stage.RCPT,
+        "452 4.3.1 Insufficient system storage",
+        "expired",
+        False,
+        "a 452 on every attempt: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "temp-data-451",
+        Stage.DATA,
+        "451 4.3.0 Local error in processing, please try again later",
+        "expired",
+        False,
+        "a 451 after DATA on every attempt: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "greeting-421",
+        Stage.GREETING,
+        "421 4.3.2 greet421.example.net Service not available, closing transmission channel",
+        "expired",
+        False,
+        "421 banner on every connection: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "refused",
+        Stage.REFUSED,
+        "",
+        "expired",
+        False,
+        "connection refused on every attempt: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "silent",
+        Stage.SILENT,
+        "",
+        "expired",
+        False,
+        "the host accepts TCP but never greets: timeouts until the MTA gave up",
+    ),
+)
+
+BY_LOCAL_PART: dict[str, Scenario] = {lp: s for s in SCENARIOS for lp in s.local_parts}
+BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
