@@ -49,7 +49,7 @@ def driver(name: str) -> type[MTA]:
 def test_message(sc: Scenario) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = f"Corpus Sender <{sc.sender}>"
-    msg["To"] = ", ".join(sc.recipients())
+    msg["To"] = ", ".join(sc.envelope_recipients())
     msg["Subject"] = f"Test message for scenario {sc.name}"
     msg["Date"] = format_datetime(_now())
     msg["Message-ID"] = make_msgid(sc.name.replace("-", ""), domain="sink.example.org")
@@ -63,8 +63,8 @@ def _now() -> datetime.datetime:
 
 def submit(mta: MTA) -> None:
     for sc in SCENARIOS:
-        if sc.name not in mta.skip:
-            mta.submit(test_message(sc), sc.sender, sc.recipients())
+        if sc.alone and sc.name not in mta.skip:
+            mta.submit(test_message(sc), sc.sender, sc.envelope_recipients())
 
 
 def wait_for_queue(mta: MTA, world: World, deadline: float) -> None:
@@ -92,25 +92,26 @@ def wait_for_queue(mta: MTA, world: World, deadline: float) -> None:
 def records(mta: type[MTA], sc: Scenario, file: str, notice: str) -> list[dict[str, object]]:
     """The expected records for one DSN: from the script, never from the DSN."""
     out: list[dict[str, object]] = []
-    for i, rcpt in enumerate(sc.recipients(), 1):
-        rec: dict[str, object] = {
-            "file": file,
-            "index": i,
-            "recipient": rcpt,
-            "status": mta.expected_status(sc, notice),
-            "replycode": sc.replycode,
-            "reason": sc.reason if notice != "delay" else "expired",
-            "hardbounce": sc.hardbounce if notice != "delay" else False,
-            "mta": mta.name,
-            "scenario": sc.name,
-            "notice": notice,
-            "scripted_reply": sc.reply.replace("\r\n", " | "),
-        }
-        reported = mta.reported_status(sc, notice)
-        if reported != rec["status"]:
-            # The DSN's own Status: field says this; reading it is not wrong either.
-            rec["status_alt"] = [reported]
-        out.append(rec)
+    for rider in sc.riders():
+        for rcpt in rider.recipients():
+            rec: dict[str, object] = {
+                "file": file,
+                "index": len(out) + 1,
+                "recipient": rcpt,
+                "status": mta.expected_status(rider, notice),
+                "replycode": rider.replycode,
+                "reason": rider.reason if notice != "delay" else "expired",
+                "hardbounce": rider.hardbounce if notice != "delay" else False,
+                "mta": mta.name,
+                "scenario": rider.name,
+                "notice": notice,
+                "scripted_reply": rider.reply.replace("\r\n", " | "),
+            }
+            reported = mta.reported_status(rider, notice)
+            if reported != rec["status"]:
+                # The DSN's own Status: field says this; reading it is not wrong either.
+                rec["status_alt"] = [reported]
+            out.append(rec)
     return out
 
 
@@ -137,7 +138,7 @@ def save(mta: MTA, got: list[Received], out: Path) -> int:
     saved = 0
     for sc in SCENARIOS:
         dsns = sorted(by_scenario.pop(sc.name, []), key=lambda r: r.at)
-        if sc.name in mta.skip:
+        if sc.name in mta.skip or not sc.alone:
             continue
         if not dsns:
             print(f"  [{mta.name}] no DSN for {sc.name}", file=sys.stderr)

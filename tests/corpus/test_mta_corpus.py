@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus" / "mta"
 sys.path.insert(0, str(ROOT / "corpus" / "tools"))
 
-from mta_dsn.scenarios import BY_NAME  # noqa: E402
+from mta_dsn.scenarios import BY_NAME, SCENARIOS  # noqa: E402
 
 STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}$")
 
@@ -72,3 +72,16 @@ def test_expectations_come_from_the_script(name: str) -> None:
             assert sc.temporary and r["reason"] == "expired" and r["status"][0] == "4"
         else:
             assert (r["reason"], r["hardbounce"]) == (sc.reason, sc.hardbounce)
+
+
+def test_recipients_the_remote_accepted_are_never_expected() -> None:
+    accepted = {f"{lp}@{sc.route.value}" for sc in SCENARIOS for lp in sc.accepted}
+    assert accepted, "the script has a message with an accepted recipient"
+    assert not accepted & {r["recipient"] for r in RECORDS}
+
+
+def test_a_message_to_several_refused_recipients_expects_each_once() -> None:
+    for name, recs in BY_FILE.items():
+        sc = BY_NAME[recs[0]["scenario"]]
+        wanted = [r for rider in sc.riders() for r in rider.recipients()]
+        assert [r["recipient"] for r in recs] == wanted, name

@@ -1,9 +1,9 @@
 """The script: what the scripted remote answers, and what each answer means.
 
-Every scenario is one test message with one (or two) recipients. The remote
-server looks the recipient's local part up here and answers as scripted; the
-expected record for the DSN the MTA sends back comes from this table, never
-from reading the DSN.
+Every scenario is one test message (a companion scenario only rides along in
+another's message). The remote server looks each recipient's local part up here
+and answers as scripted; the expected records for the DSN the MTA sends back
+come from this table, never from reading the DSN.
 """
 
 from __future__ import annotations
@@ -45,6 +45,12 @@ class Scenario:
     hardbounce: bool
     why: str  # one line for the README: why this reason
     extra_rcpts: tuple[str, ...] = field(default=())  # more local parts, same answer
+    # Other scenarios whose recipients ride in this message (each keeps its own
+    # answer and expectations), and local parts the remote accepts: a DSN must not
+    # report those.
+    companions: tuple[str, ...] = field(default=())
+    accepted: tuple[str, ...] = field(default=())
+    alone: bool = True  # False: only ever sent as another scenario's companion
 
     @property
     def route(self) -> Route:
@@ -66,7 +72,17 @@ class Scenario:
         return (self.name, *self.extra_rcpts)
 
     def recipients(self) -> list[str]:
+        """The recipients this scenario refuses (its expected records)."""
         return [f"{lp}@{self.route.value}" for lp in self.local_parts]
+
+    def riders(self) -> list[Scenario]:
+        """This scenario and its companions, in the order of the expected records."""
+        return [self, *(BY_NAME[n] for n in self.companions)]
+
+    def envelope_recipients(self) -> list[str]:
+        """Everyone the test message is sent to."""
+        out = [r for sc in self.riders() for r in sc.recipients()]
+        return out + [f"{lp}@{self.route.value}" for lp in self.accepted]
 
     @property
     def sender(self) -> str:
@@ -83,10 +99,6 @@ class Scenario:
         if len(parts) > 1 and parts[1][:1] in "245" and parts[1].count(".") == 2:
             return parts[1]
         return ""
-
-
-def rcpt_line(lp: str, text: str) -> str:
-    return text.replace("{rcpt}", f"<{lp}@{Route.REMOTE.value}>")
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -214,6 +226,50 @@ SCENARIOS: tuple[Scenario, ...] = (
         "two unknown recipients in one message: one DSN, two records",
         extra_rcpts=("unknown-two-b",),
     ),
+    Scenario(
+        "virus",
+        Stage.DATA,
+        "554 5.7.1 Message rejected: infected with Eicar-Test-Signature",
+        "virusdetected",
+        False,
+        "the text says a virus was found in the message",
+    ),
+    Scenario(
+        "dmarc",
+        Stage.DATA,
+        "550 5.7.26 Unauthenticated email from sink.example.org is not accepted due to"
+        " domain's DMARC policy",
+        "authfailure",
+        False,
+        "5.7.26 and DMARC: the sender domain's authentication failed",
+    ),
+    Scenario(
+        "admin-limit",
+        Stage.DATA,
+        "552 5.2.3 Message length exceeds administrative limit",
+        "exceedlimit",
+        False,
+        "552 5.2.3: over a size limit the administrator set (not the mailbox's)",
+    ),
+    Scenario(
+        "mixed-unknown",
+        Stage.RCPT,
+        "550 5.1.1 {rcpt}: Recipient address rejected: User unknown in virtual mailbox table",
+        "userunknown",
+        True,
+        "one message, three recipients: this one unknown, one mailbox full, one accepted",
+        companions=("mixed-full",),
+        accepted=("mixed-accepted",),
+    ),
+    Scenario(
+        "mixed-full",
+        Stage.RCPT,
+        "552 5.2.2 {rcpt}: Recipient address rejected: Mailbox is over quota",
+        "mailboxfull",
+        False,
+        "the mailbox-full recipient of the mixed-unknown message",
+        alone=False,
+    ),
     # --- temporary failures: retried until the queue lifetime runs out --------
     Scenario(
         "greylisted",
@@ -246,6 +302,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         "expired",
         False,
         "a 451 after DATA on every attempt: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "over-quota-temp",
+        Stage.RCPT,
+        "452 4.2.2 The email account that you tried to reach is over quota. Please direct"
+        " the recipient to https://support.example.net/answer/6558",
+        "expired",
+        False,
+        "a temporary over-quota on every attempt: the MTA gave up after retrying"
+        " (a reader may say mailboxfull; the rubric says expired)",
+    ),
+    Scenario(
+        "no-ptr-temp",
+        Stage.RCPT,
+        "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.1]",
+        "expired",
+        False,
+        "a temporary reverse-DNS refusal on every attempt: the MTA gave up after retrying",
+    ),
+    Scenario(
+        "rate-limit",
+        Stage.RCPT,
+        "421 4.7.0 Too many messages from 127.0.0.1, slow down and try again later",
+        "expired",
+        False,
+        "421 rate limiting at RCPT on every attempt: the MTA gave up after retrying",
     ),
     Scenario(
         "greeting-421",

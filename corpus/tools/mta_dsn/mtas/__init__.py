@@ -90,5 +90,11 @@ class MTA(ABC):
         )
 
 
+def with_hostname(name: str) -> list[str]:
+    """A command prefix running the command in its own UTS namespace named `name`,
+    so what the MTA writes about "this host" is an example name, not the machine's."""
+    return ["unshare", "--uts", "sh", "-c", 'hostname "$0"; exec "$@"', name]
+
+
 def count_files(*dirs: Path) -> int:
     return sum(1 for d in dirs if d.is_dir() for p in d.rglob("*") if p.is_file())

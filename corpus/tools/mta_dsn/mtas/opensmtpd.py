@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import timing
 from ..remote import free_port
 from ..scenarios import Scenario
-from . import MTA, count_files
+from . import MTA, count_files, with_hostname
 
 SPOOL = Path("/var/spool/smtpd")
 
@@ -59,7 +59,14 @@ class OpenSMTPD(MTA):
         self.run(self.smtpd, "-n", "-f", self.conf)
         self.log = open(self.work / "smtpd.log", "w")  # noqa: SIM115 - open while smtpd runs
         self.proc = subprocess.Popen(
-            [str(self.smtpd), "-d", "-v", "-f", str(self.conf)],
+            [
+                *with_hostname("mta-opensmtpd.example.org"),
+                str(self.smtpd),
+                "-d",
+                "-v",
+                "-f",
+                str(self.conf),
+            ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

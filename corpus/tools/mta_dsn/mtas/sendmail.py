@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from .. import timing
 from ..scenarios import Scenario, Stage
-from . import MTA, count_files
+from . import MTA, count_files, with_hostname
 
 MC = """\
 divert(-1)
@@ -130,9 +130,9 @@ class Sendmail(MTA):
 
     @staticmethod
     def named() -> list[str]:
-        """Run in a UTS namespace whose host name has a dot: sendmail sleeps a minute
-        at start when the machine's short name cannot be qualified (no DNS here)."""
-        return ["unshare", "--uts", "sh", "-c", 'hostname "$0"; exec "$@"', HOSTNAME]
+        # A host name with a dot: sendmail sleeps a minute at start when the machine's
+        # short name cannot be qualified (no DNS here).
+        return with_hostname(HOSTNAME)
 
     def queue_size(self) -> int:
         return count_files(self.work / "mqueue")
