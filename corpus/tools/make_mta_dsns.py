@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mta_dsn import timing
 from mta_dsn.mtas import MTA
 from mta_dsn.remote import Received, World
-from mta_dsn.scenarios import BY_NAME, SCENARIOS, Scenario
+from mta_dsn.scenarios import BY_NAME, BY_TAG, SCENARIOS, Scenario, neutral
 
 DRIVERS = {
     "postfix": "postfix:Postfix",
@@ -50,10 +50,11 @@ def test_message(sc: Scenario) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = f"Corpus Sender <{sc.sender}>"
     msg["To"] = ", ".join(sc.envelope_recipients())
-    msg["Subject"] = f"Test message for scenario {sc.name}"
+    tag = neutral(sc.name)
+    msg["Subject"] = f"Test message {tag}"
     msg["Date"] = format_datetime(_now())
-    msg["Message-ID"] = make_msgid(sc.name.replace("-", ""), domain="sink.example.org")
-    msg.set_content(f"This is a test message for the bounce corpus (scenario {sc.name}).\n")
+    msg["Message-ID"] = make_msgid(tag, domain="sink.example.org")
+    msg.set_content(f"This is a test message for the bounce corpus ({tag}).\n")
     return msg
 
 
@@ -63,7 +64,7 @@ def _now() -> datetime.datetime:
 
 def submit(mta: MTA) -> None:
     for sc in SCENARIOS:
-        if sc.alone and sc.name not in mta.skip:
+        if sc.alone:
             mta.submit(test_message(sc), sc.sender, sc.envelope_recipients())
 
 
@@ -133,12 +134,12 @@ def save(mta: MTA, got: list[Received], out: Path) -> int:
     """Write the DSNs as <mta>-<scenario>[-delay[-N]|-expired].eml; return how many."""
     by_scenario: dict[str, list[Received]] = {}
     for r in got:
-        tag = r.rcpt.split("@")[0].removeprefix("sender-")
-        by_scenario.setdefault(tag, []).append(r)
+        owner = BY_TAG.get(r.rcpt.split("@")[0].removeprefix("sender-"))
+        by_scenario.setdefault(owner.name if owner else r.rcpt, []).append(r)
     saved = 0
     for sc in SCENARIOS:
         dsns = sorted(by_scenario.pop(sc.name, []), key=lambda r: r.at)
-        if sc.name in mta.skip or not sc.alone:
+        if not sc.alone:
             continue
         if not dsns:
             print(f"  [{mta.name}] no DSN for {sc.name}", file=sys.stderr)

@@ -12,7 +12,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from .scenarios import BY_LOCAL_PART, BY_NAME, SINK_DOMAIN, Route, Stage
+from .scenarios import BY_LOCAL_PART, BY_TAG, SINK_DOMAIN, Route, Stage
 
 
 def _local_part(address: str) -> str:
@@ -50,8 +50,7 @@ class ScriptedRemote:
         address: str,
         mail_options: list[str],
     ) -> str:
-        tag = _local_part(address).removeprefix("sender-")
-        sc = BY_NAME.get(tag)
+        sc = BY_TAG.get(_local_part(address).removeprefix("sender-"))
         self.log.append(f"MAIL {address}")
         if sc is not None and sc.stage is Stage.MAIL:
             return _render(sc.reply, sender=address)
@@ -168,6 +167,7 @@ def free_port() -> int:
 # destination with the sink that takes the DSNs.
 HOSTS = {
     Route.REMOTE: "127.0.0.1",
+    Route.SEPARATE: "127.0.0.5",
     Route.GREETING: "127.0.0.2",
     Route.REFUSED: "127.0.0.3",
     Route.SILENT: "127.0.0.4",
@@ -178,6 +178,7 @@ SINK_HOST = "127.0.0.1"
 @dataclass
 class Ports:
     remote: int
+    separate: int
     greeting: int
     refused: int
     silent: int
@@ -186,6 +187,7 @@ class Ports:
     def for_route(self, route: Route) -> int:
         return {
             Route.REMOTE: self.remote,
+            Route.SEPARATE: self.separate,
             Route.GREETING: self.greeting,
             Route.REFUSED: self.refused,
             Route.SILENT: self.silent,
@@ -199,22 +201,30 @@ class Ports:
 
 
 class World:
-    """Everything on 127.0.0.1 the MTAs talk to."""
+    """Everything on loopback the MTAs talk to."""
 
     def __init__(self) -> None:
         from .scenarios import SCENARIOS
 
         greet = next(s for s in SCENARIOS if s.stage is Stage.GREETING).reply
-        # Hold every socket until all five ports are chosen (a port closed at once can
-        # come back from the next bind), and keep the refused one bound but never
+        # Hold every socket until all ports are chosen (a port closed at once can come
+        # back from the next bind), and keep the refused one bound but never
         # listening: connections to it are refused and nothing else can take it.
-        held = [socket.socket() for _ in range(5)]
-        for s, host in zip(held, [*HOSTS.values(), SINK_HOST], strict=True):
-            s.bind((host, 0))
-        numbers = [int(s.getsockname()[1]) for s in held]
-        self.ports = Ports(*numbers)
-        self._refused_holder = held.pop(2)
-        for s in held:
+        held: dict[Route | None, socket.socket] = {}
+        for route, host in [*HOSTS.items(), (None, SINK_HOST)]:
+            held[route] = socket.socket()
+            held[route].bind((host, 0))
+        number = {route: int(s.getsockname()[1]) for route, s in held.items()}
+        self.ports = Ports(
+            remote=number[Route.REMOTE],
+            separate=number[Route.SEPARATE],
+            greeting=number[Route.GREETING],
+            refused=number[Route.REFUSED],
+            silent=number[Route.SILENT],
+            sink=number[None],
+        )
+        self._refused_holder = held.pop(Route.REFUSED)
+        for s in held.values():
             s.close()
         self.remote = ScriptedRemote()
         self.sink = Sink()
@@ -224,6 +234,13 @@ class World:
                 hostname=HOSTS[Route.REMOTE],
                 port=self.ports.remote,
                 server_hostname="mx.remote.example.net",
+                ident="ScriptedRemote",
+            ),
+            Controller(
+                self.remote,
+                hostname=HOSTS[Route.SEPARATE],
+                port=self.ports.separate,
+                server_hostname="mx.delta.example.net",
                 ident="ScriptedRemote",
             ),
             Controller(

@@ -9,6 +9,7 @@ come from this table, never from reading the DSN.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -26,19 +27,29 @@ class Stage(enum.Enum):
 class Route(enum.Enum):
     """The recipient domain, which picks the port the MTA relays to."""
 
+    # Names that say nothing about what happens there: the DSN's own words must be
+    # the only evidence a parser gets.
     REMOTE = "remote.example.net"
-    GREETING = "greet421.example.net"
-    REFUSED = "refused.example.net"
-    SILENT = "silent.example.net"
+    # The scripted remote again, on its own address: for replies that make an MTA
+    # mark the whole host down (a 421 makes Sendmail defer every other message for
+    # that host with this reply).
+    SEPARATE = "delta.example.net"
+    GREETING = "alpha.example.net"
+    REFUSED = "bravo.example.net"
+    SILENT = "charlie.example.net"
 
 
 SINK_DOMAIN = "sink.example.org"  # senders live here; DSNs come back here
-ORIGIN_DOMAIN = "example.org"
+
+
+def neutral(token: str) -> str:
+    """A stable local part that gives nothing away ("mailbox-full" would be a hint)."""
+    return "u" + hashlib.sha256(token.encode()).hexdigest()[:6]
 
 
 @dataclass(frozen=True)
 class Scenario:
-    name: str  # also the recipient's local part (and the sender's tag)
+    name: str  # for people and file names; addresses use neutral(name)
     stage: Stage
     reply: str  # the full reply line(s) the remote sends ("" when none)
     reason: str  # expected reason (bounceback / Sisimai vocabulary)
@@ -51,6 +62,7 @@ class Scenario:
     companions: tuple[str, ...] = field(default=())
     accepted: tuple[str, ...] = field(default=())
     alone: bool = True  # False: only ever sent as another scenario's companion
+    separate_host: bool = False  # relay to Route.SEPARATE instead of Route.REMOTE
 
     @property
     def route(self) -> Route:
@@ -58,7 +70,7 @@ class Scenario:
             Stage.GREETING: Route.GREETING,
             Stage.REFUSED: Route.REFUSED,
             Stage.SILENT: Route.SILENT,
-        }.get(self.stage, Route.REMOTE)
+        }.get(self.stage, Route.SEPARATE if self.separate_host else Route.REMOTE)
 
     @property
     def temporary(self) -> bool:
@@ -69,7 +81,7 @@ class Scenario:
 
     @property
     def local_parts(self) -> tuple[str, ...]:
-        return (self.name, *self.extra_rcpts)
+        return tuple(neutral(x) for x in (self.name, *self.extra_rcpts))
 
     def recipients(self) -> list[str]:
         """The recipients this scenario refuses (its expected records)."""
@@ -82,11 +94,11 @@ class Scenario:
     def envelope_recipients(self) -> list[str]:
         """Everyone the test message is sent to."""
         out = [r for sc in self.riders() for r in sc.recipients()]
-        return out + [f"{lp}@{self.route.value}" for lp in self.accepted]
+        return out + [f"{neutral(lp)}@{self.route.value}" for lp in self.accepted]
 
     @property
     def sender(self) -> str:
-        return f"sender-{self.name}@{SINK_DOMAIN}"
+        return f"sender-{neutral(self.name)}@{SINK_DOMAIN}"
 
     @property
     def replycode(self) -> str:
@@ -328,11 +340,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         "expired",
         False,
         "421 rate limiting at RCPT on every attempt: the MTA gave up after retrying",
+        separate_host=True,
     ),
     Scenario(
         "greeting-421",
         Stage.GREETING,
-        "421 4.3.2 greet421.example.net Service not available, closing transmission channel",
+        "421 4.3.2 mx.alpha.example.net Service not available, closing transmission channel",
         "expired",
         False,
         "421 banner on every connection: the MTA gave up after retrying",
@@ -357,3 +370,4 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 BY_LOCAL_PART: dict[str, Scenario] = {lp: s for s in SCENARIOS for lp in s.local_parts}
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
+BY_TAG: dict[str, Scenario] = {neutral(s.name): s for s in SCENARIOS}  # sender-<tag>@

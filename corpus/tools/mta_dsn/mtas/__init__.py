@@ -17,10 +17,6 @@ from ..scenarios import Scenario, Stage
 
 class MTA(ABC):
     name: str
-    # Whether the MTA sends a "delayed" notice before the final one.
-    warns: bool = False
-    # Scenarios this MTA cannot play in seconds (see its module for why).
-    skip: frozenset[str] = frozenset()
 
     def __init__(self, work: Path, ports: Ports, root: Path) -> None:
         self.work = work  # private config + spool

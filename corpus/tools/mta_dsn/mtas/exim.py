@@ -67,7 +67,6 @@ begin rewrite
 
 class Exim(MTA):
     name = "exim"
-    warns = True
 
     @classmethod
     def reported_status(cls, sc: Scenario, notice: str) -> str:

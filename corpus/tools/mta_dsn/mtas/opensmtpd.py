@@ -23,7 +23,6 @@ SPOOL = Path("/var/spool/smtpd")
 
 class OpenSMTPD(MTA):
     name = "opensmtpd"
-    warns = True
 
     @classmethod
     def reported_status(cls, sc: Scenario, notice: str) -> str:

@@ -37,7 +37,6 @@ postlog   unix-dgram n - n - 1 postlogd
 
 class Postfix(MTA):
     name = "postfix"
-    warns = True
     # Postfix's own codes when there was no reply: 4.4.1 no answer, 4.4.2 timed out.
     connection_status = MappingProxyType({Stage.REFUSED: "4.4.1", Stage.SILENT: "4.4.2"})
 

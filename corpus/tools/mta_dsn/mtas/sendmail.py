@@ -61,7 +61,6 @@ MAILER = (
 
 class Sendmail(MTA):
     name = "sendmail"
-    warns = True
     # Sendmail's own codes: 4.4.1 connection refused, 4.4.2 timed out, and 4.4.7
     # (delivery time expired) on the final notice whatever the last reply was.
     connection_status = MappingProxyType({Stage.REFUSED: "4.4.1", Stage.SILENT: "4.4.2"})
