@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mta_dsn import timing
 from mta_dsn.mtas import MTA
 from mta_dsn.remote import Received, World
-from mta_dsn.scenarios import BY_NAME, BY_TAG, SCENARIOS, Scenario, neutral
+from mta_dsn.scenarios import BY_NAME, BY_TAG, SCENARIOS, Notice, Scenario, neutral
 
 DRIVERS = {
     "postfix": "postfix:Postfix",
@@ -90,7 +90,7 @@ def wait_for_queue(mta: MTA, world: World, deadline: float) -> None:
     print(f"  [{mta.name}] deadline reached with messages still queued", file=sys.stderr)
 
 
-def records(mta: type[MTA], sc: Scenario, file: str, notice: str) -> list[dict[str, object]]:
+def records(mta: type[MTA], sc: Scenario, file: str, notice: Notice) -> list[dict[str, object]]:
     """The expected records for one DSN: from the script, never from the DSN."""
     out: list[dict[str, object]] = []
     for rider in sc.riders():
@@ -101,11 +101,11 @@ def records(mta: type[MTA], sc: Scenario, file: str, notice: str) -> list[dict[s
                 "recipient": rcpt,
                 "status": mta.expected_status(rider, notice),
                 "replycode": rider.replycode,
-                "reason": rider.reason if notice != "delay" else "expired",
-                "hardbounce": rider.hardbounce if notice != "delay" else False,
+                "reason": rider.reason if notice is not Notice.DELAY else "expired",
+                "hardbounce": rider.hardbounce if notice is not Notice.DELAY else False,
                 "mta": mta.name,
                 "scenario": rider.name,
-                "notice": notice,
+                "notice": notice.value,
                 "scripted_reply": rider.reply.replace("\r\n", " | "),
             }
             reported = mta.reported_status(rider, notice)
@@ -124,7 +124,7 @@ def check_reported(mta: type[MTA], name: str, data: bytes, recs: list[dict[str, 
     a sign the MTA was misconfigured, never a source of expectations."""
     found = sorted({m.decode() for m in STATUS_FIELD.findall(data)})
     wanted = sorted(
-        {mta.reported_status(BY_NAME[str(r["scenario"])], str(r["notice"])) for r in recs}
+        {mta.reported_status(BY_NAME[str(r["scenario"])], Notice(r["notice"])) for r in recs}
     )
     if found and found != wanted:
         print(f"  [{mta.name}] {name}: Status {found}, driver expects {wanted}", file=sys.stderr)
@@ -182,7 +182,7 @@ def write_expected(out: Path) -> int:
             print(f"  cannot tell the scenario of {path.name}", file=sys.stderr)
             continue
         mta = driver(m["mta"])
-        notice = "delay" if m["notice"] == "delay" else "final"
+        notice = Notice.DELAY if m["notice"] == "delay" else Notice.FINAL
         recs = records(mta, BY_NAME[m["scenario"]], path.name, notice)
         check_reported(mta, path.name, path.read_bytes(), recs)
         rows.extend(recs)

@@ -24,6 +24,13 @@ class Stage(enum.Enum):
     SILENT = "silent"  # accepts TCP, never says anything
 
 
+class Notice(enum.Enum):
+    """Which kind of DSN: the last word on a message, or a "still trying" warning."""
+
+    FINAL = "final"
+    DELAY = "delay"
+
+
 class Route(enum.Enum):
     """The recipient domain, which picks the port the MTA relays to."""
 

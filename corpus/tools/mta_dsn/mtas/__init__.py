@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from ..remote import Ports
-from ..scenarios import Scenario, Stage
+from ..scenarios import Notice, Scenario, Stage
 
 
 class MTA(ABC):
@@ -34,13 +34,13 @@ class MTA(ABC):
     def queue_size(self) -> int: ...
 
     @classmethod
-    def expected_status(cls, sc: Scenario, notice: str) -> str:
+    def expected_status(cls, sc: Scenario, notice: Notice) -> str:
         """The status the record expects: the scripted enhanced code where the reply
         had one, else what this MTA reports for the failure."""
         return sc.enhanced or cls.reported_status(sc, notice)
 
     @classmethod
-    def reported_status(cls, sc: Scenario, notice: str) -> str:
+    def reported_status(cls, sc: Scenario, notice: Notice) -> str:
         """What this MTA writes in the DSN's Status: field for the scenario."""
         if sc.enhanced:
             return sc.enhanced

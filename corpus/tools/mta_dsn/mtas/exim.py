@@ -9,7 +9,7 @@ import signal
 
 from .. import timing
 from ..remote import free_port
-from ..scenarios import Scenario
+from ..scenarios import Notice, Scenario
 from . import MTA
 
 CONFIG = """\
@@ -69,10 +69,10 @@ class Exim(MTA):
     name = "exim"
 
     @classmethod
-    def reported_status(cls, sc: Scenario, notice: str) -> str:
+    def reported_status(cls, sc: Scenario, notice: Notice) -> str:
         # Exim 4.96 writes a generic Status (5.0.0 failed, 4.0.0 delayed) and keeps the
         # remote's enhanced code in Diagnostic-Code only.
-        return "4.0.0" if notice == "delay" else "5.0.0"
+        return "4.0.0" if notice is Notice.DELAY else "5.0.0"
 
     def binary(self) -> list[str]:
         return [str(self.root / "root-exim/usr/sbin/exim4"), "-C", str(self.work / "exim.conf")]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import timing
 from ..remote import free_port
-from ..scenarios import Scenario
+from ..scenarios import Notice, Scenario
 from . import MTA, count_files, with_hostname
 
 SPOOL = Path("/var/spool/smtpd")
@@ -25,11 +25,11 @@ class OpenSMTPD(MTA):
     name = "opensmtpd"
 
     @classmethod
-    def reported_status(cls, sc: Scenario, notice: str) -> str:
+    def reported_status(cls, sc: Scenario, notice: Notice) -> str:
         # OpenSMTPD 6.8 writes generic codes (5.0.0 failed, 4.0.0 delayed) and keeps
         # the remote's reply in the text; its expiry notice says 4.4.7 (and, as it
         # happens, "Action: delayed" and "delayed for more than 0 seconds").
-        if notice == "delay":
+        if notice is Notice.DELAY:
             return "4.0.0"
         return "4.4.7" if sc.temporary else "5.0.0"
 

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from types import MappingProxyType
 
 from .. import timing
-from ..scenarios import Scenario, Stage
+from ..scenarios import Notice, Scenario, Stage
 from . import MTA, count_files, with_hostname
 
 MC = """\
@@ -66,8 +66,8 @@ class Sendmail(MTA):
     connection_status = MappingProxyType({Stage.REFUSED: "4.4.1", Stage.SILENT: "4.4.2"})
 
     @classmethod
-    def reported_status(cls, sc: Scenario, notice: str) -> str:
-        if sc.temporary and notice == "final":
+    def reported_status(cls, sc: Scenario, notice: Notice) -> str:
+        if sc.temporary and notice is Notice.FINAL:
             return "4.4.7"
         if sc.stage is Stage.GREETING:
             return "4.5.0"  # no EHLO yet, so the banner's code is not trusted
