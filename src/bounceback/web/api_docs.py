@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from bounceback.web.security_headers import CONTENT_SECURITY_POLICY
+
 PREFIX = "/api/v1"
 _HTML = """<!doctype html>
 <html lang="en">
@@ -91,6 +93,11 @@ _JS = """(function () {
 """
 
 
+DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
 def install(app: FastAPI, api: FastAPI) -> None:
     """Add the index and the docs to ``app``; call before ``api`` is mounted at PREFIX."""
     from swagger_ui_bundle import swagger_ui_path
@@ -106,7 +113,11 @@ def install(app: FastAPI, api: FastAPI) -> None:
         app.add_api_route(path, api_index, methods=["GET"], include_in_schema=False)
 
     def docs_page() -> HTMLResponse:
-        return HTMLResponse(_HTML.format(prefix=PREFIX))
+        # Swagger UI sets style attributes as it renders: this page alone allows them
+        # (its scripts still come from this server only).
+        return HTMLResponse(
+            _HTML.format(prefix=PREFIX), headers={"Content-Security-Policy": DOCS_POLICY}
+        )
 
     def docs_js() -> Response:
         return Response(_JS % {"prefix": PREFIX}, media_type="text/javascript")
