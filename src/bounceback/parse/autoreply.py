@@ -55,6 +55,11 @@ _BOUNCE_TEXT_RE = re.compile(
 )
 
 
+def autoreply_subject(subject: str) -> bool:
+    """Whether a subject is an auto-reply's (out of office, automatic reply, ...)."""
+    return bool(_SUBJECT_RE.search(subject.strip()))
+
+
 def _looks_like_bounce(mail: Mail) -> bool:
     if mail.status_groups or mail.report_type == "delivery-status":
         return True

@@ -14,15 +14,22 @@ from __future__ import annotations
 import re
 
 from bounceback.model import DeliveryRecord, Report
+from bounceback.parse.autoreply import autoreply_subject
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
-from bounceback.parse.text import ADDRESS_RE, FAILURE_RE, clean_address, find_addresses
+from bounceback.parse.text import (
+    ADDRESS_RE,
+    FAILURE_RE,
+    clean_address,
+    find_addresses,
+    find_status,
+)
 
 NAME = "fallback"
 
 _DAEMON_RE = re.compile(
     r"\b(?:[\w.-]*daemon|postmaster|mail delivery (?:system|subsystem|service)|"
-    r"mailadmin|mail administrator|bounces?)\b",
+    r"mailadmin|mail administrator|bounces?|mailer|mail system|mail server)\b",
     re.I,
 )
 # Subjects that only bounces have, and words that also fit other notices.
@@ -41,9 +48,23 @@ _INTRO_RE = re.compile(
     r"(?:following|these|the) (?:recipients?|address(?:es|\(es\))?|destination(?:s| addresses)?)"
     r"|failed (?:recipients?|address(?:es)?)|did not reach|could not be delivered to|"
     r"delivery (?:to|has failed to) the following|unable to deliver (?:your message )?to|"
-    r"undeliverable to|error delivering (?:your )?(?:mail|message) to|recipient(?:s)?:",
+    r"undeliverable to|error delivering (?:your )?(?:mail|message) to|recipient(?:s)?:|"
+    r"\berror[- ]for\b",
     re.I,
 )
+# What a notice says when a message failed, in its opening lines: with a bounce
+# subject (from any sender) or an auto-reply's marks, it makes the notice a bounce.
+_FAILED_NOTICE_RE = re.compile(
+    r"(?:could|can)(?:not|n't) be delivered|was(?:n't| not) delivered|undeliverable|"
+    r"did not reach|delivery (?:has )?failed|failed to be received|(?:unable|failed) to deliver|"
+    r"could not deliver|not be delivered|delivery to the following|permanent(?:ly)? (?:fatal )?"
+    r"(?:error|failure)|rejected (?:by|your)",
+    re.I,
+)
+_REPLY_PREFIX_RE = re.compile(r"^\s*(?:re|fwd?|aw|wg|tr|sv|vs)\s*:", re.I)
+_HEAD_CHARS = 3000
+# A 4xx/5xx reply code standing alone ("550 ", "'550-"), not part of a number.
+_REPLY_CODE_RE = re.compile(r"(?<![\w.\-])[45][0-5]\d(?=[ \-]|$)", re.M)
 _SERVICE_LOCALS = frozenset(
     {"postmaster", "mailer-daemon", "mailerdaemon", "mail-daemon", "abuse", "noreply", "no-reply"}
 )
@@ -59,10 +80,24 @@ def looks_like_bounce(mail: Mail) -> bool:
     auto = mail.header("Auto-Submitted").lower().startswith("auto-")
     if daemon:
         return subject or auto or bool(_WEAK_SUBJECT_RE.search(mail.subject))
-    return subject and auto
+    if subject and auto:
+        return True
+    if _REPLY_PREFIX_RE.match(mail.subject):
+        return False  # a person replying to or forwarding a bounce
+    if subject:
+        # A bounce subject from an unnamed sender: the opening text must say so too.
+        return bool(_FAILED_NOTICE_RE.search(mail.report_text[:_HEAD_CHARS]))
+    if auto or autoreply_subject(mail.subject):
+        # A canned failure notice sent as an auto-reply: a failure statement and
+        # an SMTP reply or status code, not a vacation message.
+        head = mail.report_text[:_HEAD_CHARS]
+        return bool(_FAILED_NOTICE_RE.search(head)) and bool(
+            find_status(head) or _REPLY_CODE_RE.search(head)
+        )
+    return False
 
 
-def _excluded(mail: Mail) -> set[str]:
+def own_parties(mail: Mail) -> set[str]:
     """Addresses that are the bounce's own parties or the original sender."""
     out: set[str] = set()
     for name in (
@@ -93,7 +128,7 @@ def _usable(address: str, excluded: set[str]) -> bool:
 
 _HEADER_RE = re.compile(
     r"^\s*(?:received|return-path|message-id|in-reply-to|references|date|from|sender|reply-to|"
-    r"cc|bcc|subject|dkim-signature|x-[\w-]+|content-[\w-]+|mime-version|list-[\w-]+|"
+    r"to|cc|bcc|subject|dkim-signature|x-[\w-]+|content-[\w-]+|mime-version|list-[\w-]+|"
     r"feedback-id|authentication-results|arc-[\w-]+)\s*:",
     re.I,
 )
@@ -102,6 +137,14 @@ _CONTACT_RE = re.compile(
     r"\b(?:contact|assistance|questions?|send (?:e-?)?mail to|write to|reach us|support)\b", re.I
 )
 _ORIGINAL_START_RE = re.compile(r"^(?:received|return-path|dkim-signature|message-id):", re.I)
+# A line announcing a copy of the returned message ("----- Original message -----",
+# "Rejected message (5 lines)", "Your message begins as follows:").
+_COPY_MARK_RE = re.compile(
+    r"^[\s\-=|*_>]{0,40}(?:(?:original|rejected|returned|undelivered|unsent) message\b|"
+    r"(?:your )?message (?:text )?(?:follows|begins as follows)|"
+    r"(?:a )?copy of (?:the|your) (?:original )?message)",
+    re.I,
+)
 
 
 def _details_after(lines: list[str], n: int, address: str) -> str:
@@ -122,25 +165,43 @@ def _details_after(lines: list[str], n: int, address: str) -> str:
     return " ".join(out)
 
 
+def _intro_paragraph(lines: list[str], n: int) -> list[str]:
+    """An introduction's lines: it runs on up to a blank line or an address."""
+    out = [lines[n].strip()]
+    for line in lines[n + 1 : n + 4]:
+        if not line.strip() or "@" in line:
+            break
+        out.append(line.strip())
+    return out
+
+
 def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
     lines = text.split("\n")
     records: dict[str, DeliveryRecord] = {}
     # An introduction ("the following recipients failed") covers the rest of
     # its paragraph and the next one.
     intro_paragraphs = 0
+    intro = ""
+    intro_end = 0
     for n, line in enumerate(lines):
-        if _ORIGINAL_START_RE.match(line):
-            break  # an unmarked copy of the returned message starts here
+        if _ORIGINAL_START_RE.match(line) or _COPY_MARK_RE.match(line):
+            break  # a copy of the returned message starts here
         if not line.strip():
             if intro_paragraphs and n > 0 and lines[n - 1].strip():
                 intro_paragraphs -= 1
             continue
         if _INTRO_RE.search(line):
             intro_paragraphs = 2
-        if "@" not in line or _HEADER_RE.match(line) or _CONTACT_RE.search(line):
+            if n >= intro_end:  # not a line the current introduction runs on to
+                intro_lines = _intro_paragraph(lines, n)
+                intro, intro_end = " ".join(intro_lines), n + len(intro_lines)
+        if "@" not in line or _HEADER_RE.match(line):
             continue
+        contact = _CONTACT_RE.search(line)
         for m in ADDRESS_RE.finditer(line):
             start = m.start()
+            if contact is not None and contact.start() < start:
+                continue  # an address to ask for help, not one that failed
             if "/" in line[max(0, start - 1) : start] or "://" in line[max(0, start - 120) : start]:
                 continue  # part of a URL
             address = clean_address(m.group(0))
@@ -152,7 +213,12 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             elif intro_paragraphs:
                 # An address under an introduction; its error may follow it.
                 details = _details_after(lines, n, address)
-                diagnostic = details if FAILURE_RE.search(details) else rest
+                if FAILURE_RE.search(details):
+                    diagnostic = details
+                elif not rest and FAILURE_RE.search(intro):
+                    diagnostic = intro  # "Unable to deliver ..., due to <reason>."
+                else:
+                    diagnostic = rest
             else:
                 continue
             records[address.lower()] = DeliveryRecord(
@@ -166,7 +232,7 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
 def detect(mail: Mail) -> Report | None:
     if not looks_like_bounce(mail):
         return None
-    excluded = _excluded(mail)
+    excluded = own_parties(mail)
     failed = [a for a in find_addresses(mail.header("X-Failed-Recipients")) if "@" in a]
     found = _text_records(mail.report_text, excluded)
     if failed:
@@ -178,5 +244,89 @@ def detect(mail: Mail) -> Report | None:
     else:
         records = found
     if not records:
+        only = _only_named_recipient(mail, excluded)
+        if only:
+            records = [
+                DeliveryRecord(recipient=only, diagnostic=_failure_lines(mail), action="failed")
+            ]
+    elif len(records) == 1 and not _has_code(records[0].diagnostic):
+        # One recipient, its reply printed elsewhere ("Diagnostic information ...").
+        coded = _code_line(mail)
+        if coded and coded not in records[0].diagnostic:
+            records[0].diagnostic = f"{records[0].diagnostic} {coded}".strip()
+    if not records:
         return None
     return make_report(mail, NAME, records)
+
+
+# "To: x" as a quoted copy of the returned message prints it ("   To: x", "> To: x").
+_QUOTED_TO_RE = re.compile(r"^[ \t>|]{0,12}to:[ \t]*(\S[^\n]{0,500})", re.I | re.M)
+_LIST_FIELDS = ("List-Post", "X-BeenThere", "Errors-To", "X-Original-To", "Delivered-To")
+
+
+def _list_addresses(mail: Mail) -> set[str]:
+    """The returned message's list addresses: a list posting is addressed to the list."""
+    out: set[str] = set()
+    original = mail.original
+    if original is not None:
+        for name in _LIST_FIELDS:
+            out.update(a.lower() for a in find_addresses(str(original.get(name, ""))))
+    return out
+
+
+def _the_list_of(address: str, mail: Mail) -> bool:
+    """An address whose bounces come back to <it>-bounces@ (or -owner, -request) there."""
+    local, _, domain = address.lower().rpartition("@")
+    for own in find_addresses(mail.header("To")) + find_addresses(mail.header("Delivered-To")):
+        own_local, _, own_domain = own.lower().rpartition("@")
+        if own_domain == domain and own_local.startswith(local + "-"):
+            return True
+    return False
+
+
+def _only_named_recipient(mail: Mail, excluded: set[str]) -> str:
+    """The one address a clearly failed notice names, in a quoted To: line of the
+    returned message or in its own text; '' when it names none or several."""
+    head = mail.report_text[:_HEAD_CHARS]
+    if not (_FAILED_NOTICE_RE.search(head) or _SUBJECT_RE.search(mail.subject)):
+        return ""
+    candidates: set[str] = set()
+    original = mail.original
+    if original is not None:
+        candidates.update(find_addresses(str(original.get("To", ""))))
+    text = mail.text
+    if "to:" in mail.text_lc:
+        for m in _QUOTED_TO_RE.finditer(text):
+            candidates.update(find_addresses(m.group(1)))
+    for line in head.split("\n"):
+        if "@" in line and not _HEADER_RE.match(line) and not _CONTACT_RE.search(line):
+            for m in ADDRESS_RE.finditer(line):
+                if "/" not in line[max(0, m.start() - 1) : m.start()]:
+                    candidates.add(clean_address(m.group(0)))
+    skip = excluded | _list_addresses(mail)
+    usable = {a.lower(): a for a in candidates if _usable(a, skip) and not _the_list_of(a, mail)}
+    return next(iter(usable.values())) if len(usable) == 1 else ""
+
+
+def _has_code(text: str) -> bool:
+    return bool(find_status(text) or _REPLY_CODE_RE.search(text))
+
+
+def _code_line(mail: Mail) -> str:
+    """The notice's first line that quotes an SMTP reply or status code."""
+    for line in mail.report_text[:_HEAD_CHARS].split("\n"):
+        if _has_code(line) and not _HEADER_RE.match(line):
+            return line.strip()
+    return ""
+
+
+def _failure_lines(mail: Mail) -> str:
+    """The notice's first lines that state the failure, for a recipient named elsewhere."""
+    found: list[str] = []
+    for line in mail.report_text[:_HEAD_CHARS].split("\n"):
+        stripped = line.strip()
+        if stripped and (FAILURE_RE.search(stripped) or _FAILED_NOTICE_RE.search(stripped)):
+            found.append(stripped)
+            if len(found) == 3:
+                break
+    return " ".join(found)

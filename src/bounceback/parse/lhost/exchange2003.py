@@ -33,6 +33,11 @@ _MARKERS = (
 )
 # "user@example.jp on <date>"; the word before the date varies with the language.
 _START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"]+@[^\s<>'"]+?)[>'"]?\s+\S+\s+\S.*$""")
+# Exchange 5.5 names a recipient by its X.400 address when the directory has one:
+# "c=US;a= ;p=Org;o=Site;dda:SMTP=user@example.jp; on <date>".
+_X400_START_RE = re.compile(
+    r"^\s*c=[^\n]{0,300}?\bdda:(?:smtp|rfc-822)=([^\s;<>/]+@[^\s;<>/]+)", re.I
+)
 _SERVER_RE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9.\-]*) #[245]\.\d{1,3}\.\d{1,3}[ >]")
 _BY_IMS_RE = re.compile(r"by ([A-Za-z0-9][A-Za-z0-9.\-]*) with internet mail service", re.I)
 # Exchange's error numbers with a meaning that does not depend on the text.
@@ -68,7 +73,7 @@ def detect(mail: Mail) -> Report | None:
     records: list[DeliveryRecord] = []
     lines: list[str] = []
     for line in body.splitlines():
-        m = _START_RE.match(line)
+        m = _START_RE.match(line) or _X400_START_RE.match(line)
         if m:
             if records:
                 _close(records[-1], lines)
