@@ -371,6 +371,129 @@ be delivered to one or more recipients.
     reply to RCPT TO command)
 """
 
+# Mercury: the reason above "Recipient:", a subject no list knows.
+MERCURY = b"""\
+From: Mercury 32 <postmaster@merc.example.edu>
+To: list-bounces@lists.example.org
+Subject: Message not deliverable
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+Message-ID: <mercury@x.example>
+
+The following mail could not be delivered.
+
+   Reason: No such local user.
+   Recipient: hopkins@merc.example.edu
+
+"""
+
+# CompuServe names only the local part; the returned To: has the address.
+COMPUSERVE = b"""\
+From: CompuServe Postmaster <postmaster@compuserve.com>
+To: list-bounces@lists.example.org
+Subject: Undeliverable Message
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+Message-ID: <compuserve@x.example>
+
+Receiver not found: old.member
+
+Your message could not be delivered as addressed.
+
+--- Returned Message ---
+From: list-bounces@lists.example.org
+To: old.member@compuserve.com
+Subject: Weekly digest
+"""
+
+# MDaemon's session transcript.
+MDAEMON = b"""\
+From: MDaemon@mail.example.com
+To: list-bounces@lists.example.org
+Subject: Permanent Delivery Failure
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+Message-ID: <mdaemon@x.example>
+
+The attached message had PERMANENT fatal delivery errors!
+
+After one or more unsuccessful delivery attempts the attached message has
+been removed from the mail queue on this server.  The number and frequency
+of delivery attempts are determined by local configuration parameters.
+
+YOU DO NOT NEED TO RESEND THE MESSAGE.  This message will not be delivered.
+
+--- Session Transcript ---
+ Tue 2001-12-04 10:12:09: Session 0001; child 0001
+ Tue 2001-12-04 10:12:09: Parsing message <pd500001.msg>
+ Tue 2001-12-04 10:12:09: *  From: list-bounces@lists.example.org
+ Tue 2001-12-04 10:12:09: *  To: gone.away@example.com
+ Tue 2001-12-04 10:12:09: Attempting SMTP connection to [mx.example.com]
+ Tue 2001-12-04 10:12:09: --> RCPT To:<gone.away@example.com>
+ Tue 2001-12-04 10:12:09: <-- 550 5.1.1 <gone.away@example.com>... User unknown
+--- End Transcript ---
+"""
+
+# Hotmail's old plain-text notice.
+HOTMAIL_OLD = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@hotmail.com>
+To: list-bounces@lists.example.org
+Subject: Delivery Notification: Delivery has failed
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+Message-ID: <hotmail@x.example>
+
+The following message to <lost.girl@hotmail.com> was undeliverable.
+The reason for the problem:
+5.1.0 - Unknown address error 550-'Requested action not taken: mailbox unavailable'
+"""
+
+# A scanner appliance: no sender address, a "Failed Recipients" list.
+WEBSHIELD = b"""\
+From: Webshield SMTP V4.5 MR3 Mail Service
+Date: Sat Apr 28 23:09:37 2012
+To: <news@lists.example.org>
+Subject: Returned Mail: Error During Delivery
+
+    ---- Failed Recipients ----
+
+<loop.user@example.co.uk>
+Mail Loop Detected
+
+"""
+
+# Lotus Notes out-of-office: "AUTO:" subject, no auto-reply header.
+NOTES_AUTO = b"""\
+From: Pat.Quinn@example.gov.uk
+To: news@lists.example.org
+Subject: AUTO: Pat Quinn is out of the office (returning 05/01/2012)
+Date: Fri, 30 Dec 2011 06:54:19 +0000
+
+I am out of the office until 05/01/2012.
+
+Note: This is an automated response to your message "Weekly news" sent on
+30/12/2011 06:54:19.
+"""
+
+# A failure sent as an auto-reply from the null sender.
+NULL_SENDER_AUTOREPLY = b"""\
+Return-Path: <>
+From: <>
+To: list-bounces+abc@lists.example.org
+Auto-Submitted: auto-replied
+Date: Tue, 29 Dec 2009 12:12:54 +0000
+Message-Id: <E1NPaw@mail.example.net>
+
+You sent mail to nobody.here@example.net. That's not a valid user here.
+"""
+
+# A notice saved without its header: the text alone says it failed.
+HEADERLESS = b"""\
+** Delivery incomplete **
+
+There was a temporary problem delivering your message to slow.box@example.com. Gmail will
+retry for 47 more hours. You'll be notified if the delivery fails permanently.
+
+The response from the remote server was:
+451 4.3.0 Mail server temporarily rejected message.
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -494,3 +617,41 @@ def test_vacation_reply_stays_a_vacation_reply() -> None:
 def test_domain_with_underscore() -> None:
     [rec] = parse(UNDERSCORE).records
     assert rec.recipient == "ana@mail_srv.example.net"
+
+
+def test_reason_printed_above_the_recipient() -> None:
+    [rec] = parse(MERCURY).records
+    assert rec.recipient == "hopkins@merc.example.edu"
+    assert rec.diagnostic == "Reason: No such local user."
+
+
+def test_other_legacy_notices() -> None:
+    assert _recipients(COMPUSERVE) == ["old.member@compuserve.com"]
+    [rec] = parse(MDAEMON).records
+    assert (rec.recipient, rec.status) == ("gone.away@example.com", "5.1.1")
+    [rec] = parse(HOTMAIL_OLD).records
+    assert (rec.recipient, rec.status) == ("lost.girl@hotmail.com", "5.1.0")
+
+
+def test_failed_recipients_list_from_an_unnamed_sender() -> None:
+    [rec] = parse(WEBSHIELD).records
+    assert rec.recipient == "loop.user@example.co.uk"
+    assert rec.diagnostic == "Mail Loop Detected"
+
+
+def test_lotus_notes_out_of_office_is_an_auto_reply() -> None:
+    report = parse(NOTES_AUTO)
+    assert report.kind == Kind.AUTOREPLY
+    assert [r.recipient for r in report.records] == ["Pat.Quinn@example.gov.uk"]
+
+
+def test_null_sender_auto_reply_saying_the_user_is_invalid_is_a_bounce() -> None:
+    report = parse(NULL_SENDER_AUTOREPLY)
+    assert report.kind == Kind.BOUNCE
+    assert [r.recipient for r in report.records] == ["nobody.here@example.net"]
+
+
+def test_notice_without_its_header() -> None:
+    [rec] = parse(HEADERLESS).records
+    assert rec.recipient == "slow.box@example.com"
+    assert rec.status == "4.3.0"

@@ -50,14 +50,22 @@ _BOUNCE_TEXT_RE = re.compile(
     r"delivery (?:has )?failed|permanent(?:ly)? (?:fatal )?(?:error|failure)|"
     r"remote (?:host|server) (?:said|returned)|returned to sender|"
     r"following (?:address|recipient)s? (?:failed|had)|unable to deliver|"
-    r"message (?:was )?rejected|\b5[0-5]\d[ -]5\.\d{1,3}\.\d{1,3}\b",
+    r"message (?:was )?rejected|\b5[0-5]\d[ -]5\.\d{1,3}\.\d{1,3}\b|"
+    r"not a valid (?:user|recipient|mailbox)|(?:user|mailbox) (?:unknown|does not exist)|"
+    r"no such (?:user|mailbox)",
     re.I,
 )
 
 
+# Lotus Notes: "AUTO: <name> is out of the office (returning <date>)", or the
+# same without the tag.
+_NOTES_SUBJECT_RE = re.compile(r"^auto:\s|\bis out of (?:the )?office\b", re.I)
+
+
 def autoreply_subject(subject: str) -> bool:
     """Whether a subject is an auto-reply's (out of office, automatic reply, ...)."""
-    return bool(_SUBJECT_RE.search(subject.strip()))
+    subject = subject.strip()
+    return bool(_SUBJECT_RE.search(subject) or _NOTES_SUBJECT_RE.search(subject))
 
 
 def _looks_like_bounce(mail: Mail) -> bool:
@@ -79,9 +87,9 @@ def is_autoreply(mail: Mail) -> bool:
         return True
     if mail.header("Precedence").strip().lower() in ("auto_reply", "auto-reply"):
         return True
-    weak = mail.header("Auto-Submitted").strip().lower().startswith("auto-replied") or bool(
-        _SUBJECT_RE.search(mail.subject.strip())
-    )
+    weak = mail.header("Auto-Submitted").strip().lower().startswith(
+        "auto-replied"
+    ) or autoreply_subject(mail.subject)
     return weak and not _BOUNCE_TEXT_RE.search(mail.report_text[:5000])
 
 

@@ -29,7 +29,7 @@ NAME = "fallback"
 
 _DAEMON_RE = re.compile(
     r"\b(?:[\w.-]*daemon|postmaster|mail delivery (?:system|subsystem|service)|"
-    r"mailadmin|mail administrator|bounces?|mailer|mail system|mail server)\b",
+    r"mailadmin|mail administrator|bounces?|mailer|mail (?:system|server|service))\b",
     re.I,
 )
 # Subjects that only bounces have, and words that also fit other notices.
@@ -37,7 +37,8 @@ _SUBJECT_RE = re.compile(
     r"undeliver|delivery (?:status|failure|failed|notification|problem|report)|returned mail|"
     r"returning (?:message )?to sender|failure notice|mail delivery|non.?deliver|"
     r"not (?:be )?delivered|delivery has failed|failed delivery|delivery error|"
-    r"nicht zustellbar|unzustellbar|non remis|no entregado",
+    r"nicht zustellbar|unzustellbar|non remis|no entregado|not deliverable|"
+    r"(?:could|can)(?:not|n't) deliver|unable to deliver|failed mail|mail failed|mail failure",
     re.I,
 )
 _WEAK_SUBJECT_RE = re.compile(
@@ -58,7 +59,8 @@ _FAILED_NOTICE_RE = re.compile(
     r"(?:could|can)(?:not|n't) be delivered|was(?:n't| not) delivered|undeliverable|"
     r"did not reach|delivery (?:has )?failed|failed to be received|(?:unable|failed) to deliver|"
     r"could not deliver|not be delivered|delivery to the following|permanent(?:ly)? (?:fatal )?"
-    r"(?:error|failure)|rejected (?:by|your)",
+    r"(?:error|failure)|rejected (?:by|your)|failed recipients?\b|wasn't delivered|"
+    r"problem delivering",
     re.I,
 )
 _REPLY_PREFIX_RE = re.compile(r"^\s*(?:re|fwd?|aw|wg|tr|sv|vs)\s*:", re.I)
@@ -75,11 +77,19 @@ def looks_like_bounce(mail: Mail) -> bool:
     """The envelope says "bounce" loudly enough to read the text for recipients."""
     if mail.header("X-Failed-Recipients") or mail.report_type == "delivery-status":
         return True
+    if not mail.from_ and not mail.subject:
+        # Only a notice's text, its header lost (a copy saved without it): the text decides.
+        return bool(_FAILED_NOTICE_RE.search(mail.report_text[:_HEAD_CHARS]))
     daemon = bool(_DAEMON_RE.search(mail.from_)) or mail.header("Return-Path").strip() == "<>"
     subject = bool(_SUBJECT_RE.search(mail.subject))
     auto = mail.header("Auto-Submitted").lower().startswith("auto-")
     if daemon:
-        return subject or auto or bool(_WEAK_SUBJECT_RE.search(mail.subject))
+        return (
+            subject
+            or auto
+            or bool(_WEAK_SUBJECT_RE.search(mail.subject))
+            or bool(_FAILED_NOTICE_RE.search(mail.report_text[:_HEAD_CHARS]))
+        )
     if subject and auto:
         return True
     if _REPLY_PREFIX_RE.match(mail.subject):
@@ -175,6 +185,19 @@ def _intro_paragraph(lines: list[str], n: int) -> list[str]:
     return out
 
 
+def _paragraph_around(lines: list[str], n: int) -> str:
+    """The other lines of the paragraph that holds line n (a few at most)."""
+    start = n
+    while start > 0 and n - start < 4 and lines[start - 1].strip():
+        start -= 1
+    out = [line.strip() for line in lines[start:n]]
+    for line in lines[n + 1 : n + 4]:
+        if not line.strip():
+            break
+        out.append(line.strip())
+    return " ".join(line for line in out if "@" not in line)
+
+
 def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
     lines = text.split("\n")
     records: dict[str, DeliveryRecord] = {}
@@ -213,9 +236,12 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             elif intro_paragraphs:
                 # An address under an introduction; its error may follow it.
                 details = _details_after(lines, n, address)
+                around = _paragraph_around(lines, n)
                 if FAILURE_RE.search(details):
                     diagnostic = details
-                elif not rest and FAILURE_RE.search(intro):
+                elif FAILURE_RE.search(around):
+                    diagnostic = around  # "Reason: ..." printed above "Recipient: <x>"
+                elif not rest:
                     diagnostic = intro  # "Unable to deliver ..., due to <reason>."
                 else:
                     diagnostic = rest

@@ -288,10 +288,10 @@ def join_reply_lines(text: str) -> str:
 # An SMTP error code, or words that say a delivery failed.
 FAILURE_RE = re.compile(
     r"(?<![\d.])[45]\d\d(?:[ \-]|$)|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?![\d.])|"
-    r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|domain)|"
+    r"user unknown|unknown user|no such (?:local )?(?:user|mailbox|recipient|address|domain)|"
     r"unknown (?:host|domain|recipient|address)|host unknown|does not exist|not exist|"
     r"mailbox (?:is )?(?:full|unavailable|not found|disabled)|over quota|quota exceeded|"
-    r"invalid (?:recipient|address|mailbox|user)|recipient (?:address )?rejected|"
+    r"(?:invalid|not a valid) (?:recipient|address|mailbox|user)|recipient (?:address )?rejected|"
     r"address rejected|not found|unavailable|undeliverable|not (?:be )?delivered|"
     r"unrouteable|unroutable|refused|rejected|denied|disabled|inactive|blocked|timed? ?out|"
     r"expired|failed|failure|unable to deliver|(?:could|can)not (?:be )?deliver|mail loop",
