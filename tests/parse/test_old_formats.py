@@ -494,6 +494,51 @@ The response from the remote server was:
 451 4.3.0 Mail server temporarily rejected message.
 """
 
+# A DSN that names the recipient by its local part alone.
+BARE_LOCAL_PART = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>
+To: list-bounces@lists.example.org
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"
+
+--B
+Content-Type: text/plain
+
+The original message could not be delivered.
+
+--B
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822;jdoe
+Action: failed
+Status: 5.1.1
+
+--B
+Content-Type: message/rfc822
+
+From: list-bounces@lists.example.org
+To: "John Doe" <JDoe@example.com>, "Amy Li" <amy@example.com>
+Subject: news
+
+hi
+--B--
+"""
+
+# The reason names the sender ("not accepting mail from <x>").
+SENDER_IN_THE_REASON = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>
+To: <bounces@news.example.org>
+Subject: Mail Delivery Problem
+
+Your mail to the following recipients could not be delivered because they
+are not accepting mail from news@news.example.org:
+
+	closed.box@example.net
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -655,3 +700,22 @@ def test_notice_without_its_header() -> None:
     [rec] = parse(HEADERLESS).records
     assert rec.recipient == "slow.box@example.com"
     assert rec.status == "4.3.0"
+
+
+def test_bare_local_part_is_qualified_from_the_returned_to_line() -> None:
+    assert _recipients(BARE_LOCAL_PART) == ["JDoe@example.com"]
+    single = BARE_LOCAL_PART.replace(
+        b'To: "John Doe" <JDoe@example.com>, "Amy Li" <amy@example.com>',
+        b"To: Member <member.one@example.com>",
+    )
+    assert _recipients(single) == ["member.one@example.com"]
+    # A list posting's To: is the list: the local part stays as it is.
+    posting = BARE_LOCAL_PART.replace(
+        b'To: "John Doe" <JDoe@example.com>, "Amy Li" <amy@example.com>',
+        b"To: list@lists.example.org\nList-Id: <list.lists.example.org>",
+    )
+    assert _recipients(posting) == ["jdoe"]
+
+
+def test_the_sender_named_in_the_reason_is_no_recipient() -> None:
+    assert _recipients(SENDER_IN_THE_REASON) == ["closed.box@example.net"]

@@ -63,6 +63,8 @@ _FAILED_NOTICE_RE = re.compile(
     r"problem delivering",
     re.I,
 )
+# Words right before an address that make it the sender's ("mail from <x>").
+_SENDER_BEFORE_RE = re.compile(r"\b(?:from|sender)[\s:<\"']{0,3}$", re.I)
 _REPLY_PREFIX_RE = re.compile(r"^\s*(?:re|fwd?|aw|wg|tr|sv|vs)\s*:", re.I)
 _HEAD_CHARS = 3000
 # A 4xx/5xx reply code standing alone ("550 ", "'550-"), not part of a number.
@@ -225,6 +227,8 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             start = m.start()
             if contact is not None and contact.start() < start:
                 continue  # an address to ask for help, not one that failed
+            if _SENDER_BEFORE_RE.search(line[max(0, start - 12) : start]):
+                continue  # "not accepting mail from <sender>"
             if "/" in line[max(0, start - 1) : start] or "://" in line[max(0, start - 120) : start]:
                 continue  # part of a URL
             address = clean_address(m.group(0))
@@ -327,7 +331,8 @@ def _only_named_recipient(mail: Mail, excluded: set[str]) -> str:
     for line in head.split("\n"):
         if "@" in line and not _HEADER_RE.match(line) and not _CONTACT_RE.search(line):
             for m in ADDRESS_RE.finditer(line):
-                if "/" not in line[max(0, m.start() - 1) : m.start()]:
+                before = line[max(0, m.start() - 12) : m.start()]
+                if "/" not in before[-1:] and not _SENDER_BEFORE_RE.search(before):
                     candidates.add(clean_address(m.group(0)))
     skip = excluded | _list_addresses(mail)
     usable = {a.lower(): a for a in candidates if _usable(a, skip) and not _the_list_of(a, mail)}
