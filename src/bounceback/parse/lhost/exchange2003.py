@@ -69,7 +69,18 @@ def detect(mail: Mail) -> Report | None:
             break
     if not body:
         return None
+    records = block_records(body)
+    if not records:
+        return None
     ims = _BY_IMS_RE.search(mail.received_lc)
+    for rec in records:
+        if not rec.remote_mta and ims:
+            rec.remote_mta = ims.group(1)
+    return make_report(mail, NAME, records)
+
+
+def block_records(body: str) -> list[DeliveryRecord]:
+    """One record per "<address> on <date>" line and the indented lines under it."""
     records: list[DeliveryRecord] = []
     lines: list[str] = []
     for line in body.splitlines():
@@ -81,13 +92,9 @@ def detect(mail: Mail) -> Report | None:
             lines = []
         elif records:
             lines.append(line)
-    if not records:
-        return None
-    _close(records[-1], lines)
-    for rec in records:
-        if not rec.remote_mta and ims:
-            rec.remote_mta = ims.group(1)
-    return make_report(mail, NAME, records)
+    if records:
+        _close(records[-1], lines)
+    return records
 
 
 def _close(rec: DeliveryRecord, lines: list[str]) -> None:
