@@ -539,6 +539,49 @@ are not accepting mail from news@news.example.org:
 	closed.box@example.net
 """
 
+# A German notice from an unknown mailer.
+GERMAN_NOTICE = b"""\
+From: Mail-Server <postmaster@mail.example.de>
+To: list-bounces@lists.example.org
+Subject: Nachricht unzustellbar
+Date: Tue, 4 Dec 2001 10:12:09 +0100
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Ihre Nachricht konnte nicht zugestellt werden an die folgenden Empf=C3=A4ng=
+er:
+
+    heike.brandt@example.de
+    Postfach existiert nicht
+"""
+
+# A French notice from an unknown mailer.
+FRENCH_NOTICE = b"""\
+From: Serveur de messagerie <postmaster@mail.example.fr>
+To: list-bounces@lists.example.org
+Subject: Message non remis
+Date: Tue, 4 Dec 2001 10:12:09 +0100
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Votre message n'a pas pu =C3=AAtre remis aux destinataires suivants :
+
+    paul.girard@example.fr : adresse inconnue
+"""
+
+# A Spanish notice from a sender that is no daemon.
+SPANISH_NOTICE = b"""\
+From: Sistema de correo <admin@correo.example.es>
+To: list-bounces@lists.example.org
+Subject: Mensaje no entregado
+Date: Tue, 4 Dec 2001 10:12:09 +0100
+Content-Type: text/plain; charset=utf-8
+
+Su mensaje no pudo ser entregado a los siguientes destinatarios:
+
+    ana.ruiz@example.es
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -719,3 +762,12 @@ def test_bare_local_part_is_qualified_from_the_returned_to_line() -> None:
 
 def test_the_sender_named_in_the_reason_is_no_recipient() -> None:
     assert _recipients(SENDER_IN_THE_REASON) == ["closed.box@example.net"]
+
+
+def test_notices_in_other_languages() -> None:
+    [rec] = parse(GERMAN_NOTICE).records
+    assert rec.recipient == "heike.brandt@example.de"
+    assert "nicht zugestellt" in rec.diagnostic
+    [rec] = parse(FRENCH_NOTICE).records
+    assert (rec.recipient, rec.diagnostic) == ("paul.girard@example.fr", "adresse inconnue")
+    assert _recipients(SPANISH_NOTICE) == ["ana.ruiz@example.es"]

@@ -45,12 +45,27 @@ _WEAK_SUBJECT_RE = re.compile(
     r"\bfail(?:ed|ure)\b|\bbounced?\b|rejected|mail (?:system )?error", re.I
 )
 
+# The same headings in the languages notices are most often written in (German,
+# French, Spanish, Italian, Dutch, Portuguese): "the following recipients".
+_LOCALIZED_INTROS = (
+    r"folgenden? (?:empf[äa]e?nger|adressen?)|destinataires? suivants?|adresses? suivantes?|"
+    r"siguientes? (?:destinatarios?|direcciones?)|seguenti (?:destinatari|indirizzi)|"
+    r"volgende (?:geadresseerden?|ontvangers?|adressen)|"
+    r"seguintes? (?:destinat[áa]rios?|endere[çc]os?)"
+)
+# "could not be delivered" in those languages.
+_LOCALIZED_FAILED = (
+    r"nicht zugestellt|unzustellbar|pas pu [êe]tre (?:remis|distribu|d[ée]livr)|non remis|"
+    r"(?:ha podido|pudo) (?:ser )?entregar|no (?:pudo|ha podido) ser entregado|"
+    r"non (?:è stato|e' stato|[èe]) (?:possibile )?recapit|non recapitabile|"
+    r"niet (?:worden )?(?:afgeleverd|bezorgd)|n[ãa]o (?:p[ôo]de|foi poss[íi]vel) (?:ser )?entreg"
+)
 _INTRO_RE = re.compile(
     r"(?:following|these|the) (?:recipients?|address(?:es|\(es\))?|destination(?:s| addresses)?)"
     r"|failed (?:recipients?|address(?:es)?)|did not reach|could not be delivered to|"
     r"delivery (?:to|has failed to) the following|unable to deliver (?:your message )?to|"
     r"undeliverable to|error delivering (?:your )?(?:mail|message) to|recipient(?:s)?:|"
-    r"\berror[- ]for\b",
+    r"\berror[- ]for\b|" + _LOCALIZED_INTROS,
     re.I,
 )
 # What a notice says when a message failed, in its opening lines: with a bounce
@@ -60,7 +75,7 @@ _FAILED_NOTICE_RE = re.compile(
     r"did not reach|delivery (?:has )?failed|failed to be received|(?:unable|failed) to deliver|"
     r"could not deliver|not be delivered|delivery to the following|permanent(?:ly)? (?:fatal )?"
     r"(?:error|failure)|rejected (?:by|your)|failed recipients?\b|wasn't delivered|"
-    r"problem delivering",
+    r"problem delivering|" + _LOCALIZED_FAILED,
     re.I,
 )
 # Words right before an address that make it the sender's ("mail from <x>").
