@@ -582,6 +582,29 @@ Su mensaje no pudo ser entregado a los siguientes destinatarios:
     ana.ruiz@example.es
 """
 
+# Postfix with a translated template and no DSN part.
+POSTFIX_GERMAN = b"""\
+From: MAILER-DAEMON@mx.example.de (Mail Delivery System)
+To: list-bounces@lists.example.org
+Subject: Unzustellbar: Weekly digest
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="pf"
+
+--pf
+Content-Description: Benachrichtigung
+Content-Type: text/plain
+
+Dies ist das Mailsystem auf dem Rechner mx.example.de.
+
+Leider konnte Ihre Nachricht nicht an einen oder mehrere Empfaenger
+zugestellt werden.
+
+<fritz@example.de>: Benutzer unbekannt
+
+--pf--
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -771,3 +794,8 @@ def test_notices_in_other_languages() -> None:
     [rec] = parse(FRENCH_NOTICE).records
     assert (rec.recipient, rec.diagnostic) == ("paul.girard@example.fr", "adresse inconnue")
     assert _recipients(SPANISH_NOTICE) == ["ana.ruiz@example.es"]
+
+
+def test_translated_postfix_text_without_dsn() -> None:
+    [rec] = parse(POSTFIX_GERMAN).records
+    assert (rec.recipient, rec.diagnostic) == ("fritz@example.de", "Benutzer unbekannt")

@@ -192,6 +192,21 @@ def _details_after(lines: list[str], n: int, address: str) -> str:
     return " ".join(out)
 
 
+def _leads_its_line(line: str, m: re.Match[str]) -> bool:
+    """Whether a line starts with this address in brackets and a colon: "<x@y>: ..."."""
+    return line[: m.start()].strip() == "<" and line[m.end() : m.end() + 2] == ">:"
+
+
+def _continuation(lines: list[str], n: int) -> str:
+    """The indented lines that continue line n."""
+    out: list[str] = []
+    for line in lines[n + 1 : n + 6]:
+        if not line[:1].isspace() or not line.strip():
+            break
+        out.append(line.strip())
+    return " ".join(out)
+
+
 def _intro_paragraph(lines: list[str], n: int) -> list[str]:
     """An introduction's lines: it runs on up to a blank line or an address."""
     out = [lines[n].strip()]
@@ -252,6 +267,10 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             rest = (line[:start] + " " + line[m.end() :]).strip(" <>:;,.-*[]\t")
             if FAILURE_RE.search(rest):
                 diagnostic = line.strip()
+            elif _leads_its_line(line, m):
+                # "<x@y>: reason": the per-recipient line of Postfix-like notices,
+                # whatever language the reason is written in.
+                diagnostic = " ".join([rest, _continuation(lines, n)]).strip()
             elif intro_paragraphs:
                 # An address under an introduction; its error may follow it.
                 details = _details_after(lines, n, address)
