@@ -605,6 +605,40 @@ zugestellt werden.
 --pf--
 """
 
+# Post.Office: "SMTP <address>" under "destination addresses were unknown".
+POST_OFFICE = b"""\
+From: Post Office <postmaster@po.example.com>
+To: list-bounces@lists.example.org
+Subject: Undeliverable Mail
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+
+This Message was undeliverable due to the following reason:
+
+The following destination addresses were unknown (please check
+the addresses and re-mail the message):
+
+SMTP <dead.user@po.example.com>
+
+Please reply to Postmaster@po.example.com
+if you feel this message to be in error.
+"""
+
+# Old sendmail names the user alone; the unsent copy has the address.
+OLD_SENDMAIL_BARE_USER = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@old.example.com>
+To: list-bounces@lists.example.org
+Subject: Returned mail: User unknown
+Date: Tue, 4 Dec 1995 10:12:09 -0500
+
+   ----- Transcript of session follows -----
+550 jdoe... User unknown
+
+   ----- Unsent message follows -----
+From: list-bounces@lists.example.org
+To: John Doe <jdoe@old.example.com>
+Subject: news
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -799,3 +833,15 @@ def test_notices_in_other_languages() -> None:
 def test_translated_postfix_text_without_dsn() -> None:
     [rec] = parse(POSTFIX_GERMAN).records
     assert (rec.recipient, rec.diagnostic) == ("fritz@example.de", "Benutzer unbekannt")
+
+
+def test_post_office_destination_addresses() -> None:
+    [rec] = parse(POST_OFFICE).records
+    assert rec.recipient == "dead.user@po.example.com"
+    assert rec.diagnostic.startswith("The following destination addresses were unknown")
+
+
+def test_old_sendmail_bare_user_takes_the_unsent_copy_address() -> None:
+    [rec] = parse(OLD_SENDMAIL_BARE_USER).records
+    assert rec.recipient == "jdoe@old.example.com"
+    assert rec.reply_code == "550"

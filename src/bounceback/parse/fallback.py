@@ -279,8 +279,10 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
                     diagnostic = details
                 elif FAILURE_RE.search(around):
                     diagnostic = around  # "Reason: ..." printed above "Recipient: <x>"
-                elif not rest:
-                    diagnostic = intro  # "Unable to deliver ..., due to <reason>."
+                elif " " not in rest:
+                    # Nothing or a label by the address ("SMTP <x@y>"): the
+                    # introduction says why ("Unable to deliver ..., due to <reason>.").
+                    diagnostic = intro
                 else:
                     diagnostic = rest
             else:
