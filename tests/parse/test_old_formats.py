@@ -639,6 +639,19 @@ To: John Doe <jdoe@old.example.com>
 Subject: news
 """
 
+# A failure notice with an auto-reply subject and no Auto-Submitted.
+AUTOREPLY_SUBJECT_FAILURE = b"""\
+From: Front Desk <desk@hotel.example.com>
+To: list-bounces@lists.example.org
+Subject: Automatic reply: Weekly digest
+Date: Tue, 4 Dec 2001 10:12:09 -0500
+
+The following recipient(s) cannot be reached:
+
+      bookings@hotel.example.com
+            550 5.1.1 The email account that you tried to reach does not exist.
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -845,3 +858,10 @@ def test_old_sendmail_bare_user_takes_the_unsent_copy_address() -> None:
     [rec] = parse(OLD_SENDMAIL_BARE_USER).records
     assert rec.recipient == "jdoe@old.example.com"
     assert rec.reply_code == "550"
+
+
+def test_failure_under_an_auto_reply_subject_is_a_bounce() -> None:
+    report = parse(AUTOREPLY_SUBJECT_FAILURE)
+    assert report.kind == Kind.BOUNCE
+    [rec] = report.records
+    assert (rec.recipient, rec.status) == ("bookings@hotel.example.com", "5.1.1")

@@ -52,7 +52,7 @@ _BOUNCE_TEXT_RE = re.compile(
     r"following (?:address|recipient)s? (?:failed|had)|unable to deliver|"
     r"message (?:was )?rejected|\b5[0-5]\d[ -]5\.\d{1,3}\.\d{1,3}\b|"
     r"not a valid (?:user|recipient|mailbox)|(?:user|mailbox) (?:unknown|does not exist)|"
-    r"no such (?:user|mailbox)",
+    r"no such (?:user|mailbox)|recipient(?:\(s\)|s)? (?:could|can)(?:not|n't) be reached",
     re.I,
 )
 

@@ -75,7 +75,8 @@ _FAILED_NOTICE_RE = re.compile(
     r"did not reach|delivery (?:has )?failed|failed to be received|(?:unable|failed) to deliver|"
     r"could not deliver|not be delivered|delivery to the following|permanent(?:ly)? (?:fatal )?"
     r"(?:error|failure)|rejected (?:by|your)|failed recipients?\b|wasn't delivered|"
-    r"problem delivering|" + _LOCALIZED_FAILED,
+    r"problem delivering|recipient(?:\(s\)|s)? (?:could|can)(?:not|n't) be reached|"
+    + _LOCALIZED_FAILED,
     re.I,
 )
 # Words right before an address that make it the sender's ("mail from <x>").
