@@ -652,6 +652,16 @@ The following recipient(s) cannot be reached:
             550 5.1.1 The email account that you tried to reach does not exist.
 """
 
+# The failure line names the list the posting went to.
+LIST_NAMED_IN_THE_LINE = b"""\
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>
+To: news-bounces@lists.example.org
+Subject: Delivery failure
+
+Your message to news@lists.example.org could not be delivered to rosa@example.net:
+mailbox disabled.
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -865,3 +875,7 @@ def test_failure_under_an_auto_reply_subject_is_a_bounce() -> None:
     assert report.kind == Kind.BOUNCE
     [rec] = report.records
     assert (rec.recipient, rec.status) == ("bookings@hotel.example.com", "5.1.1")
+
+
+def test_the_list_a_posting_went_to_is_no_recipient() -> None:
+    assert _recipients(LIST_NAMED_IN_THE_LINE) == ["rosa@example.net"]

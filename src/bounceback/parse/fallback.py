@@ -302,6 +302,15 @@ def detect(mail: Mail) -> Report | None:
     excluded = own_parties(mail)
     failed = [a for a in find_addresses(mail.header("X-Failed-Recipients")) if "@" in a]
     found = _text_records(mail.report_text, excluded)
+    if found:
+        # "Your message to list@... could not be delivered to x@...": a list posting's
+        # bounce names the list too, and the list is no recipient.
+        lists = _list_addresses(mail)
+        found = [
+            r
+            for r in found
+            if r.recipient.lower() not in lists and not _the_list_of(r.recipient, mail)
+        ]
     if failed:
         by_address = {r.recipient.lower(): r for r in found}
         records = [
