@@ -33,10 +33,15 @@ _MARKERS = (
 )
 # "user@example.jp on <date>"; the word before the date varies with the language.
 _START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"]+@[^\s<>'"]+?)[>'"]?\s+\S+\s+\S.*$""")
+# "'John Doe' <user@example.jp> on <date>", and the address alone on its line.
+_NAMED_START_RE = re.compile(
+    r"""^\s*(?:'[^'\n]{0,100}'|"[^"\n]{0,100}")\s*<([^\s<>@]+@[^\s<>@]+)>(?:\s+\S+\s+\S.*)?$"""
+)
+_BARE_START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"@]+@[^\s<>'"@]+)[>'"]?\s*$""")
 # Exchange 5.5 names a recipient by its X.400 address when the directory has one:
 # "c=US;a= ;p=Org;o=Site;dda:SMTP=user@example.jp; on <date>".
 _X400_START_RE = re.compile(
-    r"^\s*c=[^\n]{0,300}?\bdda:(?:smtp|rfc-822)=([^\s;<>/]+@[^\s;<>/]+)", re.I
+    r"^\s*c=[^\n]{0,300}?\bdda:(?:smtp|rfc-822)=([^\s;<>/@]+@[^\s;<>/@]+)", re.I
 )
 _SERVER_RE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9.\-]*) #[245]\.\d{1,3}\.\d{1,3}[ >]")
 _BY_IMS_RE = re.compile(r"by ([A-Za-z0-9][A-Za-z0-9.\-]*) with internet mail service", re.I)
@@ -84,7 +89,12 @@ def block_records(body: str) -> list[DeliveryRecord]:
     records: list[DeliveryRecord] = []
     lines: list[str] = []
     for line in body.splitlines():
-        m = _START_RE.match(line) or _X400_START_RE.match(line)
+        m = (
+            _START_RE.match(line)
+            or _X400_START_RE.match(line)
+            or _NAMED_START_RE.match(line)
+            or _BARE_START_RE.match(line)
+        )
         if m:
             if records:
                 _close(records[-1], lines)
