@@ -127,3 +127,11 @@ def test_a_read_receipt_is_no_bounce() -> None:
     assert report.detector != "mdnfailure"
     assert report.kind != Kind.BOUNCE
     assert not report.records
+
+
+def test_a_read_receipt_for_a_subject_with_failure_words_is_no_bounce() -> None:
+    quoted = READ.replace(
+        b"Your message was read on",
+        b"Your message\n\n  Subject: Your claim was rejected\n\nwas read on",
+    )
+    assert parse(quoted).kind != Kind.BOUNCE

@@ -41,6 +41,7 @@ _FAILED_TEXT_RE = re.compile(
     re.I,
 )
 _TEXT_CHARS = 3000
+_QUOTED_FIELD_RE = re.compile(r"^[ \t]*(?:subject|to|from|sent|date|cc)[ \t]*:[^\n]*", re.I | re.M)
 
 
 def _fields(mail: Mail) -> dict[str, str]:
@@ -89,7 +90,8 @@ def detect(mail: Mail) -> Report | None:
         return None
     fields = _fields(mail)
     text = mail.report_text[:_TEXT_CHARS]
-    said_failed = _FAILED_TEXT_RE.search(text)
+    # The receipt quotes the message's own Subject: ("Your claim was rejected").
+    said_failed = _FAILED_TEXT_RE.search(_QUOTED_FIELD_RE.sub("", text))
     if not said_failed and not _failed_disposition(fields.get("disposition", "")):
         return None  # a read receipt
     recipient = _recipient(mail, fields)
