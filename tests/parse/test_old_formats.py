@@ -879,3 +879,10 @@ def test_failure_under_an_auto_reply_subject_is_a_bounce() -> None:
 
 def test_the_list_a_posting_went_to_is_no_recipient() -> None:
     assert _recipients(LIST_NAMED_IN_THE_LINE) == ["rosa@example.net"]
+
+
+def test_vacation_quoting_a_failure_subject_stays_a_vacation_reply() -> None:
+    quoting = VACATION.replace(
+        b"I am away until Monday.", b"Subject: Delivery failed\n\nI am away until Monday."
+    )
+    assert parse(quoting).kind == Kind.AUTOREPLY

@@ -41,6 +41,8 @@ _BOUNCE_SUBJECT_RE = re.compile(
     r"not delivered|error sending|returned to sender|mail system error|delivery failed",
     re.I,
 )
+# A quoted field line of the message being answered ("  Subject: ...").
+QUOTED_FIELD_RE = re.compile(r"^[ \t>]*(?:subject|to|from|sent|date|cc)[ \t]*:[^\n]*", re.I | re.M)
 _MSGID_RE = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 # What bounce texts say and vacation notices do not; checked only when the
@@ -90,7 +92,8 @@ def is_autoreply(mail: Mail) -> bool:
     weak = mail.header("Auto-Submitted").strip().lower().startswith(
         "auto-replied"
     ) or autoreply_subject(mail.subject)
-    return weak and not _BOUNCE_TEXT_RE.search(mail.report_text[:5000])
+    # Quoted Subject: lines ("Subject: Delivery failed") are the answered message's.
+    return weak and not _BOUNCE_TEXT_RE.search(QUOTED_FIELD_RE.sub("", mail.report_text[:5000]))
 
 
 def detect(mail: Mail) -> Report | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from bounceback.model import DeliveryRecord, Report
-from bounceback.parse.autoreply import autoreply_subject
+from bounceback.parse.autoreply import QUOTED_FIELD_RE, autoreply_subject
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
 from bounceback.parse.text import (
@@ -118,7 +118,8 @@ def looks_like_bounce(mail: Mail) -> bool:
     if auto or autoreply_subject(mail.subject):
         # A canned failure notice sent as an auto-reply: a failure statement and
         # an SMTP reply or status code, not a vacation message.
-        head = mail.report_text[:_HEAD_CHARS]
+        # Quoted Subject: lines ("Subject: Delivery failed") are the answered message's.
+        head = QUOTED_FIELD_RE.sub("", mail.report_text[:_HEAD_CHARS])
         return bool(_FAILED_NOTICE_RE.search(head)) and bool(
             find_status(head) or _REPLY_CODE_RE.search(head)
         )

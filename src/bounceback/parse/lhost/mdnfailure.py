@@ -23,6 +23,7 @@ from email.message import Message
 
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse import mime
+from bounceback.parse.autoreply import QUOTED_FIELD_RE
 from bounceback.parse.base import make_report
 from bounceback.parse.fallback import own_parties
 from bounceback.parse.mail import Mail, parse_fields
@@ -41,7 +42,6 @@ _FAILED_TEXT_RE = re.compile(
     re.I,
 )
 _TEXT_CHARS = 3000
-_QUOTED_FIELD_RE = re.compile(r"^[ \t]*(?:subject|to|from|sent|date|cc)[ \t]*:[^\n]*", re.I | re.M)
 
 
 def _fields(mail: Mail) -> dict[str, str]:
@@ -91,7 +91,7 @@ def detect(mail: Mail) -> Report | None:
     fields = _fields(mail)
     text = mail.report_text[:_TEXT_CHARS]
     # The receipt quotes the message's own Subject: ("Your claim was rejected").
-    said_failed = _FAILED_TEXT_RE.search(_QUOTED_FIELD_RE.sub("", text))
+    said_failed = _FAILED_TEXT_RE.search(QUOTED_FIELD_RE.sub("", text))
     if not said_failed and not _failed_disposition(fields.get("disposition", "")):
         return None  # a read receipt
     recipient = _recipient(mail, fields)
