@@ -662,6 +662,26 @@ Your message to news@lists.example.org could not be delivered to rosa@example.ne
 mailbox disabled.
 """
 
+# PMDF blocks under another introduction.
+PMDF_OTHER_INTRO = b"""\
+Date: Wed, 07 Jun 2000 10:11:12 -0500 (EST)
+From: PMDF e-Mail Interconnect <postmaster@vaxa.example.edu>
+Subject: Undeliverable mail
+To: list-bounces@lists.example.org
+Message-id: <01JQ5@vaxa.example.edu>
+MIME-version: 1.0
+Content-type: TEXT/PLAIN; CHARSET=US-ASCII
+
+Your message could not be delivered to:
+
+  Recipient address: JONES@VAXA.EXAMPLE.EDU
+  Original address: m.jones@example.edu
+  Reason: %MAIL-E-NOSUCHUSR, no such user JONES at node VAXA
+
+  Recipient address: ted@far.example.com
+  Reason: Illegal host/domain name found
+"""
+
 # The returned message was a list posting: its To: is the list, not the recipient.
 LIST_POSTING = ATTACHED_TO.replace(
     b'To: "Kim Lee" <kim_lee@example.net>', b"To: list@lists.example.org"
@@ -886,3 +906,9 @@ def test_vacation_quoting_a_failure_subject_stays_a_vacation_reply() -> None:
         b"I am away until Monday.", b"Subject: Delivery failed\n\nI am away until Monday."
     )
     assert parse(quoting).kind == Kind.AUTOREPLY
+
+
+def test_pmdf_blocks_under_another_introduction() -> None:
+    report = parse(PMDF_OTHER_INTRO)
+    assert report.detector == "messagingserver"
+    assert _recipients(PMDF_OTHER_INTRO) == ["m.jones@example.edu", "ted@far.example.com"]

@@ -45,7 +45,8 @@ def _is_messaging_server(mail: Mail) -> bool:
         return True
     # PMDF and the VMS-era gateways print the same blocks without either mark.
     head = mail.text_lc[:3000]
-    return _PMDF_INTRO in head and "recipient address:" in head
+    at = head.find("recipient address:")
+    return at >= 0 and (_PMDF_INTRO in head or "reason:" in head[at:])
 
 
 def _routed(addr: str) -> bool:
