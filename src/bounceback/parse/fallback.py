@@ -2,12 +2,16 @@
 
 It must look like a bounce by its envelope (a MAILER-DAEMON or postmaster
 sender, a bounce-like Subject, Auto-Submitted, a multipart/report, or an
-X-Failed-Recipients header) and then names its recipients conservatively: the
-X-Failed-Recipients header, or text lines that pair an address with an SMTP
-error or with an introduction such as "the following recipients failed".
-Addresses of the sender, of the bounce's own envelope and of mail services
-(postmaster, mailer-daemon) never count.
-"""
+X-Failed-Recipients header), backed by its opening text when the envelope says
+little (a bounce subject from an unnamed sender, a canned failure with a reply
+code sent as an auto-reply, a copy saved without its header). It then names its
+recipients conservatively: the X-Failed-Recipients header, text lines that pair
+an address with an SMTP error or with an introduction such as "the following
+recipients failed" (in a few languages), "<address>: reason" lines, and failing
+those the one address the notice names, in its text or in the returned
+message's To: line. Addresses of the sender, of the bounce's own envelope, of
+mail services (postmaster, mailer-daemon) and of the list a posting went to
+never count."""
 
 from __future__ import annotations
 
