@@ -38,3 +38,42 @@ def test_two_recipients_and_the_returned_message() -> None:
 def test_ignores_other_formats() -> None:
     mail = Mail.from_bytes((FIXTURES / "lhost-postfix-01.eml").read_bytes())
     assert exchange2003.detect(mail) is None
+
+
+# Exchange 2003 lists one recipient by its address alone and the next with a date.
+BARE_AND_DATED = b"""\
+From: System Administrator <postmaster@corp.example.com>
+To: list-bounces@lists.example.org
+Subject: Undeliverable: Weekly digest
+
+Your message did not reach some or all of the intended recipients.
+
+      Subject:	Weekly digest
+      Sent:	12/4/2001 10:12 AM
+
+The following recipient(s) could not be reached:
+
+      jdoe@example.com
+            A configuration error in the e-mail system caused the message to bounce.
+            <mail.corp.example.com #5.3.5>
+
+      second@example.com on 12/4/2001 10:12 AM
+            You do not have permission to send to this recipient.
+            <mail.corp.example.com #5.7.1>
+"""
+
+
+def test_address_alone_or_after_a_display_name() -> None:
+    report = parse(BARE_AND_DATED)
+    assert report.detector == "exchange2003"
+    assert [(r.recipient, r.status) for r in report.records] == [
+        ("jdoe@example.com", "5.3.5"),
+        ("second@example.com", "5.7.1"),
+    ]
+    named = BARE_AND_DATED.replace(
+        b"      jdoe@example.com\n", b"      'John Doe' <jdoe@example.com> on 12/4/2001 10:12 AM\n"
+    )
+    assert [r.recipient for r in parse(named).records] == [
+        "jdoe@example.com",
+        "second@example.com",
+    ]

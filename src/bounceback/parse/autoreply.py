@@ -41,6 +41,8 @@ _BOUNCE_SUBJECT_RE = re.compile(
     r"not delivered|error sending|returned to sender|mail system error|delivery failed",
     re.I,
 )
+# A quoted field line of the message being answered ("  Subject: ...").
+QUOTED_FIELD_RE = re.compile(r"^[ \t>]*(?:subject|to|from|sent|date|cc)[ \t]*:[^\n]*", re.I | re.M)
 _MSGID_RE = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 # What bounce texts say and vacation notices do not; checked only when the
@@ -50,9 +52,22 @@ _BOUNCE_TEXT_RE = re.compile(
     r"delivery (?:has )?failed|permanent(?:ly)? (?:fatal )?(?:error|failure)|"
     r"remote (?:host|server) (?:said|returned)|returned to sender|"
     r"following (?:address|recipient)s? (?:failed|had)|unable to deliver|"
-    r"message (?:was )?rejected|\b5[0-5]\d[ -]5\.\d{1,3}\.\d{1,3}\b",
+    r"message (?:was )?rejected|\b5[0-5]\d[ -]5\.\d{1,3}\.\d{1,3}\b|"
+    r"not a valid (?:user|recipient|mailbox)|(?:user|mailbox) (?:unknown|does not exist)|"
+    r"no such (?:user|mailbox)|recipient(?:\(s\)|s)? (?:could|can)(?:not|n't) be reached",
     re.I,
 )
+
+
+# Lotus Notes: "AUTO: <name> is out of the office (returning <date>)", or the
+# same without the tag.
+_NOTES_SUBJECT_RE = re.compile(r"^auto:\s|\bis out of (?:the )?office\b", re.I)
+
+
+def autoreply_subject(subject: str) -> bool:
+    """Whether a subject is an auto-reply's (out of office, automatic reply, ...)."""
+    subject = subject.strip()
+    return bool(_SUBJECT_RE.search(subject) or _NOTES_SUBJECT_RE.search(subject))
 
 
 def _looks_like_bounce(mail: Mail) -> bool:
@@ -74,10 +89,11 @@ def is_autoreply(mail: Mail) -> bool:
         return True
     if mail.header("Precedence").strip().lower() in ("auto_reply", "auto-reply"):
         return True
-    weak = mail.header("Auto-Submitted").strip().lower().startswith("auto-replied") or bool(
-        _SUBJECT_RE.search(mail.subject.strip())
-    )
-    return weak and not _BOUNCE_TEXT_RE.search(mail.report_text[:5000])
+    weak = mail.header("Auto-Submitted").strip().lower().startswith(
+        "auto-replied"
+    ) or autoreply_subject(mail.subject)
+    # Quoted Subject: lines ("Subject: Delivery failed") are the answered message's.
+    return weak and not _BOUNCE_TEXT_RE.search(QUOTED_FIELD_RE.sub("", mail.report_text[:5000]))
 
 
 def detect(mail: Mail) -> Report | None:

@@ -11,6 +11,7 @@ from bounceback.parse.mail import Mail, decode_header_value
 from bounceback.parse.text import (
     FAILURE_RE,
     find_address,
+    find_addresses,
     find_remote_mta,
     find_reply_code,
     find_smtp_command,
@@ -109,6 +110,27 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     return rec
 
 
+_LIST_FIELDS = ("List-Id", "List-Post", "X-BeenThere", "X-Mailing-List")
+
+
+def _qualified(local: str, mail: Mail) -> str:
+    """The returned message's address for a recipient named by its local part alone
+    ("<jdoe>: unknown user"): its To: address with that local part, else its only
+    To: address (the local name is where that address was delivered); '' when unsure."""
+    original = mail.original
+    if original is None:
+        return ""
+    addresses = [a for a in find_addresses(decode_header_value(original.get("To"))) if "@" in a]
+    bare = local.strip("<>\"' ").lower()
+    same = [a for a in addresses if a.rpartition("@")[0].lower() == bare]
+    if len(same) == 1:
+        return same[0]
+    if len(addresses) != 1 or any(original.get(name) for name in _LIST_FIELDS):
+        return ""  # a list posting is addressed to the list, not to the member
+    own = {a.lower() for a in find_addresses(mail.header("To") + " " + mail.header("From"))}
+    return addresses[0] if addresses[0].lower() not in own else ""
+
+
 def _host_of(value: str) -> str:
     """The bare host of a Remote-MTA value: "dns; mx.example.org. (192.0.2.1, ...)"."""
     if not value:
@@ -145,6 +167,8 @@ def make_report(
     out: list[DeliveryRecord] = []
     for rec in records:
         finish_record(rec)
+        if rec.recipient and "@" not in rec.recipient:
+            rec.recipient = _qualified(rec.recipient, mail) or rec.recipient
         key = rec.recipient.lower()
         if key and key in seen:
             prev = seen[key]

@@ -7,10 +7,12 @@ import re
 # An address as bounces print it: bare, in <>, after "rfc822;", quoted local parts.
 # The local part's runs are possessive (``{...}+``): a shorter run cannot be followed
 # by the '"' or "@" the longest one was not, so backtracking into it only costs time.
+# Domain labels may hold "_": DNS names do in real mail (host_name.example.org),
+# though RFC 952 host names may not.
 ADDRESS_RE = re.compile(
     r"""(?:"[^"\r\n]{1,64}+"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,128}+)@"""
-    r"""(?:\[[0-9A-Fa-f.:IPv]+\]|[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?"""
-    r"""(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*)"""
+    r"""(?:\[[0-9A-Fa-f.:IPv]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_\-]{0,62}[A-Za-z0-9_])?"""
+    r"""(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_\-]{0,62}[A-Za-z0-9_])?)*)"""
 )
 # The look-behind (no digit or dot before the code) comes after the code's first
 # digit, not before it: a pattern that starts with a character set lets the
@@ -54,6 +56,29 @@ def clean_address(addr: str) -> str:
         addr = addr.strip('"').strip()
     if addr.lower().startswith("mailto:"):
         addr = addr[7:]
+    if "=" in addr or addr[:5].lower() == "imcea":
+        addr = _unwrap_gateway_form(addr)
+    return addr
+
+
+# X.400 gateways and Exchange print an Internet address inside their own forms:
+# "dda:SMTP=user@host" or "RFC-822=user@host" (the finder starts at the type),
+# and Exchange's encapsulated "IMCEASMTP-user+40host@exchange.host" (RFC 1891
+# xtext style: "+XX" is the character with hex code XX).
+_GATEWAY_TYPES = ("smtp=", "rfc-822=", "rfc822=", "internet=")
+_XTEXT_RE = re.compile(r"\+([0-9A-Fa-f]{2})")
+
+
+def _unwrap_gateway_form(addr: str) -> str:
+    low = addr.lower()
+    for kind in _GATEWAY_TYPES:
+        if low.startswith(kind) and "@" in addr:
+            return addr[len(kind) :]
+    if low.startswith("imceasmtp-"):
+        local = addr[10:].rpartition("@")[0]
+        inner = _XTEXT_RE.sub(lambda m: chr(int(m.group(1), 16)), local)
+        if inner.count("@") == 1 and " " not in inner:
+            return inner
     return addr
 
 
@@ -263,10 +288,10 @@ def join_reply_lines(text: str) -> str:
 # An SMTP error code, or words that say a delivery failed.
 FAILURE_RE = re.compile(
     r"(?<![\d.])[45]\d\d(?:[ \-]|$)|(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?![\d.])|"
-    r"user unknown|unknown user|no such (?:user|mailbox|recipient|address|domain)|"
+    r"user unknown|unknown user|no such (?:local )?(?:user|mailbox|recipient|address|domain)|"
     r"unknown (?:host|domain|recipient|address)|host unknown|does not exist|not exist|"
     r"mailbox (?:is )?(?:full|unavailable|not found|disabled)|over quota|quota exceeded|"
-    r"invalid (?:recipient|address|mailbox|user)|recipient (?:address )?rejected|"
+    r"(?:invalid|not a valid) (?:recipient|address|mailbox|user)|recipient (?:address )?rejected|"
     r"address rejected|not found|unavailable|undeliverable|not (?:be )?delivered|"
     r"unrouteable|unroutable|refused|rejected|denied|disabled|inactive|blocked|timed? ?out|"
     r"expired|failed|failure|unable to deliver|(?:could|can)not (?:be )?deliver|mail loop",

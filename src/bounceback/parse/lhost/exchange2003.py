@@ -33,6 +33,16 @@ _MARKERS = (
 )
 # "user@example.jp on <date>"; the word before the date varies with the language.
 _START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"]+@[^\s<>'"]+?)[>'"]?\s+\S+\s+\S.*$""")
+# "'John Doe' <user@example.jp> on <date>", and the address alone on its line.
+_NAMED_START_RE = re.compile(
+    r"""^\s*(?:'[^'\n]{0,100}'|"[^"\n]{0,100}")\s*<([^\s<>@]+@[^\s<>@]+)>(?:\s+\S+\s+\S.*)?$"""
+)
+_BARE_START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"@]+@[^\s<>'"@]+)[>'"]?\s*$""")
+# Exchange 5.5 names a recipient by its X.400 address when the directory has one:
+# "c=US;a= ;p=Org;o=Site;dda:SMTP=user@example.jp; on <date>".
+_X400_START_RE = re.compile(
+    r"^\s*c=[^\n]{0,300}?\bdda:(?:smtp|rfc-822)=([^\s;<>/@]+@[^\s;<>/@]+)", re.I
+)
 _SERVER_RE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9.\-]*) #[245]\.\d{1,3}\.\d{1,3}[ >]")
 _BY_IMS_RE = re.compile(r"by ([A-Za-z0-9][A-Za-z0-9.\-]*) with internet mail service", re.I)
 # Exchange's error numbers with a meaning that does not depend on the text.
@@ -64,11 +74,27 @@ def detect(mail: Mail) -> Report | None:
             break
     if not body:
         return None
+    records = block_records(body)
+    if not records:
+        return None
     ims = _BY_IMS_RE.search(mail.received_lc)
+    for rec in records:
+        if not rec.remote_mta and ims:
+            rec.remote_mta = ims.group(1)
+    return make_report(mail, NAME, records)
+
+
+def block_records(body: str) -> list[DeliveryRecord]:
+    """One record per "<address> on <date>" line and the indented lines under it."""
     records: list[DeliveryRecord] = []
     lines: list[str] = []
     for line in body.splitlines():
-        m = _START_RE.match(line)
+        m = (
+            _START_RE.match(line)
+            or _X400_START_RE.match(line)
+            or _NAMED_START_RE.match(line)
+            or _BARE_START_RE.match(line)
+        )
         if m:
             if records:
                 _close(records[-1], lines)
@@ -76,13 +102,9 @@ def detect(mail: Mail) -> Report | None:
             lines = []
         elif records:
             lines.append(line)
-    if not records:
-        return None
-    _close(records[-1], lines)
-    for rec in records:
-        if not rec.remote_mta and ims:
-            rec.remote_mta = ims.group(1)
-    return make_report(mail, NAME, records)
+    if records:
+        _close(records[-1], lines)
+    return records
 
 
 def _close(rec: DeliveryRecord, lines: list[str]) -> None:

@@ -26,6 +26,9 @@ NAME = "messagingserver"
 ORDER = 40
 
 _INTRO = "this report relates to a message you sent with the following header fields"
+_PMDF_INTRO = "cannot be delivered to the following recipients"
+# VMS Mail's own condition code for a mailbox that does not exist.
+_VMS_NO_SUCH_USER = "%MAIL-E-NOSUCHUSR"
 _FIELD_RE = re.compile(
     r"^\s*(Recipient address|Original address|Reason|Diagnostic code|Remote system):\s*(.*)$",
     re.I,
@@ -38,7 +41,12 @@ def _is_messaging_server(mail: Mail) -> bool:
         _INTRO in mail.text_lc[:1000]
     ):
         return True
-    return "messaging server" in mail.received_lc and _INTRO in mail.text_lc[:1000]
+    if "messaging server" in mail.received_lc and _INTRO in mail.text_lc[:1000]:
+        return True
+    # PMDF and the VMS-era gateways print the same blocks without either mark.
+    head = mail.text_lc[:3000]
+    at = head.find("recipient address:")
+    return at >= 0 and (_PMDF_INTRO in head or "reason:" in head[at:])
 
 
 def _routed(addr: str) -> bool:
@@ -63,6 +71,8 @@ def detect(mail: Mail) -> Report | None:
             records[-1].original_recipient = value
         elif name == "reason":
             records[-1].diagnostic = value
+            if value.upper().startswith(_VMS_NO_SUCH_USER):
+                records[-1].reason_hint = "userunknown"
         elif name == "diagnostic code":
             kind, sep, text = value.partition(";")
             records[-1].diagnostic = text.strip() if sep else value
@@ -86,7 +96,9 @@ def detect(mail: Mail) -> Report | None:
                     break
     for rec in records:
         rcpt = find_address(rec.recipient) or rec.recipient
-        if (not rcpt or _routed(rcpt)) and rec.original_recipient:
+        original = find_address(rec.original_recipient)
+        if original and (not rcpt or _routed(rcpt) or original.lower() != rcpt.lower()):
+            # The address the sender wrote, not the one the server rewrote it to.
             rec.recipient = rec.original_recipient
         # "dns;mx.example.net (TCP|...) (...)": the host name only.
         rec.remote_mta = (

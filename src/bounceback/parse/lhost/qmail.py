@@ -19,7 +19,9 @@ ORDER = 150
 
 _START_RE = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*(.*)$")
 _GIVING_UP_RE = re.compile(r"^\s*Giving up on \S+\.?\s*$", re.I)
-_MARKERS = ("qmail-send program", "this is the qmail-", "qmail-remote")
+# "qmail-send" also names the program in the translated greetings ("le programme
+# qmail-send", "das qmail-send Programm", "el programa qmail-send").
+_MARKERS = ("qmail-send", "this is the qmail-", "qmail-remote")
 # qmail-remote's own words say at which step the remote host refused.
 _COMMANDS = (
     ("does not like recipient", "RCPT"),
