@@ -25,8 +25,12 @@ def confusion() -> ModuleType:
 def test_pairs_by_recipient_case_blind_and_by_alternative(confusion: ModuleType) -> None:
     expected = [
         {"recipient": "Ann@Example.org", "reason": "userunknown", "hardbounce": True},
-        {"recipient": "bob@example.org", "recipient_alt": ["robert@example.org"],
-         "reason": "mailboxfull", "hardbounce": False},
+        {
+            "recipient": "bob@example.org",
+            "recipient_alt": ["robert@example.org"],
+            "reason": "mailboxfull",
+            "hardbounce": False,
+        },
     ]
     predicted = [
         {"recipient": "robert@EXAMPLE.org", "reason": "mailboxfull", "hardbounce": False},
@@ -42,8 +46,15 @@ def test_pairs_by_recipient_case_blind_and_by_alternative(confusion: ModuleType)
 
 
 def test_alternative_answers_count_as_right(confusion: ModuleType) -> None:
-    expected = [{"recipient": "a@example.org", "reason": "filtered", "hardbounce": False,
-                 "reason_alt": ["userunknown"], "hardbounce_alt": [True]}]
+    expected = [
+        {
+            "recipient": "a@example.org",
+            "reason": "filtered",
+            "hardbounce": False,
+            "reason_alt": ["userunknown"],
+            "hardbounce_alt": [True],
+        }
+    ]
     predicted = [{"recipient": "a@example.org", "reason": "userunknown", "hardbounce": True}]
     t = confusion.tally(confusion.pair_file("a.eml", expected, predicted))
     assert (t.reason_right, t.hard_right, len(t.live_called_hard)) == (1, 1, 0)
