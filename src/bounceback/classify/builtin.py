@@ -124,6 +124,24 @@ def status_table() -> StatusTable:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueWording:
+    """What says a report is about time: the queue gave up, or is still trying."""
+
+    said: re.Pattern[str]  # the statement, in a diagnostic, subject or report text
+    not_now: frozenset[str]  # last-reply phrases that only say "not now"
+
+
+@cache
+def queue_wording() -> QueueWording:
+    """``[queue]`` and ``[last_reply]`` of ``data/reasons/expired.toml``."""
+    folder = resources.files("bounceback.classify").joinpath("data").joinpath("reasons")
+    data = tomllib.loads(folder.joinpath("expired.toml").read_text(encoding="utf-8"))
+    said = tuple(dict.fromkeys(" ".join(str(p).lower().split()) for p in data["queue"]["phrases"]))
+    not_now = (" ".join(str(p).lower().split()) for p in data["last_reply"]["phrases"])
+    return QueueWording(re.compile(trie_regex(said)), frozenset(not_now))
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderRule:
     """A provider's own reply wording that means one reason at that provider only."""
 

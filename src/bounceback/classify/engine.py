@@ -132,20 +132,82 @@ def _refinements_of(reason: str) -> tuple[builtin.Refinement, ...]:
     return _refinements_by_reason().get(reason, ())
 
 
+# Reasons that, decided by a code alone (no wording), say only that the remote host
+# would not take the mail now.
+_NOT_NOW_BY_CODE = frozenset(
+    {
+        "systemerror",
+        "networkerror",
+        "blocked",
+        "securityerror",
+        "syntaxerror",
+        "onhold",
+        "undefined",
+    }
+)
+
+
+def _says_only_not_now(decision: Decision) -> bool:
+    """The decision rests on a reply that only said "not now", or on nothing at all."""
+    if decision.rule == "default":
+        return True
+    if decision.rule.startswith(("status:", "status-subject:", "reply:")):
+        return decision.reason in _NOT_NOW_BY_CODE
+    if decision.rule.startswith("phrase:"):
+        return decision.evidence in builtin.queue_wording().not_now
+    return False
+
+
+def queue_gave_up(report: Report, record: DeliveryRecord) -> bool:
+    """A delay notice, or a final report sent because the retries ran out.
+
+    A failed record with a temporary status or reply (4.X.X, 4XX) was retried until
+    the queue lifetime ended; otherwise the report has to say so (expired.toml ``[queue]``),
+    in the diagnostic, the subject or its text.
+    """
+    if record.action == "delayed" or report.kind == Kind.DELAY:
+        return True
+    if record.action == "failed" and "4" in (record.status[:1], record.reply_code[:1]):
+        return True
+    said = builtin.queue_wording().said
+    return any(
+        said.search(_squeezed(text)) for text in (record.diagnostic, report.subject, report.body)
+    )
+
+
 def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
     """The reason the evidence supports, with the built-in rule that found it."""
     decision = _primary(report, record)
     if decision.rule.startswith(_STATED):
         return decision
+    if (
+        decision.reason != "expired"
+        and _says_only_not_now(decision)
+        and queue_gave_up(report, record)
+    ):
+        # The queue gave up (or is still trying): the last "not now" is the explanation.
+        return Decision("expired", "queue:expired", decision.evidence or decision.reason)
     command = record.smtp_command.upper()
     for refinement in _refinements_of(decision.reason):
         if refinement.applies(decision.reason, command, record.status, decision.tier):
+            to = _status_reason(record.status) if refinement.to == "status-code" else refinement.to
+            if not to:
+                continue
             return Decision(
-                refinement.to,
-                f"context:{decision.reason}>{refinement.to}",
+                to,
+                f"context:{decision.reason}>{to}",
                 f"{decision.evidence} ({refinement.why})" if refinement.why else decision.evidence,
             )
     return decision
+
+
+def _status_reason(status: str) -> str:
+    """The reason a status code stands for: its own entry, else its subject's."""
+    table = builtin.status_table()
+    if coded := table.codes.get(status, ""):
+        return coded
+    parts = status.split(".")
+    return table.subjects.get(parts[1], "") if len(parts) == 3 else ""
 
 
 def found_status(record: DeliveryRecord) -> str:
