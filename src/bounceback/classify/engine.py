@@ -175,8 +175,12 @@ def queue_gave_up(report: Report, record: DeliveryRecord) -> bool:
     )
 
 
-def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
-    """The reason the evidence supports, with the built-in rule that found it."""
+def decide_reason(report: Report, record: DeliveryRecord, found: str | None = None) -> Decision:
+    """The reason the evidence supports, with the built-in rule that found it.
+
+    ``found`` is the record's status as ``found_status`` reads it (computed when not
+    given): the refinements look at the code the remote server quoted.
+    """
     decision = _primary(report, record)
     if decision.rule.startswith(_STATED):
         return decision
@@ -188,9 +192,10 @@ def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
         # The queue gave up (or is still trying): the last "not now" is the explanation.
         return Decision("expired", "queue:expired", decision.evidence or decision.reason)
     command = record.smtp_command.upper()
+    status = found_status(record) if found is None else found
     for refinement in _refinements_of(decision.reason):
-        if refinement.applies(decision.reason, command, record.status, decision.tier):
-            to = _status_reason(record.status) if refinement.to == "status-code" else refinement.to
+        if refinement.applies(decision.reason, command, status, decision.tier):
+            to = _status_reason(status) if refinement.to == "status-code" else refinement.to
             if not to:
                 continue
             return Decision(
@@ -267,8 +272,8 @@ _FEEDBACK_TYPES = {"auth-failure": "Sender", "not-spam": ""}
 
 
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
-    decision = decide_reason(report, record)
     found = found_status(record)
+    decision = decide_reason(report, record, found)
     permanent = _is_permanent(record, report, found)
     status = status_of(decision.reason, record, permanent, found)
     if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT):
