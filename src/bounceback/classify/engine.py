@@ -175,6 +175,17 @@ def queue_gave_up(report: Report, record: DeliveryRecord) -> bool:
     )
 
 
+def _failed_on_not_now(record: DeliveryRecord, decision: Decision, status: str) -> bool:
+    """A failure whose only words are a "not now" (a refused or timed-out connection)
+    and no permanent code: nothing permanent happened, so the retries ran out."""
+    return (
+        record.action == "failed"
+        and decision.rule.startswith("phrase:")
+        and status[:1] != "5"
+        and record.reply_code[:1] != "5"
+    )
+
+
 def decide_reason(report: Report, record: DeliveryRecord, found: str | None = None) -> Decision:
     """The reason the evidence supports, with the built-in rule that found it.
 
@@ -184,15 +195,15 @@ def decide_reason(report: Report, record: DeliveryRecord, found: str | None = No
     decision = _primary(report, record)
     if decision.rule.startswith(_STATED):
         return decision
+    status = found_status(record) if found is None else found
     if (
         decision.reason != "expired"
         and _says_only_not_now(decision)
-        and queue_gave_up(report, record)
+        and (queue_gave_up(report, record) or _failed_on_not_now(record, decision, status))
     ):
         # The queue gave up (or is still trying): the last "not now" is the explanation.
         return Decision("expired", "queue:expired", decision.evidence or decision.reason)
     command = record.smtp_command.upper()
-    status = found_status(record) if found is None else found
     for refinement in _refinements_of(decision.reason):
         if refinement.applies(decision.reason, command, status, decision.tier):
             to = _status_reason(status) if refinement.to == "status-code" else refinement.to
