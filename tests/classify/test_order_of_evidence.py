@@ -108,6 +108,10 @@ DEAD = [
     "lmtp: no_such_user",
     "delivery failed (invalid_recipient)",
     "554 5.3.0 UNKNOWN_USER",
+    "550 BAD_RECIPIENT - see the undelivered page",
+    # Hand-written replies: misspelt, or "not an active address".
+    "554 RCPT (someone@example.net) dosn't exist",
+    "550 someone@example.net is not an active address at this host",
 ]
 
 
@@ -156,6 +160,13 @@ LIVE = [
     "550 5.7.606 Access denied, banned sending IP [192.0.2.1]",
     "550 5.7.1 Requested action not taken: mailbox unavailable",
     "550 5.2.2 Mailbox full: user unknown quota exceeded",
+    # A reply code 550 alone would say "mailbox unavailable"; the words say otherwise.
+    "550 Spamming not allowed",
+    "550 Your host is not allowed to connect to this server.",
+    "550 Your server requires confirmation. Visit the whitelist page to confirm it.",
+    "550 5.1.1 <bounces@sender.example>: unauthorized sender",
+    "553 Blocked using spam pattern, your message may contain spam",
+    "500 Mail appears to be unsolicited -- ask the recipient to add you to their whitelist",
 ]
 
 
@@ -180,6 +191,9 @@ def test_a_filter_or_policy_refusal_is_not_a_dead_address(diagnostic: str) -> No
         # The report says the queue gave up, whatever the permanent-looking code.
         ("Message could not be delivered for 5 days. Connection refused", {"status": "5.0.0"}),
         ("Delivery attempts will continue to be made. Connection refused", {"status": "5.0.0"}),
+        # A bounce with no code at all whose only words are a refused connection: a
+        # refused connection is never final, so the retries ran out.
+        ("connect to mx.example.net[192.0.2.5]:25: Connection refused", {"status": ""}),
     ],
 )
 def test_queue_expiry_is_expired_not_its_last_reply(
@@ -203,3 +217,12 @@ def test_a_specific_last_reply_keeps_its_reason(
     diagnostic: str, fields: dict[str, str], reason: str
 ) -> None:
     assert decide(diagnostic, **fields)[0] == reason
+
+
+def test_generic_mailbox_unavailable_is_dead_unless_a_specific_code_says_why() -> None:
+    # RFC 5321's own 550 text: dead with nothing more specific beside it.
+    for text in ("550 mailbox someone@example.net unavailable", "550 Mailbox unavailable"):
+        assert decide(text, status="5.0.0") == ("userunknown", True)
+        assert decide(text, status="", reply_code="550") == ("userunknown", True)
+        assert decide(text, status="5.1.1") == ("userunknown", True)
+        assert decide(text, status="5.7.1") == ("blocked", False)
