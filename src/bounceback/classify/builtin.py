@@ -9,8 +9,8 @@ are evidence for it, with the priority in which reasons are tried; an ``[early]`
 table holds wording so specific that it is tried before any other reason's, a
 ``[late]`` table generic wording tried only after every reason's own, and an
 ``[address]`` table (tried just before the reason's ordinary phrases) wording that
-names the recipient *address* as what is wrong ("no such recipient"), which the
-context rules treat as a refusal of the address itself (``unless_tier``).
+names the recipient *address* as what is wrong ("no such recipient"). A refinement
+can be limited to, or spare, decisions by some tiers (``tier``, ``unless_tier``).
 """
 
 from __future__ import annotations

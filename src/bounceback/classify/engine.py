@@ -8,17 +8,19 @@ Which evidence wins, for the built-in pack (``decide_reason``):
    5.1.8 sender rejected, 5.7.26 DMARC, 5.3.4 too big, ...);
 3. a provider's own wording, for its own domains or hosts (providers.toml);
 4. the diagnostic's wording, reason by reason in priority order: servers reuse
-   generic codes (5.7.1, 5.1.1, 5.0.0) for everything, their text says more;
+   generic codes (5.7.1, 5.1.1, 5.0.0) for everything, their text says more. Words
+   that the recipient does not exist decide ``userunknown`` whatever the stage or
+   code; a filter's, policy's or blocklist's words are tried before them;
 5. the status code, then its subject class (X.1.X addressing, X.2.X mailbox, ...);
 6. the SMTP reply code, when no specific status code was given;
 7. a delayed DSN with nothing else to go on: ``expired``.
 
-The reason is then refined by its context (``refine`` in status.toml): an unknown
-user refused only after DATA is a content filter, after MAIL FROM it is the sender
-that was refused, and an unknown host with a temporary code is a DNS failure. A
-plain "user unknown" (not wording that names the recipient address) with neither an
-X.1.X code nor the RCPT TO stage to show the address was refused is ``filtered``:
-the address was accepted and a filter said it (docs/classify.md, the convention).
+A report sent because the queue gave up (or a delay notice) whose last reply only
+said "not now" is ``expired``: that reply is the explanation, not the reason. The
+reason is then refined by its context (``refine`` in status.toml): before any
+recipient was named (CONNECT, MAIL FROM) an "unknown" is the host or the sender, and
+an unknown host with a temporary code is a DNS failure (docs/classify.md, "Order of
+evidence").
 
 Every decision names the rule that made it (``Bounce.rule``), so that
 ``bounceback explain`` and the dashboard can say why.
