@@ -159,6 +159,8 @@ LIVE = [
     "550 5.7.1 Email rejected per DMARC policy; the account may not exist",
     "550 5.7.606 Access denied, banned sending IP [192.0.2.1]",
     "550 5.7.1 Requested action not taken: mailbox unavailable",
+    # A recipient access table's REJECT that names its policy.
+    "554 5.7.1 <someone@example.net>: Recipient address rejected: Access denied by policy",
     "550 5.2.2 Mailbox full: user unknown quota exceeded",
     # A reply code 550 alone would say "mailbox unavailable"; the words say otherwise.
     "550 Spamming not allowed",
@@ -187,6 +189,9 @@ def test_a_filter_or_policy_refusal_is_not_a_dead_address(diagnostic: str) -> No
         ("connect to mx.example.net[192.0.2.5]:25: No route to host", {"status": "4.4.1"}),
         # A delay notice, its last reply only a "not now".
         ("450 4.3.2 Service currently unavailable", {"status": "4.3.2", "action": "delayed"}),
+        # RFC 5321's stock 451 and 452 texts name no cause: "not now".
+        ("451 4.3.0 Local error in processing", {"status": "4.3.0", "action": "delayed"}),
+        ("452 4.3.1 Insufficient system storage", {"status": "4.3.1"}),
         ("", {"status": "4.4.1", "action": "delayed"}),
         # The report says the queue gave up, whatever the permanent-looking code.
         ("Message could not be delivered for 5 days. Connection refused", {"status": "5.0.0"}),
