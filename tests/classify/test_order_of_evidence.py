@@ -189,6 +189,11 @@ def test_a_filter_or_policy_refusal_is_not_a_dead_address(diagnostic: str) -> No
         ("connect to mx.example.net[192.0.2.5]:25: No route to host", {"status": "4.4.1"}),
         # A delay notice, its last reply only a "not now".
         ("450 4.3.2 Service currently unavailable", {"status": "4.3.2", "action": "delayed"}),
+        # RFC 5321's 450 "mailbox unavailable" is a busy mailbox, not a missing one.
+        (
+            "450 Requested mail action not taken: mailbox unavailable",
+            {"status": "", "reply_code": "450"},
+        ),
         # RFC 5321's stock 451 and 452 texts name no cause: "not now".
         ("451 4.3.0 Local error in processing", {"status": "4.3.0", "action": "delayed"}),
         ("452 4.3.1 Insufficient system storage", {"status": "4.3.1"}),

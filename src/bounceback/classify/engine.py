@@ -177,6 +177,12 @@ def queue_gave_up(report: Report, record: DeliveryRecord) -> bool:
     )
 
 
+def _busy_mailbox(record: DeliveryRecord, decision: Decision, status: str) -> bool:
+    """RFC 5321's "mailbox unavailable" with a temporary code: busy, not missing."""
+    temporary = status[:1] == "4" or record.reply_code[:1] == "4"
+    return temporary and decision.reason == "userunknown" and decision.tier == "late"
+
+
 def _failed_on_not_now(record: DeliveryRecord, decision: Decision, status: str) -> bool:
     """A failure whose only words are a "not now" (a refused or timed-out connection)
     and no permanent code: nothing permanent happened, so the retries ran out."""
@@ -198,9 +204,10 @@ def decide_reason(report: Report, record: DeliveryRecord, found: str | None = No
     if decision.rule.startswith(_STATED):
         return decision
     status = found_status(record) if found is None else found
+    not_now = _says_only_not_now(decision) or _busy_mailbox(record, decision, status)
     if (
         decision.reason != "expired"
-        and _says_only_not_now(decision)
+        and not_now
         and (queue_gave_up(report, record) or _failed_on_not_now(record, decision, status))
     ):
         # The queue gave up (or is still trying): the last "not now" is the explanation.
