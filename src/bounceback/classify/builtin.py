@@ -23,6 +23,16 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+# The phrases are looked for in this much of a diagnostic: the reason is stated
+# at its start, and a pathological one must not cost seconds.
+MAX_TEXT = 4000
+
+
+def squeezed(text: str) -> str:
+    """Lower case, white space squeezed, cut short: the form phrases are matched in."""
+    return " ".join(text[: MAX_TEXT * 2].lower().split())[:MAX_TEXT]
+
+
 # Early phrases (unambiguous wording) are tried before every reason's ordinary
 # phrases, late ones (generic wording) after them.
 EARLY_OFFSET = -1000

@@ -29,10 +29,11 @@ Every decision names the rule that made it (``Bounce.rule``), so that
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
 
 from bounceback.classify import builtin
+from bounceback.classify.decision import Decision
+from bounceback.classify.expiry import is_queue_expiry
 from bounceback.classify.reasons import is_hard, reason
 from bounceback.classify.rules import Rule, RuleSet
 from bounceback.model import Bounce, DeliveryRecord, Kind, Report
@@ -45,25 +46,6 @@ _KIND_REASONS = {
 }
 # Rules whose reason is the message's own statement: context does not change it.
 _STATED = ("kind:", "action:", "format:")
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Which reason applies and which rule said so."""
-
-    reason: str
-    rule: str
-    evidence: str = ""
-    tier: str = ""  # the phrase tier that matched, when the wording decided
-
-
-# The phrases are looked for in this much of a diagnostic: the reason is stated
-# at its start, and a pathological one must not cost seconds.
-MAX_TEXT = 4000
-
-
-def _squeezed(text: str) -> str:
-    return " ".join(text[: MAX_TEXT * 2].lower().split())[:MAX_TEXT]
 
 
 def _primary(report: Report, record: DeliveryRecord) -> Decision:
@@ -79,7 +61,7 @@ def _primary(report: Report, record: DeliveryRecord) -> Decision:
     if status in table.decisive and (coded := table.codes.get(status, "")):
         return Decision(coded, f"status:{status}", status)
 
-    text = _squeezed(record.diagnostic)
+    text = builtin.squeezed(record.diagnostic)
     if text and (said := _provider_says(record, text)):
         return said
     # Only the rules whose key words occur are searched (builtin.PhraseIndex).
@@ -134,66 +116,6 @@ def _refinements_of(reason: str) -> tuple[builtin.Refinement, ...]:
     return _refinements_by_reason().get(reason, ())
 
 
-# Reasons that, decided by a code alone (no wording), say only that the remote host
-# would not take the mail now.
-_NOT_NOW_BY_CODE = frozenset(
-    {
-        "systemerror",
-        "networkerror",
-        "blocked",
-        "securityerror",
-        "syntaxerror",
-        "onhold",
-        "undefined",
-    }
-)
-
-
-def _says_only_not_now(decision: Decision) -> bool:
-    """The decision rests on a reply that only said "not now", or on nothing at all."""
-    if decision.rule == "default":
-        return True
-    if decision.rule.startswith(("status:", "status-subject:", "reply:")):
-        return decision.reason in _NOT_NOW_BY_CODE
-    if decision.rule.startswith("phrase:"):
-        return decision.evidence in builtin.queue_wording().not_now
-    return False
-
-
-def queue_gave_up(report: Report, record: DeliveryRecord) -> bool:
-    """A delay notice, or a final report sent because the retries ran out.
-
-    A failed record with a temporary status or reply (4.X.X, 4XX) was retried until
-    the queue lifetime ended; otherwise the report has to say so (expired.toml ``[queue]``),
-    in the diagnostic, the subject or its text.
-    """
-    if record.action == "delayed" or report.kind == Kind.DELAY:
-        return True
-    if record.action == "failed" and "4" in (record.status[:1], record.reply_code[:1]):
-        return True
-    said = builtin.queue_wording().said
-    return any(
-        said.search(_squeezed(text)) for text in (record.diagnostic, report.subject, report.body)
-    )
-
-
-def _busy_mailbox(record: DeliveryRecord, decision: Decision, status: str) -> bool:
-    """RFC 5321's "mailbox unavailable" with a temporary code: busy, not missing."""
-    temporary = status[:1] == "4" or record.reply_code[:1] == "4"
-    return temporary and decision.reason == "userunknown" and decision.tier == "late"
-
-
-def _failed_on_not_now(record: DeliveryRecord, decision: Decision, status: str) -> bool:
-    """A failure whose only words are a "not now" (a refused or timed-out connection)
-    and no permanent code: nothing permanent happened, so the retries ran out."""
-    return (
-        record.action == "failed"
-        and decision.rule.startswith("phrase:")
-        and status[:1] != "5"
-        and record.reply_code[:1] != "5"
-    )
-
-
 def decide_reason(report: Report, record: DeliveryRecord, found: str | None = None) -> Decision:
     """The reason the evidence supports, with the built-in rule that found it.
 
@@ -204,12 +126,7 @@ def decide_reason(report: Report, record: DeliveryRecord, found: str | None = No
     if decision.rule.startswith(_STATED):
         return decision
     status = found_status(record) if found is None else found
-    not_now = _says_only_not_now(decision) or _busy_mailbox(record, decision, status)
-    if (
-        decision.reason != "expired"
-        and not_now
-        and (queue_gave_up(report, record) or _failed_on_not_now(record, decision, status))
-    ):
+    if is_queue_expiry(report, record, decision, status):
         # The queue gave up (or is still trying): the last "not now" is the explanation.
         return Decision("expired", "queue:expired", decision.evidence or decision.reason)
     command = record.smtp_command.upper()
