@@ -58,6 +58,7 @@ def _rule_words(rule: str) -> str:
         "reply": f"the SMTP reply code {detail}",
         "provider": f"{detail}'s own reply wording means it (data/providers.toml)",
         "context": f"the SMTP stage or status code turned {detail.replace('>', ' into ')}",
+        "queue": "the queue gave up or is still trying; the last reply only said 'not now'",
         "user": f"your rule {detail!r} matched",
         "default": "no evidence: nothing matched",
     }.get(kind, rule)

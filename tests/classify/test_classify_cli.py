@@ -106,12 +106,14 @@ def test_explain_names_the_deciding_rule(tmp_path: Path, microsoft: Path) -> Non
 @pytest.mark.parametrize(
     ("name", "words"),
     [
-        # "550 Unknown user x", no code, no SMTP stage: a filter's word.
+        # Gmail's NXDOMAIN with a temporary 4.0.0: the DNS lookup failed for now.
         (
-            "lhost-mcafee-01.eml",
-            "context:userunknown>filtered: the SMTP stage or status code turned "
-            "userunknown into filtered",
+            "rhost-gsuite-05.eml",
+            "context:hostunknown>networkerror: the SMTP stage or status code turned "
+            "hostunknown into networkerror",
         ),
+        # Postfix gave up on a host that answered "421 Service not available".
+        ("lhost-postfix-49.eml", "queue:expired: the queue gave up or is still trying"),
         # au's "550 <address>: User unknown" to an ezweb.ne.jp address.
         ("rhost-gsuite-09.eml", "provider:au: au's own reply wording means it"),
     ],

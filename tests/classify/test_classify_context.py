@@ -1,10 +1,10 @@
-"""When "user unknown" means a dead address and when a filter: the context rules.
+"""When "user unknown" means a dead address, and what context can still change.
 
-A recipient-unknown text is `userunknown` only with evidence that the address itself
-was refused: an X.1.X status, the RCPT TO stage, wording that names the recipient
-address, or a format or provider that states it. Otherwise (no code or a generic
-one, stage unknown) the address was accepted and a filter refused: `filtered`.
-Real bounces from tests/fixtures/emails (the Sisimai set).
+Wording that says the recipient does not exist is `userunknown` (hard) whatever the
+SMTP stage and whatever generic code came with it (docs/classify.md, "Order of
+evidence"). Only a provider's own rule (au's addressless "550 : User unknown", NTT
+docomo after DATA) or a stage before any recipient was named (MAIL FROM, CONNECT)
+reads it otherwise. Real bounces from tests/fixtures/emails (the Sisimai set).
 """
 
 from __future__ import annotations
@@ -36,16 +36,16 @@ def verdicts(email: Email, name: str) -> set[tuple[str, bool, str]]:
 @pytest.mark.parametrize(
     ("name", "reason", "hard", "rule"),
     [
-        # "550 Unknown user x": no enhanced code, no SMTP stage.
-        ("lhost-mcafee-01.eml", "filtered", False, "context:userunknown>filtered"),
+        # "550 Unknown user x": no enhanced code, no SMTP stage: the text decides.
+        ("lhost-mcafee-01.eml", "userunknown", True, "phrase:userunknown"),
         # x1's "User unknown" with nothing else; Postfix quoting "550 <x>: User unknown".
-        ("lhost-x1-01.eml", "filtered", False, "context:userunknown>filtered"),
-        ("lhost-postfix-07.eml", "filtered", False, "context:userunknown>filtered"),
-        # A generic 5.7.1 / 5.3.0 is no evidence about the address.
-        ("lhost-messagingserver-03.eml", "filtered", False, "context:userunknown>filtered"),
-        ("lhost-amazonses-02.eml", "filtered", False, "context:userunknown>filtered"),
-        # "550 : User unknown" (au's filter reply) to an ezweb.ne.jp address.
-        ("rfc3464-57.eml", "filtered", False, "context:userunknown>filtered"),
+        ("lhost-x1-01.eml", "userunknown", True, "phrase:userunknown"),
+        ("lhost-postfix-07.eml", "userunknown", True, "phrase:userunknown"),
+        # A generic 5.7.1 / 5.3.0 does not outrank the wording.
+        ("lhost-messagingserver-03.eml", "userunknown", True, "phrase:userunknown"),
+        ("lhost-amazonses-02.eml", "userunknown", True, "phrase:userunknown"),
+        # "550 : User unknown" (au's filter reply, no address) to an ezweb.ne.jp address.
+        ("rfc3464-57.eml", "filtered", False, "provider:au-filter"),
         # Refused at RCPT TO (Exim says so): the address.
         ("lhost-exim-02.eml", "userunknown", True, "phrase:userunknown"),
         # "553 Invalid recipient": the wording names the recipient address.
@@ -65,7 +65,7 @@ def verdicts(email: Email, name: str) -> set[tuple[str, bool, str]]:
         ("rhost-nttdocomo-02.eml", "rejected", False, "provider:docomo"),
     ],
 )
-def test_unknown_user_text_needs_evidence_the_address_was_refused(
+def test_unknown_user_wording_is_a_dead_address_whatever_stage_or_code(
     email: Email, name: str, reason: str, hard: bool, rule: str
 ) -> None:
     assert verdicts(email, name) == {(reason, hard, rule)}
@@ -79,33 +79,68 @@ def reason_of(rec: DeliveryRecord) -> str:
     return decide_reason(Report(kind=Kind.BOUNCE, detector="test", records=[rec]), rec).reason
 
 
-def test_the_same_text_turns_on_status_and_stage() -> None:
+def test_the_same_text_is_dead_at_every_stage_but_mail_from() -> None:
     text = "550 User unknown"
-    assert reason_of(record(text, reply_code="550")) == "filtered"
-    assert reason_of(record(text, status="5.0.0")) == "filtered"
-    assert reason_of(record(text, status="5.1.1")) == "userunknown"
-    assert reason_of(record(text, smtp_command="RCPT")) == "userunknown"
-    assert reason_of(record(text, smtp_command="DATA")) == "filtered"
+    for fields in (
+        {"reply_code": "550"},
+        {"status": "5.0.0"},
+        {"status": "5.1.1"},
+        {"status": "5.2.0"},
+        {"status": "5.3.0"},
+        {"status": "5.7.1"},
+        {"smtp_command": "RCPT"},
+        {"smtp_command": "DATA"},
+    ):
+        assert reason_of(record(text, **fields)) == "userunknown", fields
+    # At MAIL FROM no recipient was named yet: it is the sender that is unknown.
     assert reason_of(record(text, smtp_command="MAIL")) == "rejected"
-    # A code of another class that the context rule does not name is left alone.
-    assert reason_of(record(text, status="5.5.0")) == "userunknown"
 
 
-def test_address_wording_is_not_refined_but_plain_wording_is() -> None:
+def test_plain_and_address_wording_alike() -> None:
     assert reason_of(record("550 No such recipient")) == "userunknown"
     assert reason_of(record("550 5.4.1 Recipient address rejected: Access denied")) == (
         "userunknown"
     )
-    assert reason_of(record("550 No such user")) == "filtered"
+    assert reason_of(record("550 No such user")) == "userunknown"
+
+
+def test_wording_of_a_filter_or_policy_wins_over_unknown() -> None:
+    # The live address must not be called dead: a refusal that names a filter,
+    # a policy or a blocklist is that, whatever "unknown" it also says.
+    for text in (
+        "550 5.7.1 Message rejected by recipient's filter: sender unknown to recipient",
+        "554 5.7.1 Rejected by policy (user unknown to the sender whitelist)",
+        "550 5.7.1 Client host blocked using zen.spamhaus.org; user unknown",
+        "550 Message classified as spam. Recipient does not accept unknown senders",
+    ):
+        assert reason_of(record(text, status="5.7.1")) not in ("userunknown", "hostunknown"), text
+
+
+def test_generic_wording_yields_to_a_specific_status_code() -> None:
+    # RFC 5321's "mailbox unavailable" names no cause; 5.7.1 does (not authorised).
+    assert (
+        reason_of(
+            record("550 5.7.1 Requested action not taken: mailbox unavailable", status="5.7.1")
+        )
+        == "blocked"
+    )
+    assert (
+        reason_of(
+            record("550 5.5.0 Requested action not taken: mailbox unavailable", status="5.5.0")
+        )
+        == "userunknown"
+    )
 
 
 def test_provider_wording_needs_the_providers_domain_or_host() -> None:
-    text = "550 <kijitora@ezweb.ne.jp>: User unknown"
+    text = "550 : User unknown"
     rec = record(text, status="5.0.0")
-    assert reason_of(rec) == "filtered"
-    rec.recipient = "kijitora@ezweb.ne.jp"
     assert reason_of(rec) == "userunknown"
+    rec.recipient = "kijitora@ezweb.ne.jp"
+    assert reason_of(rec) == "filtered"
     rec = record(text, status="5.0.0", remote_mta="lsean.ezweb.ne.jp")
+    assert reason_of(rec) == "filtered"
+    rec = record("550 <kijitora@ezweb.ne.jp>: User unknown", remote_mta="lsean.ezweb.ne.jp")
     assert reason_of(rec) == "userunknown"
 
 

@@ -26,7 +26,8 @@ def test_status_table_maps_only_to_known_reasons() -> None:
     used = {*table.codes.values(), *table.subjects.values(), *table.reply_codes.values()}
     for refinement in table.refinements:
         used |= {*refinement.reasons, refinement.to}
-    assert used <= set(REASONS) | {"undefined"}
+    # "status-code": the reason the record's own status code stands for.
+    assert used <= set(REASONS) | {"undefined", "status-code"}
     assert table.decisive <= set(table.codes)
     assert all(re.fullmatch(r"[245]\d\d", c) for c in table.reply_codes)
 

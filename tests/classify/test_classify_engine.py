@@ -58,22 +58,21 @@ def test_reason_hardness_and_status(
     assert (bounce.reason, bounce.hardbounce, bounce.status) == (reason, hard, status)
 
 
-def test_unknown_user_refused_after_data_is_a_filter_not_a_dead_address(email: Email) -> None:
-    # "550 Unknown user ... (in reply to end of DATA command)": RCPT TO was accepted.
+def test_unknown_user_refused_after_data_is_still_a_dead_address(email: Email) -> None:
+    # "550 Unknown user ... (in reply to end of DATA command)": the stage does not
+    # change what the words say about the address.
     bounce = only(email, "lhost-postfix-03.eml")
     assert bounce.record.smtp_command == "DATA"
-    assert (bounce.reason, bounce.hardbounce) == ("filtered", False)
-    assert bounce.rule == "context:userunknown>filtered"
+    assert (bounce.reason, bounce.hardbounce) == ("userunknown", True)
+    assert bounce.rule == "phrase:userunknown"
 
 
-def test_mailbox_status_with_unknown_user_text_is_filtered_unless_refused_at_rcpt(
-    email: Email,
-) -> None:
-    # Both say "550 5.2.1 <...>... User Unknown"; refused at RCPT TO it is the address.
+def test_mailbox_status_with_unknown_user_text_is_a_dead_address(email: Email) -> None:
+    # Both say "550 5.2.1 <...>... User Unknown": the words outrank the X.2.1 code.
     qmail = bounces(email, "lhost-qmail-02.eml")
     assert qmail["filtered@example.jp"].reason == "userunknown"
     sendmail = bounces(email, "lhost-sendmail-02.eml")
-    assert sendmail["filtered@example.com"].reason == "filtered"
+    assert sendmail["filtered@example.com"].reason == "userunknown"
     assert sendmail["userunknown@example.org"].reason == "userunknown"
     assert sendmail["userunknown@example.org"].hardbounce is True
 

@@ -146,7 +146,8 @@ CASES = [
         "table",
         "userunknown",
     ),
-    ("450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted", "blocked"),
+    # A failed record whose last reply was greylisting: the queue gave up (expired).
+    ("450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted", "expired"),
     ("552 5.3.4 Message size exceeds fixed limit", "mesgtoobig"),
     ("550 5.7.1 Message rejected as spam by Content Filtering.", "spamdetected"),
     ("554 5.7.1 The message contains a virus", "virusdetected"),
@@ -185,8 +186,8 @@ def test_provider_wording(diagnostic: str, expected: str) -> None:
 
 
 def test_provider_wording_elsewhere_is_the_general_rule() -> None:
-    # The same plain "mailbox not found" from an unknown host, with no code and no
-    # SMTP stage, is a filter's word (the address may have been accepted first).
+    # The same words from an unknown host decide by the general wording: dead too,
+    # but by the general phrase, not the provider's rule.
     rec = DeliveryRecord(
         recipient="x@example.com",
         action="failed",
@@ -194,7 +195,7 @@ def test_provider_wording_elsewhere_is_the_general_rule() -> None:
         reply_code="550",
     )
     bounce = classify(Report(kind=Kind.BOUNCE, detector="test", records=[rec]))[0]
-    assert (bounce.reason, bounce.rule) == ("filtered", "context:userunknown>filtered")
+    assert (bounce.reason, bounce.rule) == ("userunknown", "phrase:userunknown")
     rec.recipient = "x@qq.com"
     bounce = classify(Report(kind=Kind.BOUNCE, detector="test", records=[rec]))[0]
     assert (bounce.reason, bounce.rule) == ("userunknown", "provider:qq")

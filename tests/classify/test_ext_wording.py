@@ -104,11 +104,10 @@ def test_wording(diagnostic: str, status: str, command: str, reason: str) -> Non
 
 def test_postfix_local_unknown_user_is_the_address_even_with_a_generic_status() -> None:
     # Postfix local(8) names the local part it could not find; older releases send
-    # it with 5.0.0 and no SMTP stage, which alone would read as a filter's verdict.
+    # it with 5.0.0 and no SMTP stage.
     assert decide('unknown user: "jdoe"', "5.0.0", "", "postfix") == ("userunknown", True)
     assert decide('unknown user: "jdoe"', "5.1.1", "", "postfix") == ("userunknown", True)
 
 
-def test_a_plain_unknown_user_with_no_stage_stays_a_filter_verdict() -> None:
-    # The convention the local(8) wording is an exception to.
-    assert decide("550 unknown user", "5.0.0", "", "postfix")[0] == "filtered"
+def test_a_plain_unknown_user_with_no_stage_is_a_dead_address() -> None:
+    assert decide("550 unknown user", "5.0.0", "", "postfix") == ("userunknown", True)

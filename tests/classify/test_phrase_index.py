@@ -10,7 +10,7 @@ import pytest
 
 from bounceback import parse
 from bounceback.classify import builtin
-from bounceback.classify.engine import _squeezed
+from bounceback.classify.builtin import squeezed
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 
@@ -27,7 +27,7 @@ def _diagnostics() -> list[str]:
     texts = []
     for path in sorted(FIXTURES.iterdir()):
         for record in parse(path.read_bytes()).records:
-            if text := _squeezed(record.diagnostic):
+            if text := squeezed(record.diagnostic):
                 texts.append(text)
     return texts
 

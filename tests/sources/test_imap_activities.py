@@ -31,7 +31,7 @@ def test_replies_are_filed_and_bounces_applied(mailbox: Dovecot, ledger: Ledger)
             eml("reply-human-02.eml"),  # a stranger: becomes a contact
             HUMAN_REPLY,  # from kijitora@example.net, a contact of the ledger fixture
             NOT_A_BOUNCE,  # a stranger's invoice is filed too: not a bounce, not automated
-            eml("lhost-postfix-03.eml"),  # a bounce for kijitora@example.net
+            eml("written-postfix-filtered-01.eml"),  # a soft bounce for kijitora@example.net
             eml("rfc3834-01.eml"),  # kijitora@example.net is away: an Away bounce
         ],
         SERVER_FOLDER,

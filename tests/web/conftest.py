@@ -107,7 +107,7 @@ SEED_MESSAGES = (
     "lhost-postfix-02.eml",  # filtered@, userunknown@example.co.jp: userunknown, hard
     "lhost-exim-02.eml",  # kijitora@, sabatora@example.jp: userunknown, hard
     "lhost-exim-07.eml",  # shiba@example.com: mailboxfull, soft (Quota)
-    "lhost-postfix-03.eml",  # kijitora@example.net: filtered, soft (Spam)
+    "written-postfix-filtered-01.eml",  # kijitora@example.net: filtered, soft (Spam)
     "lhost-gmail-01.eml",  # userunknown@example.jp: hard, unmatched
     "arf-01.eml",  # a complaint, unmatched
 )

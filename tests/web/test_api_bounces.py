@@ -17,7 +17,7 @@ from bounceback.web import WebContext, mount
 NEWEST_FIRST = [
     "redacted@example.net",  # arf-01, complaint, unmatched
     "userunknown@example.jp",  # gmail-01, unmatched
-    "kijitora@example.net",  # postfix-03, Spam
+    "kijitora@example.net",  # written-postfix-filtered-01, Spam
     "shiba@example.com",  # exim-07, Quota, campaign spring
     "sabatora@example.jp",  # exim-02 (two records: same time, id order)
     "kijitora@example.jp",

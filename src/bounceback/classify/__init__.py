@@ -1,6 +1,7 @@
 """classify: Report → Bounce, by user rules and the built-in rule pack."""
 
-from bounceback.classify.engine import Decision, classify, classify_record, decide_reason
+from bounceback.classify.decision import Decision
+from bounceback.classify.engine import classify, classify_record, decide_reason
 from bounceback.classify.rules import (
     Rule,
     RuleError,

@@ -9,8 +9,8 @@ are evidence for it, with the priority in which reasons are tried; an ``[early]`
 table holds wording so specific that it is tried before any other reason's, a
 ``[late]`` table generic wording tried only after every reason's own, and an
 ``[address]`` table (tried just before the reason's ordinary phrases) wording that
-names the recipient *address* as what is wrong ("no such recipient"), which the
-context rules treat as a refusal of the address itself (``unless_tier``).
+names the recipient *address* as what is wrong ("no such recipient"). A refinement
+can be limited to, or spare, decisions by some tiers (``tier``, ``unless_tier``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
+
+# The phrases are looked for in this much of a diagnostic: the reason is stated
+# at its start, and a pathological one must not cost seconds.
+MAX_TEXT = 4000
+
+
+def squeezed(text: str) -> str:
+    """Lower case, white space squeezed, cut short: the form phrases are matched in."""
+    return " ".join(text[: MAX_TEXT * 2].lower().split())[:MAX_TEXT]
+
 
 # Early phrases (unambiguous wording) are tried before every reason's ordinary
 # phrases, late ones (generic wording) after them.
@@ -121,6 +131,24 @@ def status_table() -> StatusTable:
             for r in data.get("refine", [])
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWording:
+    """What says a report is about time: the queue gave up, or is still trying."""
+
+    said: re.Pattern[str]  # the statement, in a diagnostic, subject or report text
+    not_now: frozenset[str]  # last-reply phrases that only say "not now"
+
+
+@cache
+def queue_wording() -> QueueWording:
+    """``[queue]`` and ``[last_reply]`` of ``data/reasons/expired.toml``."""
+    folder = resources.files("bounceback.classify").joinpath("data").joinpath("reasons")
+    data = tomllib.loads(folder.joinpath("expired.toml").read_text(encoding="utf-8"))
+    said = tuple(dict.fromkeys(" ".join(str(p).lower().split()) for p in data["queue"]["phrases"]))
+    not_now = (" ".join(str(p).lower().split()) for p in data["last_reply"]["phrases"])
+    return QueueWording(re.compile(trie_regex(said)), frozenset(not_now))
 
 
 @dataclass(frozen=True, slots=True)

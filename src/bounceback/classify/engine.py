@@ -8,17 +8,19 @@ Which evidence wins, for the built-in pack (``decide_reason``):
    5.1.8 sender rejected, 5.7.26 DMARC, 5.3.4 too big, ...);
 3. a provider's own wording, for its own domains or hosts (providers.toml);
 4. the diagnostic's wording, reason by reason in priority order: servers reuse
-   generic codes (5.7.1, 5.1.1, 5.0.0) for everything, their text says more;
+   generic codes (5.7.1, 5.1.1, 5.0.0) for everything, their text says more. Words
+   that the recipient does not exist decide ``userunknown`` whatever the stage or
+   code; a filter's, policy's or blocklist's words are tried before them;
 5. the status code, then its subject class (X.1.X addressing, X.2.X mailbox, ...);
 6. the SMTP reply code, when no specific status code was given;
 7. a delayed DSN with nothing else to go on: ``expired``.
 
-The reason is then refined by its context (``refine`` in status.toml): an unknown
-user refused only after DATA is a content filter, after MAIL FROM it is the sender
-that was refused, and an unknown host with a temporary code is a DNS failure. A
-plain "user unknown" (not wording that names the recipient address) with neither an
-X.1.X code nor the RCPT TO stage to show the address was refused is ``filtered``:
-the address was accepted and a filter said it (docs/classify.md, the convention).
+A report sent because the queue gave up (or a delay notice) whose last reply only
+said "not now" is ``expired``: that reply is the explanation, not the reason. The
+reason is then refined by its context (``refine`` in status.toml): before any
+recipient was named (CONNECT, MAIL FROM) an "unknown" is the host or the sender, and
+an unknown host with a temporary code is a DNS failure (docs/classify.md, "Order of
+evidence").
 
 Every decision names the rule that made it (``Bounce.rule``), so that
 ``bounceback explain`` and the dashboard can say why.
@@ -27,10 +29,12 @@ Every decision names the rule that made it (``Bounce.rule``), so that
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 
 from bounceback.classify import builtin
+from bounceback.classify.decision import Decision
+from bounceback.classify.expiry import is_queue_expiry
 from bounceback.classify.reasons import is_hard, reason
 from bounceback.classify.rules import Rule, RuleSet
 from bounceback.model import Bounce, DeliveryRecord, Kind, Report
@@ -43,25 +47,6 @@ _KIND_REASONS = {
 }
 # Rules whose reason is the message's own statement: context does not change it.
 _STATED = ("kind:", "action:", "format:")
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Which reason applies and which rule said so."""
-
-    reason: str
-    rule: str
-    evidence: str = ""
-    tier: str = ""  # the phrase tier that matched, when the wording decided
-
-
-# The phrases are looked for in this much of a diagnostic: the reason is stated
-# at its start, and a pathological one must not cost seconds.
-MAX_TEXT = 4000
-
-
-def _squeezed(text: str) -> str:
-    return " ".join(text[: MAX_TEXT * 2].lower().split())[:MAX_TEXT]
 
 
 def _primary(report: Report, record: DeliveryRecord) -> Decision:
@@ -77,7 +62,7 @@ def _primary(report: Report, record: DeliveryRecord) -> Decision:
     if status in table.decisive and (coded := table.codes.get(status, "")):
         return Decision(coded, f"status:{status}", status)
 
-    text = _squeezed(record.diagnostic)
+    text = builtin.squeezed(record.diagnostic)
     if text and (said := _provider_says(record, text)):
         return said
     # Only the rules whose key words occur are searched (builtin.PhraseIndex).
@@ -132,20 +117,40 @@ def _refinements_of(reason: str) -> tuple[builtin.Refinement, ...]:
     return _refinements_by_reason().get(reason, ())
 
 
-def decide_reason(report: Report, record: DeliveryRecord) -> Decision:
-    """The reason the evidence supports, with the built-in rule that found it."""
+def decide_reason(report: Report, record: DeliveryRecord, found: str | None = None) -> Decision:
+    """The reason the evidence supports, with the built-in rule that found it.
+
+    ``found`` is the record's status as ``found_status`` reads it (computed when not
+    given): the refinements look at the code the remote server quoted.
+    """
     decision = _primary(report, record)
     if decision.rule.startswith(_STATED):
         return decision
+    status = found_status(record) if found is None else found
+    if is_queue_expiry(report, record, decision, status):
+        # The queue gave up (or is still trying): the last "not now" is the explanation.
+        return Decision("expired", "queue:expired", decision.evidence or decision.reason)
     command = record.smtp_command.upper()
     for refinement in _refinements_of(decision.reason):
-        if refinement.applies(decision.reason, command, record.status, decision.tier):
+        if refinement.applies(decision.reason, command, status, decision.tier):
+            to = _status_reason(status) if refinement.to == "status-code" else refinement.to
+            if not to:
+                continue
             return Decision(
-                refinement.to,
-                f"context:{decision.reason}>{refinement.to}",
+                to,
+                f"context:{decision.reason}>{to}",
                 f"{decision.evidence} ({refinement.why})" if refinement.why else decision.evidence,
             )
     return decision
+
+
+def _status_reason(status: str) -> str:
+    """The reason a status code stands for: its own entry, else its subject's."""
+    table = builtin.status_table()
+    if coded := table.codes.get(status, ""):
+        return coded
+    parts = status.split(".")
+    return table.subjects.get(parts[1], "") if len(parts) == 3 else ""
 
 
 def found_status(record: DeliveryRecord) -> str:
@@ -212,8 +217,8 @@ _CANNOT_HOLD = frozenset({"", "Sender"})
 
 
 def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
-    decision = decide_reason(report, record)
     found = found_status(record)
+    decision = decide_reason(report, record, found)
     permanent = _is_permanent(record, report, found)
     status = status_of(decision.reason, record, permanent, found)
     if report.kind in (Kind.AUTOREPLY, Kind.COMPLAINT):
