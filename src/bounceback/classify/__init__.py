@@ -1,6 +1,12 @@
 """classify: Report → Bounce, by user rules and the built-in rule pack."""
 
-from bounceback.classify.engine import Decision, classify, classify_record, decide_reason
+from bounceback.classify.engine import (
+    Decision,
+    classify,
+    classify_each,
+    classify_record,
+    decide_reason,
+)
 from bounceback.classify.rules import (
     Rule,
     RuleError,
@@ -19,6 +25,7 @@ __all__ = [
     "RuleError",
     "RuleSet",
     "classify",
+    "classify_each",
     "classify_record",
     "combine",
     "decide_reason",

@@ -170,7 +170,8 @@ def _analyse(item: _Item, rules: RuleSet | None) -> None:
         item.outcome, item.error = "quarantined", report.error or "unparseable"
         return
     item.bounces = classify(report, rules)
-    if not item.bounces and report.kind == Kind.NOT_BOUNCE:
+    # Records but no bounces: every record was ignored by a user rule (not a bounce).
+    if not item.bounces and (report.kind == Kind.NOT_BOUNCE or report.records):
         item.outcome = "ignored"
     elif not item.bounces:
         item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
