@@ -16,6 +16,10 @@ from bounceback.classify import builtin
 from bounceback.classify.reasons import is_hard
 
 EXAMPLES = 5  # how many phrases, patterns or codes an entry shows
+READ_ONLY_NOTE = (
+    "READ-ONLY: the pack is part of bounceback; an export is never read back. "
+    'Override a rule with a user rule: section = "rule", text = "<id>", type = ...'
+)
 
 # The steps of engine._primary whose rules are not in a table: (id, reason, what).
 _FIXED: tuple[tuple[str, str, str, str], ...] = (
@@ -268,8 +272,8 @@ def to_toml() -> str:
     """The pack as TOML, for reading: it is not a rules file and is never loaded."""
     lines = [
         "# bounceback built-in rules (bounceback rules export --builtin)",
-        "# READ-ONLY: the pack is part of bounceback; this file is never read back.",
-        '# Override one with a user rule: section = "rule", text = "<id>", type = ...',
+        f"# {READ_ONLY_NOTE}",
+        "read_only = true",
     ]
     for rule in pack():
         lines += ["", "[[builtin]]"]
