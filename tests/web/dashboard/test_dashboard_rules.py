@@ -123,10 +123,7 @@ def test_the_builtin_rules_are_shown_and_one_is_overridden(
     # Ignore: the draft says the message is not a bounce.
     create.locator("select[name=type]").select_option("ignore")
     page.click("#rule-test button[type=submit]")
-    page.wait_for_function(
-        "document.querySelector('#test-result tr[data-verdict=draft]')"
-        "?.innerText.includes('not a bounce')"
-    )
+    page.locator("#test-result tr[data-verdict=draft]", has_text="not a bounce").wait_for()
     create.get_by_role("button", name="Save rule").click()
     page.wait_for_selector(".flash-ok")
     try:
