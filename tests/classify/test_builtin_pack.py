@@ -104,3 +104,12 @@ def test_an_ignore_rule_drops_the_record(email: Email) -> None:
 def test_patterns_cannot_ignore() -> None:
     with pytest.raises(RuleError, match="expected 'text==>Hard'"):
         loads('patterns = ["on our block list==>Ignore"]\n')
+
+
+def test_the_fixed_steps_match_the_engine() -> None:
+    # The message kinds the engine decides by alone: each has its listed id and reason.
+    from bounceback.classify.engine import _KIND_REASONS
+
+    for kind, name in _KIND_REASONS.items():
+        listed = find(f"kind:{kind}")
+        assert listed is not None and listed.reason == name

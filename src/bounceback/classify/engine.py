@@ -211,9 +211,7 @@ RULE_DETECTOR = "user-rule"
 _CANNOT_HOLD = frozenset({"", "Sender"})
 
 
-def classify_record(
-    report: Report, record: DeliveryRecord, rules: RuleSet | None
-) -> Bounce | None:
+def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce | None:
     """The record's Bounce; None when a user rule of type ``ignore`` says it is none."""
     decision = decide_reason(report, record)
     found = found_status(record)
