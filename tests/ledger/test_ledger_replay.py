@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ledger_support import fixture_bytes
 from sqlalchemy import select
 
 from bounceback.classify import loads as load_rules
@@ -91,3 +92,47 @@ def test_undo_by_reason_keeps_manual_suppressions(ledger: Ledger) -> None:
     view = ledger.contact_view("m@example.org")
     assert view is not None and not view["on_hold"]
     assert ledger.is_suppressed("m@example.org")  # the person's own wish stays
+
+
+# Two refused recipients in one Postfix DSN, each with its own diagnostic.
+TWO = "lhost-postfix-02.eml"  # filtered@ then userunknown@example.co.jp, both hard
+IGNORE_FIRST = (
+    '[[rules]]\nid = "not-first"\nsection = "diagnostic"\n'
+    'text = "<filtered@example.co.jp>"\ntype = "ignore"\n'
+)
+
+
+def test_replay_undoes_the_records_an_ignore_rule_drops(ledger: Ledger) -> None:
+    ledger.add_contact("filtered@example.co.jp")
+    ledger.add_contact("userunknown@example.co.jp")
+    feed(ledger, T0, fixture_bytes(TWO))
+    assert ledger.is_suppressed("filtered@example.co.jp")
+    rules = load_rules(IGNORE_FIRST)
+
+    report = replay(ledger, rules)
+    assert report.events_changed == 1 and report.run_id is not None
+    [change] = report.changes
+    assert (change["email"], change["rule"], change["new"]["ignored"]) == (
+        "filtered@example.co.jp",
+        "user:not-first",
+        True,
+    )
+    dropped = ledger.contact_view("filtered@example.co.jp")
+    assert dropped is not None and not dropped["on_hold"] and not dropped["suppressed"]
+    assert dropped["history"][0]["undone"]
+    # The other recipient of the same message still counts, and stays as it was.
+    assert ledger.is_suppressed("userunknown@example.co.jp")
+    assert replay(ledger, rules).events_changed == 0
+
+
+def test_an_event_stored_after_an_ignored_record_replays_as_itself(ledger: Ledger) -> None:
+    # At ingest the first record is ignored: the second's event must keep naming the
+    # second record, or a replay would take the first's (ignored) verdict for it.
+    ledger.add_contact("userunknown@example.co.jp")
+    ledger.rules = load_rules(IGNORE_FIRST)
+    feed(ledger, T0, fixture_bytes(TWO))
+    with ledger.engine.connect() as conn:
+        stored = conn.execute(select(t.events.c.email, t.events.c.position)).all()
+    assert [(r.email, r.position) for r in stored] == [("userunknown@example.co.jp", 1)]
+    assert replay(ledger, ledger.rules).events_changed == 0
+    assert ledger.is_suppressed("userunknown@example.co.jp")

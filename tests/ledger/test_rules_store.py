@@ -291,3 +291,48 @@ def test_a_deleted_rules_id_is_never_given_to_another(ledger: Ledger) -> None:
     assert third["id"] > second["id"] > first["id"]
     store.import_toml(ledger, 'patterns = ["four==>Soft"]\n', replace=True)
     assert store.list_rules(ledger)[0]["id"] > third["id"]
+
+
+def test_the_builtin_pack_and_overrides_from_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path, email: Email
+) -> None:
+    db = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, db)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOUNCEBACK_CONFIG", raising=False)
+    runner = CliRunner()
+
+    def cli(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args), env={"BOUNCEBACK_DATABASE_URL": f"sqlite:///{db}"})
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result.output
+
+    listed = json.loads(cli("rules", "list", "--builtin", "--json"))
+    blocked = next(r for r in listed if r["id"] == "phrase:blocked")
+    assert (blocked["reason"], blocked["hard"]) == ("blocked", "soft") and blocked["examples"]
+    assert "phrase:blocked" in cli("rules", "list", "--builtin")
+    assert json.loads(cli("rules", "list", "--json")) == []  # user rules: none yet
+    exported = cli("rules", "export", "--builtin")
+    assert "READ-ONLY" in exported and 'id = "phrase:blocked"' in exported
+    as_json = json.loads(cli("rules", "export", "--builtin", "--json"))
+    assert as_json["read_only"] is True and len(as_json["rules"]) == len(listed)
+
+    (tmp_path / "bounce.eml").write_bytes(email(BLOCKED))
+    wrong = cli("rules", "add", "phrase:nosuch", "--section", "rule", code=2)
+    assert "'phrase:nosuch' is not a built-in rule id" in wrong
+    assert "added rule 1 (user:db-1)" in cli(
+        "rules", "add", "phrase:blocked", "--section", "rule", "--type", "hard"
+    )
+    tried = json.loads(cli("rules", "test", "bounce.eml", "--json"))["recipients"][0]
+    assert (tried["rule"], tried["hardbounce"], tried["changed"]) == ("user:db-1", True, True)
+    assert tried["builtin"]["rule"] == "phrase:blocked"
+    # An ignore rule: the message is not a bounce.
+    cli("rules", "add", "on our block list", "--type", "ignore")
+    tried = json.loads(cli("rules", "test", "bounce.eml", "--json"))["recipients"][0]
+    assert (tried["ignored"], tried["rule"], tried["changed"]) == (True, "user:db-2", True)
+    assert "ignored" in cli("rules", "test", "bounce.eml")
+    # Both survive an export and an import.
+    (tmp_path / "rules.toml").write_text(cli("rules", "export"))
+    assert "imported 2 rules" in cli("rules", "import", "rules.toml", "--replace")
+    kept = json.loads(cli("rules", "list", "--json"))
+    assert {(r["section"], r["type"]) for r in kept} == {("rule", "hard"), ("body", "ignore")}

@@ -342,3 +342,65 @@ def test_the_rules_list_is_paged_in_rule_order(
     assert (seen, pages) == (made, 3)
     bad = sqlite_client.get("/api/v1/rules?cursor=nonsense", headers=sqlite_admin_headers)
     assert bad.status_code == 400
+
+
+def test_the_builtin_pack_is_listed_paged_and_overridable_by_id(
+    sqlite_client: TestClient,
+    sqlite_admin_headers: dict[str, str],
+    sqlite_read_headers: dict[str, str],
+    email: Email,
+) -> None:
+    assert sqlite_client.get("/api/v1/rules/builtin").status_code == 401
+    first = sqlite_client.get("/api/v1/rules/builtin?limit=50", headers=sqlite_read_headers)
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert page["read_only"] is True and len(page["items"]) == 50 and page["next_cursor"]
+    listed = page["items"]
+    cursor: str | None = page["next_cursor"]
+    while cursor:
+        more = sqlite_client.get(
+            "/api/v1/rules/builtin",
+            params={"limit": 50, "cursor": cursor},
+            headers=sqlite_read_headers,
+        ).json()
+        listed += more["items"]
+        cursor = more["next_cursor"]
+    ids = [r["id"] for r in listed]
+    assert len(ids) == len(set(ids)) and "phrase:blocked" in ids and "default" in ids
+    blocked = next(r for r in listed if r["id"] == "phrase:blocked")
+    assert (blocked["reason"], blocked["hard"], blocked["stage"]) == ("blocked", "soft", "phrase")
+    assert (
+        sqlite_client.get("/api/v1/rules/builtin?sort=id", headers=sqlite_read_headers).status_code
+        == 422
+    )
+
+    # Override by id: an unknown id is a clear 422; a known one decides.
+    bad = sqlite_client.post(
+        "/api/v1/rules",
+        json={"section": "rule", "text": "phrase:nosuch", "type": "hard"},
+        headers=sqlite_admin_headers,
+    )
+    assert bad.status_code == 422 and "not a built-in rule id" in bad.text
+    made = sqlite_client.post(
+        "/api/v1/rules",
+        json={"section": "rule", "text": "phrase:blocked", "type": "hard"},
+        headers=sqlite_admin_headers,
+    )
+    assert made.status_code == 201, made.text
+    message = email(BLOCKED).decode("utf-8", "replace")
+    got = tried(sqlite_client, sqlite_read_headers, {"message": message})
+    assert (got["rule"], got["hardbounce"], got["ignored"]) == (
+        f"user:{made.json()['rule_id']}",
+        True,
+        False,
+    )
+    # An ignore rule: no verdict, the recipient is marked ignored.
+    ignoring = sqlite_client.post(
+        "/api/v1/rules",
+        json={"text": "on our block list", "type": "ignore"},
+        headers=sqlite_admin_headers,
+    )
+    assert ignoring.status_code == 201, ignoring.text
+    got = tried(sqlite_client, sqlite_read_headers, {"message": message})
+    assert (got["ignored"], got["rule"]) == (True, f"user:{ignoring.json()['rule_id']}")
+    assert got["builtin"]["rule"] == "phrase:blocked"

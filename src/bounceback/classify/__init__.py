@@ -1,7 +1,7 @@
 """classify: Report → Bounce, by user rules and the built-in rule pack."""
 
 from bounceback.classify.decision import Decision
-from bounceback.classify.engine import classify, classify_record, decide_reason
+from bounceback.classify.engine import classify, classify_each, classify_record, decide_reason
 from bounceback.classify.rules import (
     Rule,
     RuleError,
@@ -20,6 +20,7 @@ __all__ = [
     "RuleError",
     "RuleSet",
     "classify",
+    "classify_each",
     "classify_record",
     "combine",
     "decide_reason",

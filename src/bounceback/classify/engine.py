@@ -216,7 +216,8 @@ RULE_DETECTOR = "user-rule"
 _CANNOT_HOLD = frozenset({"", "Sender"})
 
 
-def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce:
+def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | None) -> Bounce | None:
+    """The record's Bounce; None when a user rule of type ``ignore`` says it is none."""
     found = found_status(record)
     decision = decide_reason(report, record, found)
     permanent = _is_permanent(record, report, found)
@@ -229,7 +230,10 @@ def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | Non
         # Sisimai's vocabulary has no loop reason; the hold category does.
         bounce_type = "Loop"
     rule_id = decision.rule
-    matched: Rule | None = rules.first_match(report, record) if rules else None
+    # A user rule: by the message's text, or (section "rule") by the deciding rule's id.
+    matched: Rule | None = rules.first_match(report, record, decision.rule) if rules else None
+    if matched is not None and matched.ignores:
+        return None
     if matched is not None:
         # The user's word on hard or soft; the reason stays what the evidence says.
         hard = permanent = matched.hard
@@ -260,9 +264,15 @@ def classify_record(report: Report, record: DeliveryRecord, rules: RuleSet | Non
 
 
 def classify(report: Report, rules: RuleSet | None = None) -> list[Bounce]:
-    """One Bounce per record of the report; none for unparseable or non-bounces."""
+    """One Bounce per record of the report; none for unparseable or non-bounces, nor
+    for a record an ignore rule matched."""
+    return [b for b in classify_each(report, rules) if b is not None]
+
+
+def classify_each(report: Report, rules: RuleSet | None = None) -> list[Bounce | None]:
+    """``classify``, one entry per record in order: None where an ignore rule matched."""
     if report.kind == Kind.NOT_BOUNCE and rules:
-        return _recognised_by_rule(report, rules)
+        return list(_recognised_by_rule(report, rules))
     if report.kind in (Kind.UNPARSEABLE, Kind.NOT_BOUNCE):
         return []
     return [classify_record(report, record, rules) for record in report.records]
@@ -276,11 +286,12 @@ def _recognised_by_rule(report: Report, rules: RuleSet) -> list[Bounce]:
     """
     record = DeliveryRecord(recipient=find_address(report.original.to), action="failed")
     matched = rules.first_match(report, record)
-    if matched is None:
+    if matched is None or matched.ignores:
         return []
     record.diagnostic = matched.text  # the evidence, for the reason and for people
     as_bounce = replace(report, kind=Kind.BOUNCE, detector=RULE_DETECTOR, records=[record])
-    return [classify_record(as_bounce, record, rules)]
+    found = classify_record(as_bounce, record, rules)
+    return [found] if found is not None else []
 
 
 def explain(report: Report, record: DeliveryRecord, rules: RuleSet | None = None) -> Decision:

@@ -6,6 +6,12 @@
   rules are tried first, then soft, then both; the first match wins, and a
   ``both`` match is soft.
 - pattern lines ``<text>==>Hard`` or ``==>Soft``, matched against the diagnostic.
+- built-in overrides: section ``rule`` with the text a built-in rule's id
+  (``bounceback rules list --builtin``); it matches when that rule decided the record.
+
+A rule of type ``ignore`` says "not a bounce": the record it matches yields no
+Bounce. Ignore rules are tried before all others (the user's word that there is
+nothing to count outranks any verdict).
 
 Text is compared with runs of white space squeezed to one space, so a phrase
 still matches where the bounce wrapped it over two lines.
@@ -18,8 +24,13 @@ The file (``bounceback parse --rules FILE``)::
     id = "quota-text"        # optional; rule-N (its position) when missing
     section = "body"         # body | subject | from | to
     text = "Mailbox has exceeded the limit"
-    type = "soft"            # hard | soft | both
+    type = "soft"            # hard | soft | both | ignore
     bounce_type = "Quota"    # optional
+
+    [[rules]]
+    section = "rule"         # override a built-in rule by its id
+    text = "status:5.7.1"
+    type = "soft"
 """
 
 from __future__ import annotations
@@ -34,13 +45,13 @@ from typing import Any, Literal
 from bounceback.classify.reasons import BOUNCE_TYPES
 from bounceback.model import DeliveryRecord, Report
 
-Section = Literal["body", "subject", "from", "to", "diagnostic"]
-RuleType = Literal["hard", "soft", "both"]
+Section = Literal["body", "subject", "from", "to", "rule", "diagnostic"]
+RuleType = Literal["hard", "soft", "both", "ignore"]
 
 MAX_TEXT = 100
-_SECTIONS = ("body", "subject", "from", "to")
-_TYPES = ("hard", "soft", "both")
-_ORDER = {"hard": 0, "soft": 1, "both": 2}
+_SECTIONS = ("body", "subject", "from", "to", "rule")
+_TYPES = ("hard", "soft", "both", "ignore")
+_ORDER = {"ignore": -1, "hard": 0, "soft": 1, "both": 2}
 _PATTERN_RE = re.compile(r"^(?P<text>.+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I | re.S)
 _TOP_KEYS = frozenset({"patterns", "rules"})
 _RULE_KEYS = frozenset({"id", "section", "text", "type", "bounce_type"})
@@ -62,12 +73,20 @@ class Rule:
     type: RuleType
     bounce_type: str = ""
 
-    def matches(self, report: Report, record: DeliveryRecord) -> bool:
+    def matches(self, report: Report, record: DeliveryRecord, decided: str = "") -> bool:
+        """``decided``: the id of the built-in rule that decided the record."""
+        if self.section == "rule":
+            return self.text == decided
         return self.text in _section_text(self.section, report, record)
 
     @property
     def hard(self) -> bool:
         return self.type == "hard"
+
+    @property
+    def ignores(self) -> bool:
+        """The rule says the record is not a bounce."""
+        return self.type == "ignore"
 
 
 def _section_text(section: Section, report: Report, record: DeliveryRecord) -> str:
@@ -102,9 +121,15 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def first_match(self, report: Report, record: DeliveryRecord) -> Rule | None:
+    def first_match(self, report: Report, record: DeliveryRecord, decided: str = "") -> Rule | None:
+        """The first rule that matches; ``decided`` is the built-in rule id that decided
+        the record (what ``section = "rule"`` overrides compare with)."""
         texts: dict[Section, str] = {}  # each section squeezed once per record
         for rule in self.rules:
+            if rule.section == "rule":
+                if rule.text == decided:
+                    return rule
+                continue
             text = texts.get(rule.section)
             if text is None:
                 text = texts[rule.section] = _section_text(rule.section, report, record)
@@ -130,9 +155,18 @@ def make_rule(
         raise RuleError(f"{where}: text is {len(squeezed)} characters, the limit is {MAX_TEXT}")
     kind = type.lower() if isinstance(type, str) else ""
     if kind not in _TYPES:
-        raise RuleError(f"{where}: type must be hard, soft or both, not {type!r}")
+        raise RuleError(
+            f"{where}: type must be hard, soft or both (or ignore: not a bounce), not {type!r}"
+        )
     if section not in _SECTIONS and section != "diagnostic":
         raise RuleError(f"{where}: section must be one of {', '.join(_SECTIONS)}, not {section!r}")
+    if section == "rule":
+        from bounceback.classify.pack import check_id  # the pack loads the data: only now
+
+        try:
+            check_id(squeezed)
+        except ValueError as exc:
+            raise RuleError(f"{where}: {exc}") from exc
     if not isinstance(bounce_type, str) or (bounce_type and bounce_type not in BOUNCE_TYPES):
         raise RuleError(
             f"{where}: bounce_type {bounce_type!r} is not one of {', '.join(BOUNCE_TYPES)}"

@@ -53,10 +53,37 @@ def _rule_ledger() -> Iterator[Any]:
             raise typer.Exit(2) from exc
 
 
+BUILTIN_OPTION = typer.Option(
+    False, "--builtin", help="The built-in rule pack instead (read-only; override by id)."
+)
+
+
+def _show_builtin() -> None:
+    from bounceback.classify.pack import pack
+
+    table = Table(title="built-in rules (read-only; override one: rules add ID --section rule)")
+    table.add_column("id", no_wrap=True)
+    for column in ("reason", "hard", "matches", "count", "first few"):
+        table.add_column(column, overflow="fold")
+    for r in pack():
+        shown = ", ".join(r.examples)
+        table.add_row(r.id, r.reason or "(varies)", r.hard, r.matches, str(r.count), shown)
+    Console().print(table)
+
+
 @rules_app.command("list")
-def rules_list(as_json: bool = JSON_OPTION) -> None:
+def rules_list(builtin: bool = BUILTIN_OPTION, as_json: bool = JSON_OPTION) -> None:
     """The stored rules in order (the config file's rules_file comes after them)."""
     from bounceback.ledger.rules_store import list_rules
+
+    if builtin:
+        from bounceback.classify.pack import as_json as pack_json
+
+        if as_json:
+            _print_json(pack_json())
+        else:
+            _show_builtin()
+        return
 
     with _ledger() as ledger:
         rows = list_rules(ledger)
@@ -69,8 +96,14 @@ def rules_list(as_json: bool = JSON_OPTION) -> None:
 @rules_app.command("add")
 def rules_add(
     text: str = typer.Argument("", help="The text to look for (case-sensitive, ≤ 100)."),
-    rule_type: str = typer.Option("hard", "--type", help="hard | soft | both."),
-    section: str = typer.Option("body", "--section", help="body | subject | from | to."),
+    rule_type: str = typer.Option(
+        "hard", "--type", help="hard | soft | both | ignore (ignore: not a bounce)."
+    ),
+    section: str = typer.Option(
+        "body",
+        "--section",
+        help="body | subject | from | to | rule (rule: TEXT is a built-in rule's id).",
+    ),
     pattern: str = typer.Option("", "--pattern", help="A 'text==>Hard|Soft' line instead."),
     bounce_type: str = typer.Option("", "--bounce-type", help="Optional hold category."),
     note: str = typer.Option("", "--note", help="Why the rule is there."),
@@ -165,16 +198,36 @@ def rules_import(
 @rules_app.command("export")
 def rules_export(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here, not stdout."),
+    builtin: bool = BUILTIN_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="With --builtin: JSON, not TOML."),
 ) -> None:
-    """The stored rules as a rules file (disabled ones as comments)."""
+    """The stored rules as a rules file (disabled ones as comments); --builtin: the
+    built-in pack, for reading (never loaded back)."""
     from bounceback.ledger.rules_store import export_toml
 
-    with _ledger() as ledger:
-        text = export_toml(ledger)
+    if builtin:
+        text = _builtin_export(as_json)
+    elif as_json:
+        err.print("[red]error:[/red] --json is for --builtin (stored rules export as TOML)")
+        raise typer.Exit(2)
+    else:
+        with _ledger() as ledger:
+            text = export_toml(ledger)
     if output is None:
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _builtin_export(as_json: bool) -> str:
+    import json
+
+    from bounceback.classify import pack
+
+    if not as_json:
+        return pack.to_toml()
+    doc = {"read_only": True, "note": pack.READ_ONLY_NOTE, "rules": pack.as_json()}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 @rules_app.command("test")
@@ -203,7 +256,7 @@ def rules_test(
         table.add_row(
             r["recipient"],
             r["reason"],
-            "hard" if r["hardbounce"] else "soft",
+            "ignored" if r["ignored"] else "hard" if r["hardbounce"] else "soft",
             r["bounce_type"],
             r["rule"],
             f"{'hard' if builtin['hardbounce'] else 'soft'} {builtin['bounce_type']}",

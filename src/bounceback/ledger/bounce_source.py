@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from bounceback.classify import RuleSet, classify, decide_reason
+from bounceback.classify import RuleSet, classify_each, decide_reason
 from bounceback.classify.reasons import reason
 from bounceback.config import PolicyConfig
 from bounceback.explain import _rule_words, detector_words, structure
@@ -100,7 +100,7 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
         return out
     data = zlib.decompress(message["raw"])
     report = parse(data)
-    bounces = classify(report, rules)
+    each = classify_each(report, rules)  # by record: the event's position is its record's
     o = report.original
     out["report"] = {
         "kind": str(report.kind),
@@ -124,11 +124,13 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
     }
     policy = ledger.config.policy
     out["recipients"] = [
-        _recipient(report, b, n == event["position"], policy) for n, b in enumerate(bounces)
+        _recipient(report, b, n == event["position"], policy)
+        for n, b in enumerate(each)
+        if b is not None  # an ignore rule: not a bounce now
     ]
-    if event["position"] < len(bounces):
-        now = bounces[event["position"]]
-        out["changed_since"] = verdict(now) != stored
+    if event["position"] < len(each):
+        now = each[event["position"]]
+        out["changed_since"] = now is None or verdict(now) != stored
     return out
 
 

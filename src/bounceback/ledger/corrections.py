@@ -4,8 +4,8 @@ which stored bounces the rule would change (a replay dry run), and on confirmati
 the rule and replays for real (the run is kept in ``undo_runs``, the rule's note says
 which bounce and who).
 
-The rule language has hard, soft and both: "not a bounce" is drafted as a soft rule with
-the bounce type ``Sender``, the one category that never counts against an address.
+"Not a bounce" is drafted as a rule of type ``ignore``: the records it matches yield no
+bounce, and the replay undoes the stored events it now drops (kept, marked with the run).
 """
 
 from __future__ import annotations
@@ -106,10 +106,13 @@ def _event(ledger: Ledger, event_id: int) -> dict[str, Any] | None:
 def suggested_bounce_type(verdict: Verdict, stored: str) -> str:
     """The hold category the rule sets ("" keeps what the evidence says)."""
     if verdict is Verdict.NOT_A_BOUNCE:
-        return "Sender"
+        return ""  # an ignore rule drops the record: no category applies
     if verdict is Verdict.HARD and stored in ("", "Sender"):
         return "Invalid"  # a hard verdict that never counted would change nothing
     return ""
+
+
+_RULE_TYPES = {Verdict.HARD: "hard", Verdict.SOFT: "soft", Verdict.NOT_A_BOUNCE: "ignore"}
 
 
 def draft(ledger: Ledger, event_id: int, verdict: Verdict, user: str) -> Draft | None:
@@ -128,7 +131,7 @@ def draft(ledger: Ledger, event_id: int, verdict: Verdict, user: str) -> Draft |
         "form": "section",
         "section": section,
         "text": text,
-        "type": "hard" if verdict is Verdict.HARD else "soft",
+        "type": _RULE_TYPES[verdict],
         "bounce_type": suggested_bounce_type(verdict, event["bounce_type"]),
         "enabled": True,
         "note": f"correction of bounce {event_id}: {verdict.words} (marked by {user})",

@@ -170,7 +170,8 @@ def _analyse(item: _Item, rules: RuleSet | None) -> None:
         item.outcome, item.error = "quarantined", report.error or "unparseable"
         return
     item.bounces = classify(report, rules)
-    if not item.bounces and report.kind == Kind.NOT_BOUNCE:
+    # Records but no bounces: every record was ignored by a user rule (not a bounce).
+    if not item.bounces and (report.kind == Kind.NOT_BOUNCE or report.records):
         item.outcome = "ignored"
     elif not item.bounces:
         item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
@@ -701,6 +702,16 @@ def _write_contacts(
     )
 
 
+def _record_position(item: _Item, n: int, bounce: Bounce) -> int:
+    """The record's place in its report (replay and explain classify the message again and
+    look it up there): the bounce's own place unless an ignore rule dropped one before it."""
+    records = item.report.records if item.report is not None else []
+    for index, record in enumerate(records):
+        if record is bounce.record:
+            return index
+    return n  # a record a user rule made (the message had none)
+
+
 def _event_row(
     item: _Item,
     n: int,
@@ -719,7 +730,7 @@ def _event_row(
         t.events,
         {
             "message_id": item.message_id,
-            "position": n,
+            "position": _record_position(item, n, bounce),
             "address_id": address_id,
             "contact_id": contact_id,
             "send_id": ref.id if ref else None,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from bounceback.classify import RuleSet, classify
+from bounceback.classify import RuleSet, classify_each, decide_reason
 from bounceback.config import PolicyConfig
 from bounceback.ledger import campaign_counts
 from bounceback.ledger import tables as t
@@ -57,7 +57,11 @@ def replay(
     since: dt.datetime | None = None,
     dry_run: bool = False,
 ) -> RunReport:
-    """Re-classify stored bounces (from their kept raw bytes) under ``rules``."""
+    """Re-classify stored bounces (from their kept raw bytes) under ``rules``.
+
+    An event whose record an ignore rule now drops (not a bounce) is undone, as
+    ``undo`` does it: kept, marked with this run, out of the address's history, the
+    campaign counts and the statistics."""
     report = RunReport(dry_run=dry_run)
     e, m = t.events.c, t.messages.c
     with ledger.engine.begin() as conn:
@@ -75,13 +79,20 @@ def replay(
             by_message[mapping["message_id"]].append(dict(mapping))
             raws[mapping["message_id"]] = mapping["raw"]
         new_values: dict[int, dict[str, Any]] = {}
+        ignored: set[int] = set()
         for message_id, rows in by_message.items():
-            bounces = classify(parse(zlib.decompress(raws[message_id])), rules)
+            parsed = parse(zlib.decompress(raws[message_id]))
+            bounces = classify_each(parsed, rules)
             for row in rows:
                 report.events_checked += 1
                 if row["position"] >= len(bounces):
                     continue
                 b = bounces[row["position"]]
+                if b is None:
+                    ignored.add(row["id"])
+                    report.events_changed += 1
+                    report.changes.append(_ignored_change(row, parsed, rules))
+                    continue
                 new = {
                     "reason": b.reason,
                     "hardbounce": b.hardbounce,
@@ -108,10 +119,12 @@ def replay(
             row["address_id"]
             for rows in by_message.values()
             for row in rows
-            if row["id"] in new_values and row["address_id"] is not None
+            if (row["id"] in new_values or row["id"] in ignored) and row["address_id"] is not None
         }
-        report.addresses = _settle(conn, ledger.config.policy, affected, new_values, set(), dry_run)
-        if not dry_run and new_values:
+        report.addresses = _settle(
+            conn, ledger.config.policy, affected, new_values, ignored, dry_run
+        )
+        if not dry_run and (new_values or ignored):
             for event_id, values in new_values.items():
                 conn.execute(update(t.events).where(e.id == event_id).values(values))
             _recount_campaigns(conn, ledger.config.policy, new_values)
@@ -120,6 +133,8 @@ def replay(
             count_in_rollups(conn, old_rows, sign=-1)
             count_in_rollups(conn, [{**r, **new_values[r["id"]]} for r in old_rows])
             report.run_id = _record_run(conn, "replay", since, None, "", "", report)
+            dropped = [r for rows in by_message.values() for r in rows if r["id"] in ignored]
+            _undo_events(conn, dropped, report.run_id)
         if dry_run:
             conn.rollback()
     return report
@@ -174,6 +189,36 @@ def undo(
         if dry_run:
             conn.rollback()
     return report
+
+
+def _ignored_change(row: dict[str, Any], parsed: Any, rules: RuleSet | None) -> dict[str, Any]:
+    """The change for an event an ignore rule now drops: the rule that says so."""
+    record = parsed.records[row["position"]] if row["position"] < len(parsed.records) else None
+    found = None
+    if rules is not None and record is not None:
+        found = rules.first_match(parsed, record, decide_reason(parsed, record).rule)
+    return {
+        "event": row["id"],
+        "email": row["email"],
+        "old": {k: row[k] for k in ("reason", "hardbounce", "bounce_type")},
+        # Not a bounce: the event is undone.
+        "new": {"reason": "", "hardbounce": False, "bounce_type": "", "ignored": True},
+        "rule": f"user:{found.id}" if found is not None else "",
+    }
+
+
+def _undo_events(conn: Connection, rows: list[dict[str, Any]], run_id: int) -> None:
+    """Mark events undone by run ``run_id``: out of campaign counts and statistics."""
+    if not rows:
+        return
+    e = t.events.c
+    now = utcnow()
+    for batch in _chunks(sorted(r["id"] for r in rows)):
+        conn.execute(update(t.events).where(e.id.in_(batch)).values(undone_at=now, undo_id=run_id))
+    campaign_counts.recount(
+        conn, {r["campaign_id"] for r in rows if r["campaign_counted"] and r["campaign_id"]}
+    )
+    count_in_rollups(conn, rows, sign=-1)
 
 
 def _settle(

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from bounceback.classify import RuleSet, classify
+from bounceback.classify import RuleSet, classify_each
 from bounceback.classify.rules import Rule, RuleError, combine, loads, make_rule, parse_pattern
 from bounceback.ledger import live
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.models import iso, utcnow
-from bounceback.model import Bounce
+from bounceback.model import Bounce, Report
 from bounceback.parse import parse
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 LAST_ID_KEY = "rules.last_id"
 ID_PREFIX = "db-"  # a database rule's id in Bounce.rule: user:db-<row id>
 FORMS = ("section", "pattern")
-SECTIONS = ("body", "subject", "from", "to")
+SECTIONS = ("body", "subject", "from", "to", "rule")
 MAX_PATTERN = 1000  # pattern lines have no 100-character limit; this only bounds abuse
 _EDITABLE = ("form", "section", "text", "type", "bounce_type", "enabled", "note")
 _BOOKKEEPING = frozenset({"id", "rule_id", "position", "created_at", "updated_at"})
@@ -77,7 +77,7 @@ def validate(data: Mapping[str, Any]) -> dict[str, Any]:
             )
         else:
             kind = data.get("type")
-            if isinstance(kind, str) and kind.lower() == "both":
+            if isinstance(kind, str) and kind.lower() in ("both", "ignore"):
                 raise RuleError("pattern: type must be hard or soft")
             rule = make_rule(
                 text=data.get("text"),
@@ -452,10 +452,16 @@ def try_message(data: bytes, rules: RuleSet | None) -> dict[str, Any]:
     """What ``rules`` would decide for each recipient of a message, beside the built-in
     verdict (no rules): whether a user rule matched and whether it changed anything."""
     report = parse(data)
-    decided = classify(report, rules)
-    builtin = classify(report, None)
+    decided = classify_each(report, rules)
+    builtin = classify_each(report, None)
+    if len(builtin) != len(decided):  # a message only a user rule made a bounce
+        builtin = [None] * len(decided)
     recipients = []
     for bounce, plain in zip(decided, builtin, strict=True):
+        if bounce is None:  # an ignore rule matched: not a bounce
+            if plain is not None:
+                recipients.append(_ignored(report, plain, rules))
+            continue
         matched = bounce.rule[5:] if bounce.rule.startswith("user:") else None
         recipients.append(
             {
@@ -464,8 +470,9 @@ def try_message(data: bytes, rules: RuleSet | None) -> dict[str, Any]:
                 "status": bounce.status,
                 "diagnostic": bounce.record.diagnostic,
                 "user_rule": matched,
-                "changed": _outcome(bounce) != _outcome(plain),
-                "builtin": verdict(plain),
+                "ignored": False,
+                "changed": plain is None or _outcome(bounce) != _outcome(plain),
+                "builtin": verdict(plain if plain is not None else bounce),
             }
         )
     return {
@@ -474,6 +481,26 @@ def try_message(data: bytes, rules: RuleSet | None) -> dict[str, Any]:
         "subject": report.subject,
         "error": report.error,
         "recipients": recipients,
+    }
+
+
+def _ignored(report: Report, plain: Bounce, rules: RuleSet | None) -> dict[str, Any]:
+    """A recipient an ignore rule dropped: no verdict, the rule that said so."""
+    found = rules.first_match(report, plain.record, plain.rule) if rules else None
+    name = found.id if found is not None else ""
+    return {
+        "reason": "",
+        "hardbounce": False,
+        "permanent": False,
+        "bounce_type": "",
+        "rule": f"user:{name}",
+        "ignored": True,
+        "recipient": plain.recipient,
+        "status": plain.status,
+        "diagnostic": plain.record.diagnostic,
+        "user_rule": name,
+        "changed": True,
+        "builtin": verdict(plain),
     }
 
 

@@ -91,7 +91,7 @@ def test_mark_a_soft_bounce_hard_preview_and_confirm(
     assert restored is not None and restored["hardbounce"] is False
 
 
-def test_not_a_bounce_is_drafted_as_a_sender_rule(
+def test_not_a_bounce_is_drafted_as_an_ignore_rule(
     page: Any, site: Any, login: Callable[..., None]
 ) -> None:
     event = _soft_bounce(site)
@@ -100,9 +100,13 @@ def test_not_a_bounce_is_drafted_as_a_sender_rule(
     page.locator("#correct-form").get_by_role("button", name="not a bounce").click()
     draft = page.locator("#correct-draft")
     draft.wait_for()
-    assert draft.locator("select[name=type]").input_value() == "soft"
-    assert draft.locator("select[name=bounce_type]").input_value() == "Sender"
-    assert "never counts against an address" in page.locator("main").inner_text()
+    assert draft.locator("select[name=type]").input_value() == "ignore"
+    assert draft.locator("select[name=bounce_type]").input_value() == ""
+    assert "replay undoes the stored bounces it matches" in page.locator("main").inner_text()
+    # The preview: this bounce would no longer be one (nothing saved: the shared site
+    # keeps it; the ledger test shows the confirmed correction undoing it).
+    row = page.locator(f"#preview-changes tr[data-event='{event['id']}']")
+    assert "not a bounce" in row.locator("td").nth(3).inner_text()
     assert rules_store.list_rules(site.ledger) == []
 
 

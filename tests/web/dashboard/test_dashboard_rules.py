@@ -91,3 +91,62 @@ def test_upload_an_eml_to_the_test_box(page: Any, login: Callable[..., None]) ->
     verdict.wait_for()
     assert verdict.get_attribute("data-recipient") == "shiba@example.com"
     assert "mailboxfull" in verdict.inner_text()
+
+
+def test_the_builtin_rules_are_shown_and_one_is_overridden(
+    page: Any, site: Any, login: Callable[..., None]
+) -> None:
+    from bounceback.classify.pack import pack
+
+    before = {r["id"] for r in rules_store.list_rules(site.ledger)}
+    login(page)
+    page.goto("/rules")
+    section = page.locator("#builtin-rules")
+    assert "read-only" in section.locator("h2").inner_text()
+    section.locator("summary").click()
+    rows = page.locator("#builtin-table tbody tr")
+    assert rows.count() == len(pack())
+    full = page.locator("tr[data-builtin='phrase:mailboxfull']")
+    assert "mailboxfull" in full.inner_text() and "soft" in full.inner_text()
+
+    # "override" fills the new-rule form: section rule, the id as its text.
+    full.get_by_role("link", name="override").click()
+    create = page.locator("#rule-create")
+    create.wait_for()
+    assert create.locator("select[name=section]").input_value() == "rule"
+    assert create.locator("input[name=text]").input_value() == "phrase:mailboxfull"
+    page.fill("#rule-test textarea[name=message]", MESSAGE.read_text(encoding="utf-8"))
+    page.click("#rule-test button[type=submit]")
+    draft = page.locator("#test-result tr[data-verdict=draft]")
+    draft.wait_for()
+    assert "hard" in draft.inner_text() and "user:draft-1" in draft.inner_text()
+    # Ignore: the draft says the message is not a bounce.
+    create.locator("select[name=type]").select_option("ignore")
+    page.click("#rule-test button[type=submit]")
+    page.locator("#test-result tr[data-verdict=draft]", has_text="not a bounce").wait_for()
+    create.get_by_role("button", name="Save rule").click()
+    page.wait_for_selector(".flash-ok")
+    try:
+        [stored] = [r for r in rules_store.list_rules(site.ledger) if r["id"] not in before]
+        assert (stored["section"], stored["text"], stored["type"]) == (
+            "rule",
+            "phrase:mailboxfull",
+            "ignore",
+        )
+        row = page.locator(f"tr[data-rule={stored['rule_id']}]")
+        assert "not a bounce" in row.inner_text() and "phrase:mailboxfull" in row.inner_text()
+    finally:
+        for rule in rules_store.list_rules(site.ledger):
+            if rule["id"] not in before:
+                rules_store.delete_rule(site.ledger, rule["id"])
+
+    # An id the pack lacks is refused with a clear message.
+    page.goto("/rules?override=phrase:nosuch")
+    assert page.locator("#rule-create input[name=text]").input_value() == ""
+    create = page.locator("#rule-create")
+    create.locator("select[name=section]").select_option("rule")
+    create.locator("input[name=text]").fill("phrase:nosuch")
+    create.get_by_role("button", name="Save rule").click()
+    page.wait_for_selector(".flash-error")
+    assert "not a built-in rule id" in page.locator(".flash-error").inner_text()
+    assert {r["id"] for r in rules_store.list_rules(site.ledger)} == before

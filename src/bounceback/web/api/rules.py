@@ -44,11 +44,17 @@ class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     form: str | None = Field(None, description="section | pattern (default: section)")
-    section: str | None = Field(None, description="body | subject | from | to (section rules)")
+    section: str | None = Field(
+        None,
+        description="body | subject | from | to | rule (rule: text is a built-in rule's id)",
+    )
     text: str | None = Field(
         None, description="Case-sensitive text; at most 100 characters for a section rule."
     )
-    type: str | None = Field(None, description="hard | soft | both (patterns: hard | soft)")
+    type: str | None = Field(
+        None,
+        description="hard | soft | both | ignore (ignore: not a bounce; patterns: hard | soft)",
+    )
     bounce_type: str | None = Field(None, description="Optional hold category, e.g. Quota.")
     pattern: str | None = Field(None, description="A 'text==>Hard' or 'text==>Soft' line.")
     enabled: bool | None = None
@@ -82,6 +88,24 @@ class RuleList(BaseModel):
     next_cursor: str | None = Field(default=None, description="The next page; null: the last.")
 
 
+class BuiltinRuleOut(BaseModel):
+    id: str = Field(description="The id a bounce's rule names when this rule decided it.")
+    stage: str = Field(description="kind, action, format, status, provider, phrase, ...")
+    reason: str = Field(description="The reason it gives; empty: it varies (format:, default).")
+    hard: Literal["hard", "soft", "depends"]
+    matches: str = Field(description="What it looks at, in words.")
+    count: int = Field(description="How many phrases, patterns, codes or conditions.")
+    examples: list[str] = Field(description="The first few of them.")
+
+
+class BuiltinRuleList(BaseModel):
+    items: list[BuiltinRuleOut]
+    read_only: Literal[True] = Field(
+        default=True, description="The pack is part of bounceback: override a rule by id."
+    )
+    next_cursor: str | None = Field(default=None, description="The next page; null: the last.")
+
+
 class Reorder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -101,6 +125,9 @@ class TestedRecipient(Verdict):
     status: str
     diagnostic: str
     user_rule: str | None = Field(description="The user rule that matched, if any.")
+    ignored: bool = Field(
+        default=False, description="An ignore rule matched: not a bounce (no verdict)."
+    )
     changed: bool = Field(description="The user rules changed hard/soft or the bounce type.")
     builtin: Verdict = Field(description="What the built-in rules alone decide.")
 
@@ -170,6 +197,23 @@ def router(ctx: WebContext) -> APIRouter:
         return {
             **page_of(rules[offset:end], [end] if end < len(rules) else None),
             "version": version,
+        }
+
+    @r.get(
+        "/rules/builtin",
+        response_model=BuiltinRuleList,
+        summary="The built-in rule pack (read-only), in the order it is consulted",
+    )
+    def list_builtin(limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+        from bounceback.classify.pack import as_json
+
+        start = cursor_key(cursor, cursor_int)
+        offset = max(start[0], 0) if start else 0
+        rules = as_json()
+        end = offset + limit
+        return {
+            **page_of(rules[offset:end], [end] if end < len(rules) else None),
+            "read_only": True,
         }
 
     @r.post(

@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from bounceback.classify import RuleSet
+from bounceback.classify.pack import ids as pack_ids
+from bounceback.classify.pack import pack
 from bounceback.classify.reasons import BOUNCE_TYPES
 from bounceback.classify.rules import RuleError, combine
 from bounceback.ledger import rules_store as store
@@ -76,6 +78,8 @@ def routes(ctx: WebContext) -> APIRouter:
             "bounce_types": list(BOUNCE_TYPES),
             "sections": store.SECTIONS,
             "draft": {},
+            "builtin": pack(),
+            "override": "",
             "test": None,
             "message": "",
         }
@@ -84,6 +88,11 @@ def routes(ctx: WebContext) -> APIRouter:
 
     @r.get("/rules")
     def rules_page(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
+        # ?override=<id>: the new-rule form filled in to override that built-in rule.
+        wanted = request.query_params.get("override", "")
+        if wanted in pack_ids():
+            draft = {"section": "rule", "text": wanted, "type": "hard"}
+            return page(request, draft=draft, override=wanted)
         return page(request)
 
     @r.post("/rules")
