@@ -279,7 +279,9 @@ class Server:
         def rejected(code: str) -> None:
             self.metrics.add("bounceback_smtp_rejections_total", code=code)
 
-        receiver = ReceiverThread(config, sink, self.ledger.signer, on_reject=rejected)
+        receiver = ReceiverThread(
+            config, sink, self.ledger.signer, on_reject=rejected, prepare=inner.prepare
+        )
         try:
             receiver.start()
         except Exception:

@@ -40,7 +40,7 @@ MAX_TEXT = 100
 _SECTIONS = ("body", "subject", "from", "to")
 _TYPES = ("hard", "soft", "both")
 _ORDER = {"hard": 0, "soft": 1, "both": 2}
-_PATTERN_RE = re.compile(r"^(?P<text>.+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I | re.S)
+_PATTERN_RE = re.compile(r"^(?P<text>(?:\s*+\S)+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I | re.S)
 _TOP_KEYS = frozenset({"patterns", "rules"})
 _RULE_KEYS = frozenset({"id", "section", "text", "type", "bounce_type"})
 

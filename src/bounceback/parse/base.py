@@ -22,6 +22,8 @@ from bounceback.parse.text import (
 if TYPE_CHECKING:
     from bounceback.parse.mime import AnyMessage
 
+# Recipients one report keeps; real bounces name a handful (make_report).
+MAX_RECORDS = 1000
 _FAILED = frozenset({"failed", "failure", "fail", "bounced", "bounce", "error", "rejected"})
 _DELAYED = frozenset({"delayed", "deferred", "delay", "transient"})
 _DELIVERED = frozenset({"delivered", "relayed", "expanded", "deliverable"})
@@ -141,19 +143,20 @@ def make_report(
     kind: Kind | None = None,
 ) -> Report:
     """A finished Report: records cleaned and de-duplicated, the original filled."""
-    seen: dict[str, DeliveryRecord] = {}
+    seen: dict[str, int] = {}  # a recipient's place in out: no list scan per duplicate
     out: list[DeliveryRecord] = []
-    for rec in records:
+    # A bounce naming more is an attack or a loop; each record costs a finish and a
+    # classification, so the rest are left out.
+    for rec in records[:MAX_RECORDS]:
         finish_record(rec)
         key = rec.recipient.lower()
         if key and key in seen:
-            prev = seen[key]
+            prev = out[seen[key]]
             # Keep one record per recipient, the one with more evidence.
             if len(rec.diagnostic) > len(prev.diagnostic) and not prev.status:
-                out[out.index(prev)] = rec
-                seen[key] = rec
+                out[seen[key]] = rec
             continue
-        seen[key] = rec
+        seen[key] = len(out)
         out.append(rec)
     return Report(
         kind=kind or kind_of(out),

@@ -29,7 +29,8 @@ MAX_DEPTH = 100
 Fields = list[tuple[str, str]]
 
 _HEADER_PARSER = email.parser.HeaderParser()
-_TAG_RE = re.compile(r"<(?:style|script)\b.*?</(?:style|script)>|<[^>]*>", re.S | re.I)
+# An unclosed style or script runs to the end (as in a browser); a tag holds no "<".
+_TAG_RE = re.compile(r"<(?:style|script)\b.*?(?:</(?:style|script)>|\Z)|<[^<>]*+>", re.S | re.I)
 _BR_RE = re.compile(r"<(?:br|/p|/div|/tr|/li|p|div)\b[^>]*>", re.I)
 _CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
@@ -62,6 +63,10 @@ _REPORT_TYPE_RE = re.compile(r"""report-type\s*=\s*["']?([\w.\-]+)""", re.I)
 _EOL_RE = re.compile(r"\r+\n?")
 # A line end followed by an empty line, LF or CRLF.
 _BLANK_LINE_RE = re.compile(r"\n\r?\n")
+
+
+# How much of one header field is RFC 2047-decoded (decode_header_value).
+MAX_DECODED_HEADER = 16 * 1024
 
 
 class ParseError(ValueError):
@@ -106,6 +111,12 @@ def decode_header_value(field: object) -> str:
     if not field:
         return ""
     value = str(field)
+    if len(value) > MAX_DECODED_HEADER and "=?" in value:
+        # The stdlib's decode_header grows with the square of the number of encoded
+        # words; a real header holds a few. Decode the first MAX_DECODED_HEADER
+        # characters, cut at a space so no encoded word is split.
+        cut = value.rfind(" ", 0, MAX_DECODED_HEADER)
+        value = value[: cut if cut > 0 else MAX_DECODED_HEADER]
     if "=?" not in value:
         return " ".join(value.split())
     try:
@@ -269,7 +280,7 @@ def content_charset(part: AnyMessage) -> str | None:
         return None
     found = mime.simple_param(value, "charset")
     if found is mime.UNSURE:
-        return part.get_content_charset()
+        return mime.bounded_params(part).get_content_charset()
     return found.lower() if isinstance(found, str) else None
 
 
@@ -670,7 +681,7 @@ INLINE_ORIGINAL_RE = re.compile(
     r")$",
     re.I | re.M,
 )
-HEADER_LINE_RE = re.compile(r"\s*(?:From |[!-9;-~]+:[ \t]?\S?)")
+HEADER_LINE_RE = re.compile(r"^\s*(?:From |[!-9;-~]++:[ \t]?\S?)")
 
 
 # The same test for one line; every wording above contains "message".

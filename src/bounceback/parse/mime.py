@@ -41,7 +41,7 @@ _ODD_FIRST = (" ", "\t", ":", "From ")
 # One field of a header block that _HEADER_LINES_RE accepts (and that holds no
 # "From " line): its name, and its value from the first non-blank character on,
 # continuation lines included, up to (not including) the last line end.
-_FIELD_RE = re.compile(r"([!-9;-~]*):[ \t]*(.*(?:\n[ \t].*)*)\n?")
+_FIELD_RE = re.compile(r"(?<![!-9;-~])([!-9;-~]*+):[ \t]*(.*(?:\n[ \t].*)*)\n?")
 
 # email.feedparser's own tests (private there): a line end at the start or the
 # end of a string, and a line that may stand in a header block.
@@ -54,7 +54,7 @@ _HEADER_LINES_RE = re.compile(r"(?:(?:From |[!-9;-~]*:|[\t ]).*\n?)*")
 # The same test, faster: the first line starts as a header line may, and no
 # line end is followed by a line that does not (sre finds each "\n" by a fast
 # scan instead of stepping through every character of every line).
-_HEADER_LINE_START_RE = re.compile(r"From |[!-9;-~]*:|[\t ]")
+_HEADER_LINE_START_RE = re.compile(r"^(?:From |[!-9;-~]*+:|[\t ])")
 _BAD_HEADER_LINE_RE = re.compile(r"\n(?!From |[!-9;-~]*:|[\t ]|\Z)")
 
 
@@ -560,11 +560,27 @@ def simple_param(value: Any, name: str) -> object:
     return found
 
 
+# The stdlib splits parameters by slicing what is left of the field, a cost that grows
+# with the square of its length; a real Content-Type is a few hundred characters.
+MAX_PARAM_FIELD = 8192
+
+
+def bounded_params(msg: AnyMessage) -> AnyMessage:
+    """``msg``, or for a Content-Type over MAX_PARAM_FIELD a message with only its
+    first MAX_PARAM_FIELD characters, to ask the stdlib for a parameter."""
+    value = msg.get("Content-Type")
+    if value is None or len(str(value)) <= MAX_PARAM_FIELD:
+        return msg
+    short: AnyMessage = Message()
+    short["Content-Type"] = str(value)[:MAX_PARAM_FIELD]
+    return short
+
+
 def _boundary(msg: AnyMessage) -> str | None:
     """``msg.get_boundary()``, without its full parameter parse when it is simple."""
     found = simple_param(msg.get("Content-Type"), "boundary")
     if found is UNSURE:
-        return msg.get_boundary()
+        return bounded_params(msg).get_boundary()
     return found.rstrip() if isinstance(found, str) else None
 
 

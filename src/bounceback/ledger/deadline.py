@@ -1,0 +1,210 @@
+"""A time limit on parse + classify of one message, so one slow message stalls nothing else.
+
+The parser is built to be linear (tests/test_redos.py checks every pattern); this is the
+second line: a message whose analysis takes more than the limit is quarantined as
+"too slow" (kept, with that reason) and the run goes on.
+
+Two ways to stop a runaway analysis, because a thread cannot be stopped from outside:
+
+- in a main thread (the ``process`` and ``replay`` commands, the ``--jobs`` worker
+  processes): a CPU-time timer (``ITIMER_PROF``) whose signal raises ``TooSlow`` in the
+  middle of the work. The regex engine checks for signals as it runs, so even a
+  backtracking pattern is stopped. Its cost is two system calls per message.
+- in any other thread (``serve``'s pollers and SMTP receiver, the web API): the analysis
+  runs in a child process of a small pool (``Guard``); past the limit the child is
+  killed and replaced. Callers in different threads use different children, so a slow
+  message holds up only its own caller, and that for at most the limit.
+
+The limit counts CPU seconds in the main-thread case (load on the machine does not
+make a message "slow") and wall seconds for the pool. ``BOUNCEBACK_PARSE_DEADLINE``
+(seconds; 0 turns the limit off) overrides the configured one, for tests and
+emergencies.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+DEFAULT_SECONDS = 5.0
+ENV = "BOUNCEBACK_PARSE_DEADLINE"
+STARTUP_SECONDS = 60.0  # a child's imports, on a loaded machine
+
+T = TypeVar("T")
+
+
+class TooSlow(Exception):
+    """The analysis went past the limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"too slow: parse took > {seconds:g} s")
+        self.seconds = seconds
+
+
+def limit(configured: float | None = None) -> float:
+    """The limit in seconds: the environment's, else the configured one, else the default."""
+    value = os.environ.get(ENV, "").strip()
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    return DEFAULT_SECONDS if configured is None else max(0.0, configured)
+
+
+# Run once per process before the first timed message: the parser compiles its patterns
+# and imports its detectors on first use, which is no message's fault.
+_WARM_UP = (
+    b"From: someone@example.org\nSubject: hello\n\nnot a bounce\n",
+    b"From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail Returned to Sender\n"
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+    b"--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; example.org\n\n"
+    b"Final-Recipient: rfc822; a@example.org\nAction: failed\nStatus: 5.1.1\n"
+    b"Diagnostic-Code: smtp; 550 5.1.1 <a@example.org>: user unknown\n\n--b--\n",
+)
+_warm = False
+
+
+def warm_up() -> None:
+    """Parse and classify a plain message and a bounce once in this process."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    from bounceback.classify import classify
+    from bounceback.parse import parse
+
+    for data in _WARM_UP:
+        classify(parse(data))
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def cpu_deadline(seconds: float) -> Iterator[None]:
+    """Raise TooSlow in this (main) thread once the process used ``seconds`` of CPU."""
+    if seconds <= 0:
+        yield
+        return
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise TooSlow(seconds)
+
+    previous = signal.signal(signal.SIGPROF, expired)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def run_within(seconds: float, function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` under the limit (0: none): in this process under a CPU timer
+    when this is the main thread, else in the child pool (``function`` and ``args``
+    must pickle). Raises TooSlow."""
+    if seconds <= 0:
+        return function(*args)
+    if _in_main_thread() and hasattr(signal, "setitimer"):
+        warm_up()
+        with cpu_deadline(seconds):
+            return function(*args)
+    result: T = guard().run(seconds, (function, *args))
+    return result
+
+
+# -- the child pool -----------------------------------------------------------------
+
+
+def _child(conn: Connection) -> None:
+    # The parent owns SIGINT (Ctrl-C stops it; it stops us).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()  # before the clock starts
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        function, *args = job
+        try:
+            conn.send((True, function(*args)))
+        except Exception as exc:  # reported to the caller, who decides
+            conn.send((False, exc))
+
+
+class _Worker:
+    def __init__(self) -> None:
+        # spawn, not fork: the parent has threads and database connections.
+        context = multiprocessing.get_context("spawn")
+        self.conn, theirs = context.Pipe()
+        self.process = context.Process(target=_child, args=(theirs,), daemon=True)
+        self.process.start()
+        theirs.close()
+        if not self.conn.poll(STARTUP_SECONDS) or self.conn.recv() != "ready":
+            self.kill()
+            raise RuntimeError("the analysis worker did not start")
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class Guard:
+    """Up to ``size`` child processes; each call takes an idle one (or starts one)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self.slots = threading.BoundedSemaphore(size)
+
+    def run(self, seconds: float, job: tuple[Any, ...]) -> Any:
+        with self.slots:
+            try:
+                worker = self.idle.get_nowait()
+            except queue.Empty:
+                worker = _Worker()
+            try:
+                worker.conn.send(job)
+                if not worker.conn.poll(seconds):
+                    raise TooSlow(seconds)
+                ok, value = worker.conn.recv()
+            except TooSlow:
+                worker.kill()
+                raise
+            except (EOFError, OSError) as exc:
+                worker.kill()
+                raise RuntimeError("the analysis worker died") from exc
+            self.idle.put(worker)
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        while True:
+            try:
+                self.idle.get_nowait().kill()
+            except queue.Empty:
+                return
+
+
+_guard: Guard | None = None
+_guard_lock = threading.Lock()
+
+
+def guard() -> Guard:
+    """The process-wide pool, started on first use."""
+    global _guard
+    with _guard_lock:
+        if _guard is None:
+            _guard = Guard()
+        return _guard
