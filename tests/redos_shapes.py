@@ -114,6 +114,11 @@ def attack_strings(pattern: re.Pattern[str], size: int = 20_000) -> set[str]:
     found: set[str] = set()
     for prefix, item in _repeats(list(tree), "", flags):
         units = [c for c in CANDIDATES if len(item) == 1 and _accepts(c, item[0], flags)]
+        # A word character and another one taken in turn: word boundaries everywhere.
+        word = [c for c in units if c.isalnum()]
+        other = [c for c in units if not c.isalnum() and c != "\n"]
+        if word and other:
+            units.append(word[0] + other[0])
         unit = _minimal(item, flags)
         if unit and unit not in units:
             units.append(unit)

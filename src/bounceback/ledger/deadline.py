@@ -89,23 +89,33 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+# After the limit the timer fires again at this interval: a TooSlow raised where Python
+# swallows exceptions (a garbage-collector callback) would otherwise be the only one.
+_REPEAT_SECONDS = 0.05
+
+
 @contextmanager
 def cpu_deadline(seconds: float) -> Iterator[None]:
     """Raise TooSlow in this (main) thread once the process used ``seconds`` of CPU."""
     if seconds <= 0:
         yield
         return
+    active = [True]
 
     def expired(_signum: int, _frame: object) -> None:
-        raise TooSlow(seconds)
+        if active[0]:
+            raise TooSlow(seconds)
 
     previous = signal.signal(signal.SIGPROF, expired)
-    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_SECONDS)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, previous)
+        try:
+            active[0] = False
+        finally:  # even when the signal lands on the line above
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, previous)
 
 
 def run_within(seconds: float, function: Callable[..., T], *args: Any) -> T:
@@ -135,6 +145,9 @@ def _child(conn: Connection) -> None:
             job = conn.recv()
         except EOFError:
             return
+        except Exception as exc:  # a job that does not unpickle here
+            conn.send((False, exc))
+            continue
         function, *args = job
         try:
             conn.send((True, function(*args)))

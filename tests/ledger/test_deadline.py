@@ -1,0 +1,214 @@
+"""The per-message parse deadline (bounceback.ledger.deadline), through the real interfaces.
+
+BOUNCEBACK_PARSE_DEADLINE makes the limit small; the "slow" message is one that is
+honestly slower than that (several MB of recipient lines: linear, but long), so the
+normal messages around it finish far inside the limit and the slow one far outside.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bounceback.cli import app
+from bounceback.config import Config, ConfigError, load
+from bounceback.ledger import Ledger
+from bounceback.ledger.deadline import (
+    ENV,
+    Guard,
+    TooSlow,
+    cpu_deadline,
+    guard,
+    limit,
+    run_within,
+)
+from bounceback.ledger.samples import dsn
+from bounceback.sources.smtpd import ReceiverThread, SmtpdConfig, ledger_sink
+
+DEADLINE = 0.25
+
+
+def slow_bounce(serial: int = 1) -> bytes:
+    """A Postfix-style notice with 150,000 recipient lines (8.5 MB): about 1-2 s to
+    parse, every step of it linear."""
+    head = (
+        "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+        "To: sender@example.com\n"
+        f"Message-ID: <slow-{serial}@mx.example.org>\n"
+        "Subject: Undelivered Mail Returned to Sender\n\n"
+        "This is the mail system at host mx.example.org.\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients.\n\n"
+    )
+    return (head + "<a@b.example>: host mx.b.example said: 550 5.1.1 unknown\n" * 150_000).encode()
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOUNCEBACK_CONFIG", raising=False)
+    runner = CliRunner()
+    env = {"BOUNCEBACK_DATABASE_URL": db_url, ENV: str(DEADLINE)}
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result.stdout
+
+    return invoke
+
+
+def test_process_quarantines_the_slow_message_and_applies_the_others(
+    cli: Any, tmp_path: Path
+) -> None:
+    cli("db", "upgrade")
+    (tmp_path / "contacts.csv").write_text(
+        "email,name,kind,campaign\ndead@example.org,Dead,contact,spring\n"
+        "gone@example.org,Gone,contact,spring\n"
+    )
+    cli("contacts", "import", str(tmp_path / "contacts.csv"), "--json")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(dsn("dead@example.org", "5.1.1", serial=1))
+    (inbox / "2.eml").write_bytes(slow_bounce())
+    (inbox / "3.eml").write_bytes(dsn("gone@example.org", "5.1.1", serial=3))
+
+    summary = json.loads(cli("process", str(inbox), "--json"))
+
+    assert (summary["processed"], summary["matched"], summary["quarantined"]) == (3, 2, 1)
+    for email in ("dead@example.org", "gone@example.org"):
+        assert json.loads(cli("contacts", "show", email, "--json"))["bounced"]
+    kept = json.loads(cli("quarantine", "--json"))
+    assert len(kept) == 1
+    assert f"too slow: parse took > {DEADLINE:g} s" in json.dumps(kept)
+
+
+def test_the_worker_processes_of_jobs_keep_the_deadline(cli: Any, tmp_path: Path) -> None:
+    cli("db", "upgrade")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(slow_bounce())
+    (inbox / "2.eml").write_bytes(dsn("someone@example.org", "5.1.1", serial=2))
+    summary = json.loads(cli("process", str(inbox), "--jobs", "2", "--json"))
+    assert (summary["processed"], summary["quarantined"], summary["unmatched"]) == (2, 1, 1)
+
+
+# -- the mechanisms -----------------------------------------------------------------
+
+
+def test_the_cpu_timer_stops_a_backtracking_regex() -> None:
+    import re
+
+    started = time.process_time()
+    with pytest.raises(TooSlow), cpu_deadline(0.2):
+        re.search(r"(a+)+b", "a" * 40)  # exponential: would run for years
+    assert time.process_time() - started < 2
+
+
+def test_in_another_thread_the_child_is_killed_and_replaced() -> None:
+    guard = Guard(size=2)
+    outcomes: list[object] = []
+
+    def call(seconds: float) -> None:
+        try:  # the pool's limit is wall time: sleeping children are "slow" too
+            outcomes.append(guard.run(0.5, (time.sleep, seconds)))
+        except TooSlow as slow:
+            outcomes.append(str(slow))
+
+    try:
+        threads = [threading.Thread(target=call, args=(s,)) for s in (30.0, 0.01)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(map(str, outcomes)) == ["None", "too slow: parse took > 0.5 s"]
+        assert guard.run(5, (len, "abc")) == 3  # a fresh child took the killed one's place
+    finally:
+        guard.close()
+
+
+def test_run_within_uses_the_pool_off_the_main_thread() -> None:
+    found: list[int] = []
+    thread = threading.Thread(target=lambda: found.append(run_within(5, len, "abc")))
+    thread.start()
+    thread.join(60)
+    assert found == [3]
+
+
+def test_the_limit_comes_from_the_environment_then_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    path = tmp_path / "bounceback.toml"
+    path.write_text("[policy]\nparse_deadline_seconds = 2.5\n")
+    assert limit(load(path, env={}).policy.parse_deadline_seconds) == 2.5
+    monkeypatch.setenv(ENV, "0.1")
+    assert limit(2.5) == 0.1
+    path.write_text('[policy]\nparse_deadline_seconds = "soon"\n')
+    with pytest.raises(ConfigError, match="parse_deadline_seconds"):
+        load(path, env={})
+
+
+# -- the SMTP receiver ----------------------------------------------------------------
+
+
+def test_the_smtp_receiver_answers_others_while_a_slow_message_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV, "0.5")  # the pool's limit: wall seconds
+    config = Config(database_url=f"sqlite:///{tmp_path / 'ledger.db'}", lock_timeout_ms=5000)
+    config.verp.domain, config.verp.active_key = "bounces.sender.example", "k1"
+    config.verp.keys = {"k1": b"0123456789abcdef-secret-key"}
+    ledger = Ledger.open(config)
+    ledger.add_contact("neko@example.org")
+    assert ledger.signer is not None
+    rcpt = ledger.signer.address(ledger.record_send("neko@example.org"))
+    # Two children started before the clock matters (a first start imports the parser).
+    warm = [threading.Thread(target=guard().run, args=(5, (len, "x"))) for _ in range(2)]
+    for thread in warm:
+        thread.start()
+    for thread in warm:
+        thread.join(60)
+    answered: dict[str, tuple[float, int]] = {}
+
+    def send(name: str, body: bytes) -> None:
+        with smtplib.SMTP("127.0.0.1", rx.port, timeout=30) as smtp:
+            smtp.ehlo("mta.test")
+            smtp.mail("")
+            smtp.rcpt(rcpt)
+            code = smtp.data(body)[0]
+        answered[name] = (time.monotonic(), code)
+
+    normal = dsn("neko@example.org", "5.1.1", serial=2).replace(b"\n", b"\r\n")
+    rx = ReceiverThread(
+        SmtpdConfig(host="127.0.0.1", port=0), ledger_sink(ledger), ledger.signer
+    ).start()
+    try:
+        committer = rx._committer
+        assert committer is not None
+        with ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(send, "slow", slow_bounce().replace(b"\n", b"\r\n"))
+            for _ in range(600):  # until the slow message is being parsed
+                if committer.preparing:
+                    break
+                time.sleep(0.05)
+            assert committer.preparing
+            send("normal", normal)
+            slow.result(60)
+    finally:
+        rx.stop()
+    assert answered["normal"][1] == answered["slow"][1] == 250  # both kept
+    assert answered["normal"][0] < answered["slow"][0]  # and the normal one first
+    view = ledger.contact_view("neko@example.org")
+    assert view is not None and view["history"][0]["reason"] == "userunknown"
+    kept = ledger.messages("quarantined")  # the slow one, with its reason
+    ledger.close()
+    assert [m["error"] for m in kept] == ["too slow: parse took > 0.5 s"]
