@@ -278,6 +278,17 @@ def named() -> Iterator[tuple[str, bytes]]:
         "0.8 MB of MIME parameters",
         _dsn("x").replace('boundary="b1"', f'boundary="b1"{params}').encode(),
     )
+    # A bare CR sends the message to the standard library's parser instead of ours.
+    yield (
+        "0.8 MB of MIME parameters, stdlib parser",
+        _dsn("x\rx").replace('boundary="b1"', f'boundary="b1"{params}').encode(),
+    )
+    yield (
+        "0.8 MB of encoded words in Subject, stdlib parser",
+        _postfix("x\rx")
+        .replace("Subject: Undelivered Mail Returned to Sender", f"Subject: {words}")
+        .encode(),
+    )
     rfc2231 = "".join(f"; name*{i}*=utf-8''a%C3%A9" for i in range(30_000))
     yield (
         "0.8 MB of RFC 2231 parameter sections",

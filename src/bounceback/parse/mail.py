@@ -28,7 +28,7 @@ MAX_DEPTH = 100
 
 Fields = list[tuple[str, str]]
 
-_HEADER_PARSER = email.parser.HeaderParser()
+_HEADER_PARSER = email.parser.HeaderParser(_class=mime.BoundedMessage)
 # An unclosed style or script runs to the end (as in a browser); a tag holds no "<".
 _TAG_RE = re.compile(r"<(?:style|script)\b.*?(?:</(?:style|script)>|\Z)|<[^<>]*+>", re.S | re.I)
 _BR_RE = re.compile(r"<(?:br|/p|/div|/tr|/li|p|div)\b[^>]*>", re.I)
@@ -179,7 +179,7 @@ def _repair_multipart(part: AnyMessage, ctype: str) -> AnyMessage | None:
     # The fast parser builds the stdlib's tree; what it is unsure of goes to the stdlib.
     repaired = mime.parse_string(source)
     if repaired is None:
-        repaired = email.message_from_string(source)
+        repaired = email.message_from_string(source, _class=mime.BoundedMessage)
     return repaired if repaired.is_multipart() else None
 
 
@@ -280,7 +280,7 @@ def content_charset(part: AnyMessage) -> str | None:
         return None
     found = mime.simple_param(value, "charset")
     if found is mime.UNSURE:
-        return mime.bounded_params(part).get_content_charset()
+        return part.get_content_charset()
     return found.lower() if isinstance(found, str) else None
 
 
@@ -416,7 +416,9 @@ class Mail:
             data = data.split(b"\n", 1)[1]
         # The fast parser builds the same tree; input it is unsure of goes to the stdlib.
         msg = mime.parse_bytes(data)
-        return cls(msg if msg is not None else email.message_from_bytes(data))
+        return cls(
+            msg if msg is not None else email.message_from_bytes(data, _class=mime.BoundedMessage)
+        )
 
     # -- headers -----------------------------------------------------------
     @property

@@ -75,7 +75,26 @@ Matcher = Callable[[str], object]
 _NONE: list[tuple[str, Any]] = []
 
 
-class ParsedMessage(Message):
+# The stdlib splits parameters by slicing what is left of the field, a cost that grows
+# with the square of its length; a real Content-Type is a few hundred characters.
+MAX_PARAM_FIELD = 8192
+
+
+class BoundedMessage(Message):
+    """A compat32 Message that reads parameters (boundary, charset...) from the first
+    MAX_PARAM_FIELD characters of a field only. The class of every message the parser
+    builds, with this module or with the standard library's parser."""
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        value = self.get(header)
+        if value is not None and len(str(value)) > MAX_PARAM_FIELD:
+            short = Message()
+            short[header] = str(value)[:MAX_PARAM_FIELD]
+            return short._get_params_preserve(failobj, header)  # type: ignore[attr-defined]
+        return super()._get_params_preserve(failobj, header)  # type: ignore[misc]
+
+
+class ParsedMessage(BoundedMessage):
     """A compat32 Message that remembers its content type and indexes its fields.
 
     ``Message.get`` lowercases every field name on each call; detectors ask a
@@ -560,27 +579,11 @@ def simple_param(value: Any, name: str) -> object:
     return found
 
 
-# The stdlib splits parameters by slicing what is left of the field, a cost that grows
-# with the square of its length; a real Content-Type is a few hundred characters.
-MAX_PARAM_FIELD = 8192
-
-
-def bounded_params(msg: AnyMessage) -> AnyMessage:
-    """``msg``, or for a Content-Type over MAX_PARAM_FIELD a message with only its
-    first MAX_PARAM_FIELD characters, to ask the stdlib for a parameter."""
-    value = msg.get("Content-Type")
-    if value is None or len(str(value)) <= MAX_PARAM_FIELD:
-        return msg
-    short: AnyMessage = Message()
-    short["Content-Type"] = str(value)[:MAX_PARAM_FIELD]
-    return short
-
-
 def _boundary(msg: AnyMessage) -> str | None:
     """``msg.get_boundary()``, without its full parameter parse when it is simple."""
     found = simple_param(msg.get("Content-Type"), "boundary")
     if found is UNSURE:
-        return bounded_params(msg).get_boundary()
+        return msg.get_boundary()
     return found.rstrip() if isinstance(found, str) else None
 
 

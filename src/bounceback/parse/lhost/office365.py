@@ -22,7 +22,7 @@ from email.parser import HeaderParser
 from typing import TYPE_CHECKING
 
 from bounceback.model import DeliveryRecord, OriginalMessage, Report
-from bounceback.parse import dsn
+from bounceback.parse import dsn, mime
 from bounceback.parse.base import make_report, original_from_headers
 from bounceback.parse.mail import Mail
 from bounceback.parse.text import find_address, squeeze
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 NAME = "office365"
 ORDER = 60
 
-_HEADER_PARSER = HeaderParser()
+_HEADER_PARSER = HeaderParser(_class=mime.BoundedMessage)
 _FIELD_RE = re.compile(
     r"^(Message-ID|Subject|From|To|Return-Path|X-Bounceback-ID):(.*)$", re.I | re.M
 )
