@@ -212,3 +212,22 @@ def test_the_smtp_receiver_answers_others_while_a_slow_message_is_parsed(
     kept = ledger.messages("quarantined")  # the slow one, with its reason
     ledger.close()
     assert [m["error"] for m in kept] == ["too slow: parse took > 0.5 s"]
+
+
+def test_the_pool_works_for_a_script_read_from_stdin() -> None:
+    # multiprocessing's spawn would re-import __main__, which such a script lacks.
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from bounceback.ledger.deadline import run_within\n"
+        "out = []\n"
+        "t = threading.Thread(target=lambda: out.append(run_within(5, len, 'abcd')))\n"
+        "t.start(); t.join(60)\n"
+        "print(out)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "[4]", done.stderr

@@ -23,15 +23,20 @@ emergencies.
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import os
 import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SECONDS = 5.0
 ENV = "BOUNCEBACK_PARSE_DEADLINE"
@@ -128,7 +133,11 @@ def run_within(seconds: float, function: Callable[..., T], *args: Any) -> T:
         warm_up()
         with cpu_deadline(seconds):
             return function(*args)
-    result: T = guard().run(seconds, (function, *args))
+    try:
+        result: T = guard().run(seconds, (function, *args))
+    except PoolUnavailable:  # no limit rather than no parse: the message is not lost
+        log.warning("no analysis process: parsing without a deadline", exc_info=True)
+        return function(*args)
     return result
 
 
@@ -155,22 +164,42 @@ def _child(conn: Connection) -> None:
             conn.send((False, exc))
 
 
+class PoolUnavailable(RuntimeError):
+    """A child process could not be started."""
+
+
 class _Worker:
+    """One child: this interpreter run on ``_serve`` over a socket pair. Not
+    multiprocessing's spawn, which re-imports the parent's ``__main__`` (a script
+    read from stdin has none) and would share no more than this does."""
+
     def __init__(self) -> None:
-        # spawn, not fork: the parent has threads and database connections.
-        context = multiprocessing.get_context("spawn")
-        self.conn, theirs = context.Pipe()
-        self.process = context.Process(target=_child, args=(theirs,), daemon=True)
-        self.process.start()
-        theirs.close()
+        ours, theirs = socket.socketpair()
+        code = f"from bounceback.ledger.deadline import _serve; _serve({theirs.fileno()})"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env
+            )
+        except OSError as exc:
+            ours.close()
+            raise PoolUnavailable(f"cannot start an analysis process: {exc}") from exc
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
         if not self.conn.poll(STARTUP_SECONDS) or self.conn.recv() != "ready":
             self.kill()
-            raise RuntimeError("the analysis worker did not start")
+            raise PoolUnavailable("the analysis process did not start")
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.join(5)
+        self.process.wait(5)
         self.conn.close()
+
+
+def _serve(fd: int) -> None:
+    """The child's side of a _Worker."""
+    _child(Connection(fd))
 
 
 class Guard:
