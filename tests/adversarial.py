@@ -254,6 +254,14 @@ def named() -> Iterator[tuple[str, bytes]]:
         "20,000 Original-Rcpt-To lines",
         _arf("x").replace("Original-Rcpt-To: x\n", rcpts).encode(),
     )
+    # Each record of an ARF report takes the Subject as its diagnostic.
+    yield (
+        "1,000 ARF recipients and a 0.5 MB Subject",
+        _arf("x")
+        .replace("Original-Rcpt-To: x\n", rcpts[: rcpts.index("user1000@")])
+        .replace("Subject: complaint", "Subject: " + "<a@b.example> " * 36_000)
+        .encode(),
+    )
     finals = "".join(
         f"Final-Recipient: rfc822; u{i}@example.org\nAction: failed\nStatus: 5.1.1\n\n"
         for i in range(10_000)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # Recipients one report keeps; real bounces name a handful (make_report).
 MAX_RECORDS = 1000
+MAX_DIAGNOSTIC = 4096  # characters of a record's diagnostic kept (before squeezing)
 _FAILED = frozenset({"failed", "failure", "fail", "bounced", "bounce", "error", "rejected"})
 _DELAYED = frozenset({"delayed", "deferred", "delay", "transient"})
 _DELIVERED = frozenset({"delivered", "relayed", "expanded", "deliverable"})
@@ -77,7 +78,8 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     """Fill what can be derived: clean address, codes from the diagnostic text."""
     rec.recipient = find_address(rec.recipient) or rec.recipient.strip()
     rec.original_recipient = find_address(rec.original_recipient)
-    rec.diagnostic = squeeze(rec.diagnostic)
+    # A diagnostic is a reply of a few lines; every later step reads all of it.
+    rec.diagnostic = squeeze(rec.diagnostic[:MAX_DIAGNOSTIC])
     rec.action = normalise_action(rec.action)
     diag = rec.diagnostic
     low = diag.lower()  # for the keyword pre-tests of the command and host searches
