@@ -41,7 +41,7 @@ _BOUNCE_SUBJECT_RE = re.compile(
     r"not delivered|error sending|returned to sender|mail system error|delivery failed",
     re.I,
 )
-_MSGID_RE = re.compile(r"<[^<>\s@]++@[^<>\s]++>")
+_MSGID_RE = re.compile(r"<[^<>\s][^<>\s@]*+@[^<>\s]++>")
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 # What bounce texts say and vacation notices do not; checked only when the
 # auto-reply evidence is weak (Auto-Submitted or the subject alone).

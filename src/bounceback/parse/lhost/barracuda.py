@@ -25,7 +25,7 @@ NAME = "barracuda"
 ORDER = 60
 
 _RCPT_RE = re.compile(
-    r"^[^\S\n]*Your message to:\s*<?([^\s<>@]++@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
+    r"^[^\S\n]*Your message to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
 )
 
 

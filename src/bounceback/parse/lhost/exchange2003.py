@@ -32,7 +32,7 @@ _MARKERS = (
     "following recipient(s) cannot be reached",
 )
 # "user@example.jp on <date>"; the word before the date varies with the language.
-_START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"@]++@[^\s<>'"]++)[>'"]?\s+\S+\s+\S.*$""")
+_START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"][^\s<>'"@]*+@[^\s<>'"]++)[>'"]?\s+\S+\s+\S.*$""")
 _SERVER_RE = re.compile(r"<([A-Za-z0-9][A-Za-z0-9.\-]*) #[245]\.\d{1,3}\.\d{1,3}[ >]")
 _BY_IMS_RE = re.compile(r"by ([A-Za-z0-9][A-Za-z0-9.\-]*) with internet mail service", re.I)
 # Exchange's error numbers with a meaning that does not depend on the text.

@@ -18,7 +18,7 @@ NAME = "kddi"
 ORDER = 40
 
 _RCPT_RE = re.compile(
-    r"^[^\S\n]*Could not be delivered to:\s*<?([^\s<>@]++@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
+    r"^[^\S\n]*Could not be delivered to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
 )
 
 

@@ -17,7 +17,7 @@ from bounceback.parse.mail import Mail
 NAME = "qmail"
 ORDER = 150
 
-_START_RE = re.compile(r"^<([^<>\s@]++@[^<>\s]++)>:\s*(.*)$")
+_START_RE = re.compile(r"^<([^<>\s][^<>\s@]*+@[^<>\s]++)>:\s*(.*)$")
 _GIVING_UP_RE = re.compile(r"^\s*Giving up on \S+\.?\s*$", re.I)
 _MARKERS = ("qmail-send program", "this is the qmail-", "qmail-remote")
 # qmail-remote's own words say at which step the remote host refused.

@@ -41,7 +41,7 @@ _FINAL_RE = re.compile(
 _HOST_LINE_RE = re.compile(
     r"^\s*[245]\d\d\s+([A-Za-z0-9.\-]+)\s+\((?:smtp|esmtp|tcp)\)\.\.\.", re.I
 )
-_LIST_RE = re.compile(r"^\s*<?([^\s<>()@]++@[^\s<>()]++)>?\s*+(?:\(.*\))?\s*$")
+_LIST_RE = re.compile(r"^\s*<?([^\s<>()][^\s<>()@]*+@[^\s<>()]++)>?\s*+(?:\(.*\))?\s*$")
 
 
 def _verb(command: str) -> str:

@@ -27,7 +27,9 @@ _SENT_RE = re.compile(
     r"^[^\S\n]*Sent <<<\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b:?\s*<?([^\s<>]*)>?", re.I | re.M
 )
 _RECEIVED_RE = re.compile(r"^[^\S\n]*Received >>>\s*(.+)$", re.I | re.M)
-_UNABLE_RE = re.compile(r"Unable to deliver message to <([^\s<>@]++@[^\s<>]++)>([^\n]*)", re.I)
+_UNABLE_RE = re.compile(
+    r"Unable to deliver message to <([^\s<>][^\s<>@]*+@[^\s<>]++)>([^\n]*)", re.I
+)
 
 
 def _is_interscan(mail: Mail) -> bool:

@@ -30,7 +30,7 @@ _LIST_RE = re.compile(
     r"^[^\S\n]*del[ei]very to the following recipients (failed permanently|was aborted)",
     re.I | re.M,
 )
-_ITEM_RE = re.compile(r"^\s*\*\s*<?([^\s<>@]++@[^\s<>]+?)>?\s*$")
+_ITEM_RE = re.compile(r"^\s*\*\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?\s*$")
 _SMTP_RE = re.compile(r"^SMTP:(RCPT|MAIL|DATA|EHLO|HELO|CONNECT)\s+host\s+(\S+?):\s*", re.I)
 
 

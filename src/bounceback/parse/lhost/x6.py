@@ -24,7 +24,7 @@ ORDER = 40
 
 _INTRO = "we had trouble delivering your message. full details follow:"
 _REJECTED_RE = re.compile(
-    r"SMTP Server <([^<>\s]+)> rejected recipient <([^<>\s@]++@[^<>\s]++)>"
+    r"SMTP Server <([^<>\s]+)> rejected recipient <([^<>\s][^<>\s@]*+@[^<>\s]++)>"
     r" \(Error following (\w+) command\)"
     r"\.\s*It responded as follows:\s*\[(.*?)\]",
     re.I | re.S,
