@@ -6,10 +6,11 @@ second line: a message whose analysis takes more than the limit is quarantined a
 
 Two ways to stop a runaway analysis, because a thread cannot be stopped from outside:
 
-- in a main thread (the ``process`` and ``replay`` commands, the ``--jobs`` worker
-  processes): a CPU-time timer (``ITIMER_PROF``) whose signal raises ``TooSlow`` in the
-  middle of the work. The regex engine checks for signals as it runs, so even a
-  backtracking pattern is stopped. Its cost is two system calls per message.
+- in the main thread of a process without other threads (the ``process`` and
+  ``replay`` commands, the ``--jobs`` worker processes): a CPU-time timer
+  (``ITIMER_PROF``) whose signal raises ``TooSlow`` in the middle of the work. The regex
+  engine checks for signals as it runs, so even a backtracking pattern is stopped. Its
+  cost is two system calls per message.
 - in any other thread (``serve``'s pollers and SMTP receiver, the web API): the analysis
   runs in a child process of a small pool (``Guard``); past the limit the child is
   killed and replaced. Callers in different threads use different children, so a slow
@@ -90,8 +91,10 @@ def warm_up() -> None:
         classify(parse(data))
 
 
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+def _alone_in_main_thread() -> bool:
+    # The CPU timer counts every thread of the process: with others running, their
+    # work would count against the message.
+    return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
 
 
 # After the limit the timer fires again at this interval: a TooSlow raised where Python
@@ -129,7 +132,7 @@ def run_within(seconds: float, function: Callable[..., T], *args: Any) -> T:
     must pickle). Raises TooSlow."""
     if seconds <= 0:
         return function(*args)
-    if _in_main_thread() and hasattr(signal, "setitimer"):
+    if _alone_in_main_thread() and hasattr(signal, "setitimer"):
         warm_up()
         with cpu_deadline(seconds):
             return function(*args)
