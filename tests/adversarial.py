@@ -244,9 +244,15 @@ def named() -> Iterator[tuple[str, bytes]]:
     """The adversarial set the fuzz tests assert on: each shape at the size reported."""
     yield "transcript dash line 2.4 KB", _sendmail("-" * 2400).encode()
     yield "transcript dash line 20 KB", _sendmail("-" * 20_000).encode()
+    # Dashes, then a word: a section rule that does not end as one (cubic before).
+    yield "transcript line of 2,400 dashes and a word", _sendmail("-" * 2400 + " x").encode()
+    yield "transcript line of 50,000 dashes and a word", _sendmail("-" * 50_000 + " x").encode()
     yield "32k at-signs in a Sendmail notice", _sendmail("@" * 32_000).encode()
     yield "32k at-signs in a Postfix notice", _postfix("@" * 32_000).encode()
     yield "64 KB of at-signs in a body", _postfix("@" * 65_536).encode()
+    # A line of its own: every detector that reads address lines tries it.
+    yield "a line of 32,000 at-signs, Sendmail", (_sendmail("x") + "@" * 32_000 + "\n").encode()
+    yield "a line of 64 KB of at-signs, Postfix", (_postfix("x") + "@" * 65_536 + "\n").encode()
     yield "64 KB of at-signs in a DSN", _dsn("@" * 65_536).encode()
     yield "Remote-MTA of 50,000 labels", _dsn("a." * 50_000).encode()
     rcpts = "".join(f"Original-Rcpt-To: user{i}@example.org\n" for i in range(20_000))
