@@ -157,6 +157,14 @@ def _patterns_in(value: Any, depth: int = 0) -> Iterator[re.Pattern[str]]:
             yield from _patterns_in(getattr(value, name, None), depth + 1)
 
 
+def _attributes(value: Any) -> dict[str, Any]:
+    """An object's attributes; a compiled (mypyc) class has no ``__dict__``."""
+    try:
+        return dict(vars(value))
+    except TypeError:
+        return {n: getattr(value, n) for n in dir(value) if not n.startswith("__")}
+
+
 def shipped_patterns() -> dict[str, re.Pattern[str]]:
     """Every compiled pattern of parse and classify: module-level ones (alone or in
     tuples, lists and dicts), and those built from the data files (phrase rules,
@@ -171,7 +179,7 @@ def shipped_patterns() -> dict[str, re.Pattern[str]]:
     built: list[tuple[str, Any]] = [
         ("phrase_rules", builtin.phrase_rules()),
         ("provider_rules", builtin.provider_rules()),
-        ("phrase_index", vars(builtin.phrase_index())),
+        ("phrase_index", _attributes(builtin.phrase_index())),
     ]
     built.append(("status_table", builtin.status_table().refinements))
     for where, value in built:

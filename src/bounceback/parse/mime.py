@@ -86,7 +86,7 @@ class BoundedMessage(Message):
     builds, with this module or with the standard library's parser."""
 
     def _get_params_preserve(self, failobj: Any, header: str) -> Any:
-        value = self.get(header)
+        value: object = self.get(header)  # a str, or a Header for 8-bit text
         if value is not None and len(str(value)) > MAX_PARAM_FIELD:
             short = Message()
             short[header] = str(value)[:MAX_PARAM_FIELD]
