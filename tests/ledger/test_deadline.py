@@ -113,6 +113,13 @@ def test_the_cpu_timer_stops_a_backtracking_regex() -> None:
     assert time.process_time() - started < 2
 
 
+def test_with_other_threads_running_the_timer_counts_wall_time() -> None:
+    started = time.monotonic()
+    with pytest.raises(TooSlow), cpu_deadline(0.2, wall=True):
+        time.sleep(30)  # no CPU used: only a wall-time timer stops it
+    assert time.monotonic() - started < 5
+
+
 def test_in_another_thread_the_child_is_killed_and_replaced() -> None:
     guard = Guard(size=2)
     outcomes: list[object] = []

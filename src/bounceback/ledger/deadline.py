@@ -6,18 +6,18 @@ second line: a message whose analysis takes more than the limit is quarantined a
 
 Two ways to stop a runaway analysis, because a thread cannot be stopped from outside:
 
-- in the main thread of a process without other threads (the ``process`` and
-  ``replay`` commands, the ``--jobs`` worker processes): a CPU-time timer
-  (``ITIMER_PROF``) whose signal raises ``TooSlow`` in the middle of the work. The regex
-  engine checks for signals as it runs, so even a backtracking pattern is stopped. Its
-  cost is two system calls per message.
+- in the main thread (the ``process`` and ``replay`` commands, the ``--jobs`` worker
+  processes): a timer whose signal raises ``TooSlow`` in the middle of the work. The
+  regex engine checks for signals as it runs, so even a backtracking pattern is stopped.
+  Its cost is two system calls per message. It counts CPU time (``ITIMER_PROF``) when no
+  other thread runs (that timer counts every thread), else wall time (``ITIMER_REAL``).
 - in any other thread (``serve``'s pollers and SMTP receiver, the web API): the analysis
   runs in a child process of a small pool (``Guard``); past the limit the child is
   killed and replaced. Callers in different threads use different children, so a slow
   message holds up only its own caller, and that for at most the limit.
 
-The limit counts CPU seconds in the main-thread case (load on the machine does not
-make a message "slow") and wall seconds for the pool. ``BOUNCEBACK_PARSE_DEADLINE``
+CPU seconds mean load on the machine does not make a message "slow"; the pool counts
+wall seconds. ``BOUNCEBACK_PARSE_DEADLINE``
 (seconds; 0 turns the limit off) overrides the configured one, for tests and
 emergencies.
 """
@@ -91,20 +91,15 @@ def warm_up() -> None:
         classify(parse(data))
 
 
-def _alone_in_main_thread() -> bool:
-    # The CPU timer counts every thread of the process: with others running, their
-    # work would count against the message.
-    return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
-
-
 # After the limit the timer fires again at this interval: a TooSlow raised where Python
 # swallows exceptions (a garbage-collector callback) would otherwise be the only one.
 _REPEAT_SECONDS = 0.05
 
 
 @contextmanager
-def cpu_deadline(seconds: float) -> Iterator[None]:
-    """Raise TooSlow in this (main) thread once the process used ``seconds`` of CPU."""
+def cpu_deadline(seconds: float, *, wall: bool = False) -> Iterator[None]:
+    """Raise TooSlow in this (main) thread once the process used ``seconds`` of CPU
+    (of wall time with ``wall``: the CPU timer counts every thread of the process)."""
     if seconds <= 0:
         yield
         return
@@ -114,27 +109,30 @@ def cpu_deadline(seconds: float) -> Iterator[None]:
         if active[0]:
             raise TooSlow(seconds)
 
-    previous = signal.signal(signal.SIGPROF, expired)
-    signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_SECONDS)
+    which, number = (
+        (signal.ITIMER_REAL, signal.SIGALRM) if wall else (signal.ITIMER_PROF, signal.SIGPROF)
+    )
+    previous = signal.signal(number, expired)
+    signal.setitimer(which, seconds, _REPEAT_SECONDS)
     try:
         yield
     finally:
         try:
             active[0] = False
         finally:  # even when the signal lands on the line above
-            signal.setitimer(signal.ITIMER_PROF, 0)
-            signal.signal(signal.SIGPROF, previous)
+            signal.setitimer(which, 0)
+            signal.signal(number, previous)
 
 
 def run_within(seconds: float, function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` under the limit (0: none): in this process under a CPU timer
-    when this is the main thread, else in the child pool (``function`` and ``args``
-    must pickle). Raises TooSlow."""
+    """``function(*args)`` under the limit (0: none): in the main thread, in this process
+    under a timer (CPU time when no other thread runs, else wall time); in any other
+    thread, in the child pool (``function`` and ``args`` must pickle). Raises TooSlow."""
     if seconds <= 0:
         return function(*args)
-    if _alone_in_main_thread() and hasattr(signal, "setitimer"):
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         warm_up()
-        with cpu_deadline(seconds):
+        with cpu_deadline(seconds, wall=threading.active_count() > 1):
             return function(*args)
     try:
         result: T = guard().run(seconds, (function, *args))
