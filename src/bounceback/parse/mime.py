@@ -86,7 +86,10 @@ class BoundedMessage(Message):
     builds, with this module or with the standard library's parser."""
 
     def _get_params_preserve(self, failobj: Any, header: str) -> Any:
-        value: object = self.get(header)  # a str, or a Header for 8-bit text
+        # The raw field (get() may give a Header, which compiled code would refuse here).
+        headers: list[tuple[str, Any]] = self._headers  # type: ignore[attr-defined]
+        name = header.lower()
+        value: Any = next((v for k, v in headers if k.lower() == name), None)
         if value is not None and len(str(value)) > MAX_PARAM_FIELD:
             short = Message()
             short[header] = str(value)[:MAX_PARAM_FIELD]
