@@ -193,12 +193,15 @@ def split_blocks(text: str, start: re.Pattern[str]) -> list[tuple[re.Match[str],
     """Cut a text into blocks, each beginning at a line that matches ``start``.
 
     A block holds the start line's match and the lines after it, up to the next
-    start line; text before the first start line is dropped.
+    start line; text before the first start line is dropped. At most MAX_RECORDS
+    blocks (a report keeps no more recipients).
     """
     blocks: list[tuple[re.Match[str], list[str]]] = []
     for line in text.splitlines():
         m = start.match(line)
         if m:
+            if len(blocks) == MAX_RECORDS:
+                break
             blocks.append((m, []))
         elif blocks:
             blocks[-1][1].append(line)
