@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from bounceback.model import Kind, Report
 from bounceback.parse import registry
 from bounceback.parse.base import original_of
@@ -17,10 +15,6 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 MAX_HEADER_FIELDS = 10_000
 # Bounces carry a handful of MIME parts; each part starts with a "--boundary" line.
 MAX_BOUNDARY_LINES = 5_000
-# A bounce nests a few multiparts; the standard library's parser (which takes the
-# deeply nested ones) tests every line against every enclosing boundary.
-MAX_MULTIPARTS = 500
-_MULTIPART_RE = re.compile(rb"multipart/", re.I)
 # Bytes no text message holds raw (TAB, LF, VT, FF, CR and ESC for ISO-2022-JP are text).
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 
@@ -50,8 +44,6 @@ def _precheck(data: bytes, max_bytes: int) -> str:
             return f"more than {MAX_HEADER_FIELDS} header fields"
     if len(data) > 3 * MAX_BOUNDARY_LINES and data.count(b"\n--") > MAX_BOUNDARY_LINES:
         return f"more than {MAX_BOUNDARY_LINES} MIME parts"
-    if len(data) > 10 * MAX_MULTIPARTS and len(_MULTIPART_RE.findall(data)) > MAX_MULTIPARTS:
-        return f"more than {MAX_MULTIPARTS} multipart parts, nested or side by side"
     return ""
 
 

@@ -67,6 +67,8 @@ _BLANK_LINE_RE = re.compile(r"\n\r?\n")
 
 # How much of one header field is RFC 2047-decoded (decode_header_value).
 MAX_DECODED_HEADER = 16 * 1024
+# Multipart parts a message handed to the standard library's parser may have.
+MAX_MULTIPARTS = 500
 
 
 class ParseError(ValueError):
@@ -416,9 +418,13 @@ class Mail:
             data = data.split(b"\n", 1)[1]
         # The fast parser builds the same tree; input it is unsure of goes to the stdlib.
         msg = mime.parse_bytes(data)
-        return cls(
-            msg if msg is not None else email.message_from_bytes(data, _class=mime.BoundedMessage)
-        )
+        if msg is not None:
+            return cls(msg)
+        # The stdlib's parser tests every line against every enclosing boundary: with
+        # thousands of nested multiparts that is quadratic. A bounce has a few.
+        if len(data) > 10 * MAX_MULTIPARTS and data.lower().count(b"multipart/") > MAX_MULTIPARTS:
+            raise ParseError(f"more than {MAX_MULTIPARTS} multipart parts, nested or side by side")
+        return cls(email.message_from_bytes(data, _class=mime.BoundedMessage))
 
     # -- headers -----------------------------------------------------------
     @property
