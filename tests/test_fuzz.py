@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import os
 import quopri
+import time
 from dataclasses import fields
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import adversarial
 from bounceback import classify, parse
 from bounceback.model import DeliveryRecord, Kind, Report
 
@@ -223,3 +226,35 @@ def test_random_mime_trees(tree: bytes, separator: str) -> None:
 def test_the_fixtures_are_there() -> None:
     # Without real bounces the mutation tests would test nothing.
     assert len(REAL) >= 5
+
+
+# -- adversarial messages: the shapes that made the parser slow -------------------------
+# tests/adversarial.py builds them (add a case there when a new slow shape turns up).
+# Each must parse and classify in under a second of CPU, compiled or not, on a loaded
+# machine; the parser's worst on this set is about 0.35 s from source (docs/benchmarks.md).
+
+ADVERSARIAL_LIMIT = 1.0
+
+
+def _timed_check(data: bytes) -> float:
+    started = time.process_time()
+    check(data)
+    return time.process_time() - started
+
+
+@pytest.mark.parametrize(("name", "data"), list(adversarial.named()), ids=lambda v: str(v)[:40])
+def test_adversarial_messages_parse_fast(name: str, data: bytes) -> None:
+    assert len(data) < 1_000_000
+    took = _timed_check(data)
+    assert took < ADVERSARIAL_LIMIT, f"{name}: {took:.2f} s"
+
+
+@pytest.mark.parametrize("template", sorted(adversarial.TEMPLATES))
+def test_long_runs_in_every_kind_of_bounce_parse_fast(template: str) -> None:
+    build = adversarial.TEMPLATES[template]
+    slow = {}
+    for shape_name, shape in adversarial.SHAPES.items():
+        took = _timed_check(build(shape(20_000)).encode())
+        if took >= ADVERSARIAL_LIMIT:
+            slow[shape_name] = round(took, 2)
+    assert not slow

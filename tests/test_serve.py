@@ -315,14 +315,14 @@ def test_smtp_rejections_are_counted_by_code(tmp_path: Path) -> None:
     )
     server = Server(ServeConfig(smtpd=smtpd), ledger, "smtp")
     gate, inside = threading.Event(), threading.Event()
-    real = ledger.process
+    real = ledger.commit
 
-    def held(*args: Any, **kwargs: Any) -> Iterator[Any]:
+    def held(*args: Any, **kwargs: Any) -> Any:
         inside.set()
         gate.wait(10)  # the committer is busy: the queue fills
         return real(*args, **kwargs)
 
-    ledger.process = held  # type: ignore[method-assign]
+    ledger.commit = held  # type: ignore[method-assign]
     server.start()
     port = server._receiver.port
     dsn = (EMAILS / "lhost-postfix-02.eml").read_bytes().replace(b"\n", b"\r\n")

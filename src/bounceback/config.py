@@ -14,6 +14,7 @@ remove_address_on_hard_bounce = true
 disable_after = 5                      # consecutive bounces; 0 = never disable
 closed_campaign_statuses = ["closed", "completed", "cancelled"]
 max_message_bytes = 10_000_000         # larger messages are quarantined
+parse_deadline_seconds = 5             # slower to parse: quarantined as "too slow"; 0 = no limit
 sender_health_burst = 10               # Sender-type bounces from one domain ...
 sender_health_window_hours = 24        # ... within this window raise a warning
 
@@ -104,6 +105,8 @@ class PolicyConfig:
     threshold_overrides: dict[str, int | None] = field(default_factory=dict)
     decay: Decay = field(default_factory=Decay)
     max_message_bytes: int = 10_000_000
+    # parse + classify of one message; BOUNCEBACK_PARSE_DEADLINE overrides (ledger.deadline)
+    parse_deadline_seconds: float = 5.0
     sender_health_burst: int = 10
     sender_health_window_hours: int = 24
 
@@ -197,6 +200,11 @@ def _policy(raw: dict[str, Any]) -> PolicyConfig:
     for name in ("disable_after", "max_message_bytes", "sender_health_burst"):
         if name in raw:
             setattr(policy, name, _int(raw[name], f"policy.{name}"))
+    if "parse_deadline_seconds" in raw:
+        value = raw["parse_deadline_seconds"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError("policy.parse_deadline_seconds: expected a number of seconds >= 0")
+        policy.parse_deadline_seconds = float(value)
     if "sender_health_window_hours" in raw:
         policy.sender_health_window_hours = _int(
             raw["sender_health_window_hours"], "policy.sender_health_window_hours"

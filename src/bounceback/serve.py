@@ -273,7 +273,9 @@ class Server:
         config = dataclasses.replace(
             config, unsigned_domain=self.ledger.config.verp.unsigned_domain
         )
-        receiver = ReceiverThread(config, sink, self.ledger.signer, on_reject=rejected)
+        receiver = ReceiverThread(
+            config, sink, self.ledger.signer, on_reject=rejected, prepare=inner.prepare
+        )
         try:
             receiver.start()
         except Exception:

@@ -189,16 +189,25 @@ def _provider_index() -> dict[str, tuple[ProviderRule, ...]]:
     return {d: tuple(rules) for d, rules in index.items()}
 
 
+@cache
+def _deepest_provider_domain() -> int:
+    """The most labels any provider domain has."""
+    return max((domain.count(".") + 1 for domain in _provider_index()), default=1)
+
+
 def providers_of(*names: str) -> list[ProviderRule]:
     """The provider rules for these domains or hosts (each name or a parent domain).
 
     A dict lookup per label suffix, so records from other hosts cost almost nothing.
     """
     index = _provider_index()
+    deepest = _deepest_provider_domain()
     found: list[ProviderRule] = []
     for name in names:
         labels = name.split(".")
-        for i in range(len(labels) - 1):
+        # Only the suffixes as long as a listed domain: a host of 50,000 labels
+        # would otherwise join 50,000 suffixes of it (quadratic).
+        for i in range(max(0, len(labels) - deepest), len(labels) - 1):
             for rule in index.get(".".join(labels[i:]), ()):
                 if rule not in found:
                     found.append(rule)

@@ -52,7 +52,7 @@ MAX_TEXT = 100
 _SECTIONS = ("body", "subject", "from", "to", "rule")
 _TYPES = ("hard", "soft", "both", "ignore")
 _ORDER = {"ignore": -1, "hard": 0, "soft": 1, "both": 2}
-_PATTERN_RE = re.compile(r"^(?P<text>.+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I | re.S)
+_PATTERN_RE = re.compile(r"^(?P<text>(?:\s*+\S)+?)\s*==>\s*(?P<type>hard|soft)\s*$", re.I | re.S)
 _TOP_KEYS = frozenset({"patterns", "rules"})
 _RULE_KEYS = frozenset({"id", "section", "text", "type", "bounce_type"})
 

@@ -31,12 +31,13 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bounceback.classify import RuleSet, classify
+from bounceback.classify import RuleSet, classify, classify_each
 from bounceback.config import Config
 from bounceback.ledger import campaign_counts
 from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose, Reply, file_replies, read_reply
 from bounceback.ledger.db import unavailable
+from bounceback.ledger.deadline import TooSlow, limit, run_within
 from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
 from bounceback.ledger.models import utcnow
 from bounceback.ledger.orphans import die_with_parent
@@ -110,6 +111,10 @@ class _Item:
     reply: Reply | None = None  # a human reply's fields, read once when it is filed
 
 
+# A message parsed and classified, waiting for its transaction (Ledger.prepare, .commit).
+PreparedMessage = _Item
+
+
 def idempotency_key(raw: RawMessage) -> str:
     """The provider's event id for events; a hash of the bytes for mail, its line
     endings as LF: SMTP carries CRLF, a Maildir file LF, and it is the same message."""
@@ -146,14 +151,22 @@ def _retryable(exc: DBAPIError) -> bool:
     return code in ("40001", "40P01")
 
 
-def prepare(label: str, raw: RawMessage, rules: RuleSet | None, max_bytes: int) -> _Item:
-    """Parse, classify, hash and compress: pure work, outside any transaction."""
+def prepare(
+    label: str, raw: RawMessage, rules: RuleSet | None, max_bytes: int, deadline: float = 0.0
+) -> _Item:
+    """Parse, classify, hash and compress: pure work, outside any transaction.
+
+    ``deadline``: seconds parse + classify may take (0: no limit); a message that
+    takes longer is quarantined as too slow (ledger.deadline)."""
     item = _Item(label=label, raw=raw, key=idempotency_key(raw))
     if max_bytes and len(raw.data) > max_bytes:
         item.outcome, item.error = "quarantined", f"message too large: {len(raw.data)} bytes"
     else:
         try:
-            _analyse(item, rules)
+            _analyse(item, rules, deadline)
+        except TooSlow as slow:  # kept, with the reason, for a retry after a fix
+            item.report, item.bounces = None, []
+            item.outcome, item.error = "quarantined", str(slow)
         except Exception as exc:  # an engine bug: keep the message, do not stop the run
             item.report, item.bounces = None, []
             item.outcome, item.error = "quarantined", f"engine error: {type(exc).__name__}: {exc}"
@@ -163,13 +176,26 @@ def prepare(label: str, raw: RawMessage, rules: RuleSet | None, max_bytes: int) 
     return item
 
 
-def _analyse(item: _Item, rules: RuleSet | None) -> None:
-    report = parse(item.raw.data)
+def analyse(data: bytes, rules: RuleSet | None) -> tuple[Report, list[Bounce]]:
+    """parse + classify of one message (module level: a child process runs it too)."""
+    report = parse(data)
+    return report, [] if report.kind == Kind.UNPARSEABLE else classify(report, rules)
+
+
+def analyse_each(data: bytes, rules: RuleSet | None) -> tuple[Report, list[Bounce | None]]:
+    """``analyse`` with one entry per record, None where an ignore rule matched (replay)."""
+    report = parse(data)
+    return report, [] if report.kind == Kind.UNPARSEABLE else classify_each(report, rules)
+
+
+def _analyse(item: _Item, rules: RuleSet | None, deadline: float) -> None:
+    data = item.raw.data
+    report, bounces = run_within(deadline, analyse, data, rules)
     item.report = report
     if report.kind == Kind.UNPARSEABLE:
         item.outcome, item.error = "quarantined", report.error or "unparseable"
         return
-    item.bounces = classify(report, rules)
+    item.bounces = bounces
     # Records but no bounces: every record was ignored by a user rule (not a bounce).
     if not item.bounces and (report.kind == Kind.NOT_BOUNCE or report.records):
         item.outcome = "ignored"
@@ -196,16 +222,18 @@ def prepare_event(event: SourceEvent, rules: RuleSet | None) -> _Item:
 
 _worker_rules: RuleSet | None = None
 _worker_max_bytes = 0
+_worker_deadline = 0.0
 
 
-def _init_worker(rules: RuleSet | None, max_bytes: int, parent_pid: int) -> None:
-    global _worker_rules, _worker_max_bytes
+def _init_worker(rules: RuleSet | None, max_bytes: int, deadline: float, parent_pid: int) -> None:
+    global _worker_rules, _worker_max_bytes, _worker_deadline
     die_with_parent(parent_pid)  # a killed parent must not leave workers running
-    _worker_rules, _worker_max_bytes = rules, max_bytes
+    _worker_rules, _worker_max_bytes, _worker_deadline = rules, max_bytes, deadline
 
 
 def _prepare_batch(batch: list[tuple[str, RawMessage]]) -> list[_Item]:
-    return [prepare(label, raw, _worker_rules, _worker_max_bytes) for label, raw in batch]
+    rules, max_bytes, deadline = _worker_rules, _worker_max_bytes, _worker_deadline
+    return [prepare(label, raw, rules, max_bytes, deadline) for label, raw in batch]
 
 
 def _parallel(
@@ -213,6 +241,7 @@ def _parallel(
     jobs: int,
     rules: RuleSet | None,
     max_bytes: int,
+    deadline: float,
 ) -> Iterator[list[_Item]]:
     """Prepared batches in input order, at most 2 x jobs in flight (memory stays flat).
 
@@ -221,13 +250,16 @@ def _parallel(
     """
 
     def inline(batch: list[tuple[str, RawMessage]]) -> list[_Item]:
-        return [prepare(label, raw, rules, max_bytes) for label, raw in batch]
+        return [prepare(label, raw, rules, max_bytes, deadline) for label, raw in batch]
 
     # spawn, not fork: a forked child would share the parent's database sockets.
     context = multiprocessing.get_context("spawn")
     pending: deque[tuple[list[tuple[str, RawMessage]], Future[list[_Item]]]] = deque()
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(rules, max_bytes, os.getpid())
+        jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(rules, max_bytes, deadline, os.getpid()),
     ) as pool:
         try:
             for batch in batches:
@@ -261,6 +293,7 @@ class Processor:
         self.policy = config.policy
         self.rules = rules
         self.signer = signer
+        self.deadline = limit(config.policy.parse_deadline_seconds)
 
     # --- the public loop -----------------------------------------------------------
     def run(
@@ -278,17 +311,24 @@ class Processor:
         source = iter(messages)
         batches = iter(lambda: list(islice(source, batch_size)), [])
         if jobs > 1:
-            prepared = _parallel(batches, jobs, self.rules, self.policy.max_message_bytes)
-        else:
-            prepared = (
-                [prepare(label, raw, self.rules, self.policy.max_message_bytes) for label, raw in b]
-                for b in batches
+            prepared = _parallel(
+                batches, jobs, self.rules, self.policy.max_message_bytes, self.deadline
             )
+        else:
+            prepared = ([self.prepare(label, raw) for label, raw in b] for b in batches)
         for items in prepared:
             for outcome in self._commit_safely(items):
                 if on_committed is not None and outcome.outcome != "error":
                     on_committed(outcome)
                 yield outcome
+
+    def prepare(self, label: str, raw: RawMessage) -> _Item:
+        """One message parsed and classified under this processor's limits."""
+        return prepare(label, raw, self.rules, self.policy.max_message_bytes, self.deadline)
+
+    def commit(self, items: list[_Item]) -> list[Outcome]:
+        """Prepared messages applied in one transaction (one at a time if that fails)."""
+        return self._commit_safely(items)
 
     def store(self, events: Iterable[SourceEvent], batch_size: int = 200) -> list[Outcome]:
         """Apply source events (logs, webhooks), idempotent by their keys."""
@@ -323,7 +363,7 @@ class Processor:
             items = []
             for row in rows:
                 raw = RawMessage(zlib.decompress(row.raw), row.source, row.ref, row.received_at)
-                item = prepare(row.ref, raw, self.rules, self.policy.max_message_bytes)
+                item = self.prepare(row.ref, raw)
                 item.replaces = row.id
                 items.append(item)
             yield from self._commit_safely(items)

@@ -17,16 +17,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from bounceback.classify import RuleSet, classify_each, decide_reason
+from bounceback.classify import RuleSet, decide_reason
 from bounceback.config import PolicyConfig
 from bounceback.ledger import campaign_counts
 from bounceback.ledger import tables as t
+from bounceback.ledger.deadline import TooSlow, limit, run_within
 from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
-from bounceback.ledger.process import address_values, dialect_insert
+from bounceback.ledger.process import address_values, analyse_each, dialect_insert
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
 from bounceback.ledger.service import Ledger, sync_contact
-from bounceback.parse import parse
 
 _CLASSIFIED = ("reason", "hardbounce", "permanent", "bounce_type", "rule", "status")
 
@@ -39,6 +39,8 @@ class RunReport:
     changes: list[dict[str, Any]] = field(default_factory=list)
     addresses: list[dict[str, Any]] = field(default_factory=list)
     run_id: int | None = None
+    # Messages whose parse went past the deadline: their events keep what they had.
+    too_slow: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class RunReport:
             "changes": self.changes,
             "addresses": self.addresses,
             "run_id": self.run_id,
+            "too_slow": self.too_slow,
         }
 
 
@@ -80,9 +83,14 @@ def replay(
             raws[mapping["message_id"]] = mapping["raw"]
         new_values: dict[int, dict[str, Any]] = {}
         ignored: set[int] = set()
+        deadline = limit(ledger.config.policy.parse_deadline_seconds)
         for message_id, rows in by_message.items():
-            parsed = parse(zlib.decompress(raws[message_id]))
-            bounces = classify_each(parsed, rules)
+            data = zlib.decompress(raws[message_id])
+            try:
+                parsed, bounces = run_within(deadline, analyse_each, data, rules)
+            except TooSlow:
+                report.too_slow.append(message_id)
+                continue
             for row in rows:
                 report.events_checked += 1
                 if row["position"] >= len(bounces):

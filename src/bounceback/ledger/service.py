@@ -25,7 +25,7 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
 from bounceback.ledger.models import iso, utcnow
-from bounceback.ledger.process import Outcome, Processor, dialect_insert
+from bounceback.ledger.process import Outcome, PreparedMessage, Processor, dialect_insert
 from bounceback.ledger.rollups import add_sends  # W2: stats
 from bounceback.ledger.web_settings import apply_settings, refresh
 from bounceback.match.verp import VerpSigner
@@ -145,6 +145,18 @@ class Ledger:
         """
         processor = Processor(self.engine, self.config, self.current_rules(), self.signer, purpose)
         return processor.run(messages, batch_size, on_committed, jobs)
+
+    def prepare(self, label: str, raw: RawMessage) -> PreparedMessage:
+        """Parse and classify one message ahead of its commit (pure: any thread)."""
+        return Processor(self.engine, self.config, self.current_rules(), self.signer).prepare(
+            label, raw
+        )
+
+    def commit(self, prepared: list[PreparedMessage]) -> list[Outcome]:
+        """Apply prepared messages (``prepare``) in one transaction; outcomes in order."""
+        return Processor(self.engine, self.config, self.current_rules(), self.signer).commit(
+            prepared
+        )
 
     def retry_quarantined(self) -> Iterator[Outcome]:
         """Process quarantined messages again from their kept bytes."""

@@ -94,10 +94,12 @@ def _arf(mail: Mail) -> Report:
     get = dict(fields)
     feedback_type = get.get("feedback-type", "abuse").strip().lower() or "abuse"
     recipients: list[str] = []
+    seen: set[str] = set()  # lower-cased: a report may name thousands of recipients
     for name, value in fields:
         if name in _RECIPIENT_FIELDS:
             addr = find_address(value)
-            if addr and addr.lower() not in (r.lower() for r in recipients):
+            if addr and addr.lower() not in seen:
+                seen.add(addr.lower())
                 recipients.append(addr)
     if not recipients:
         recipients = _enclosed_recipients(mail.original)

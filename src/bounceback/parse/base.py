@@ -23,6 +23,9 @@ from bounceback.parse.text import (
 if TYPE_CHECKING:
     from bounceback.parse.mime import AnyMessage
 
+# Recipients one report keeps; real bounces name a handful (make_report).
+MAX_RECORDS = 1000
+MAX_DIAGNOSTIC = 4096  # characters of a record's diagnostic kept (before squeezing)
 _FAILED = frozenset({"failed", "failure", "fail", "bounced", "bounce", "error", "rejected"})
 _DELAYED = frozenset({"delayed", "deferred", "delay", "transient"})
 _DELIVERED = frozenset({"delivered", "relayed", "expanded", "deliverable"})
@@ -76,7 +79,8 @@ def finish_record(rec: DeliveryRecord) -> DeliveryRecord:
     """Fill what can be derived: clean address, codes from the diagnostic text."""
     rec.recipient = find_address(rec.recipient) or rec.recipient.strip()
     rec.original_recipient = find_address(rec.original_recipient)
-    rec.diagnostic = squeeze(rec.diagnostic)
+    # A diagnostic is a reply of a few lines; every later step reads all of it.
+    rec.diagnostic = squeeze(rec.diagnostic[:MAX_DIAGNOSTIC])
     rec.action = normalise_action(rec.action)
     diag = rec.diagnostic
     low = diag.lower()  # for the keyword pre-tests of the command and host searches
@@ -163,21 +167,22 @@ def make_report(
     kind: Kind | None = None,
 ) -> Report:
     """A finished Report: records cleaned and de-duplicated, the original filled."""
-    seen: dict[str, DeliveryRecord] = {}
+    seen: dict[str, int] = {}  # a recipient's place in out: no list scan per duplicate
     out: list[DeliveryRecord] = []
-    for rec in records:
+    # A bounce naming more is an attack or a loop; each record costs a finish and a
+    # classification, so the rest are left out.
+    for rec in records[:MAX_RECORDS]:
         finish_record(rec)
         if rec.recipient and "@" not in rec.recipient:
             rec.recipient = _qualified(rec.recipient, mail) or rec.recipient
         key = rec.recipient.lower()
         if key and key in seen:
-            prev = seen[key]
+            prev = out[seen[key]]
             # Keep one record per recipient, the one with more evidence.
             if len(rec.diagnostic) > len(prev.diagnostic) and not prev.status:
-                out[out.index(prev)] = rec
-                seen[key] = rec
+                out[seen[key]] = rec
             continue
-        seen[key] = rec
+        seen[key] = len(out)
         out.append(rec)
     return Report(
         kind=kind or kind_of(out),
@@ -218,12 +223,15 @@ def split_blocks(text: str, start: re.Pattern[str]) -> list[tuple[re.Match[str],
     """Cut a text into blocks, each beginning at a line that matches ``start``.
 
     A block holds the start line's match and the lines after it, up to the next
-    start line; text before the first start line is dropped.
+    start line; text before the first start line is dropped. At most MAX_RECORDS
+    blocks (a report keeps no more recipients).
     """
     blocks: list[tuple[re.Match[str], list[str]]] = []
     for line in text.splitlines():
         m = start.match(line)
         if m:
+            if len(blocks) == MAX_RECORDS:
+                break
             blocks.append((m, []))
         elif blocks:
             blocks[-1][1].append(line)

@@ -16,6 +16,7 @@ never count."""
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.autoreply import QUOTED_FIELD_RE, autoreply_subject
@@ -31,8 +32,10 @@ from bounceback.parse.text import (
 
 NAME = "fallback"
 
+# "daemon" ends a word ("MAILER-DAEMON", "maildaemon"): the same test as a word that
+# ends so, without a run of word characters to backtrack over.
 _DAEMON_RE = re.compile(
-    r"\b(?:[\w.-]*daemon|postmaster|mail delivery (?:system|subsystem|service)|"
+    r"daemon\b|\b(?:postmaster|mail delivery (?:system|subsystem|service)|"
     r"mailadmin|mail administrator|bounces?|mailer|mail (?:system|server|service))\b",
     re.I,
 )
@@ -93,6 +96,7 @@ _SERVICE_LOCALS = frozenset(
     {"postmaster", "mailer-daemon", "mailerdaemon", "mail-daemon", "abuse", "noreply", "no-reply"}
 )
 MAX_RECIPIENTS = 50
+_WINDOW = 1000  # characters either side of an address read for its diagnostic
 
 
 def looks_like_bounce(mail: Mail) -> bool:
@@ -259,7 +263,8 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
         if "@" not in line or _HEADER_RE.match(line):
             continue
         contact = _CONTACT_RE.search(line)
-        for m in ADDRESS_RE.finditer(line):
+        # A line naming more addresses is no bounce's (and each costs a scan of it).
+        for m in islice(ADDRESS_RE.finditer(line), 2 * MAX_RECIPIENTS):
             start = m.start()
             if contact is not None and contact.start() < start:
                 continue  # an address to ask for help, not one that failed
@@ -270,7 +275,10 @@ def _text_records(text: str, excluded: set[str]) -> list[DeliveryRecord]:
             address = clean_address(m.group(0))
             if not _usable(address, excluded) or address.lower() in records:
                 continue
-            rest = (line[:start] + " " + line[m.end() :]).strip(" <>:;,.-*[]\t")
+            # What the line says around the address (a window: a long line of many
+            # addresses would cost a scan of all of it per address).
+            before, after = line[max(0, start - _WINDOW) : start], line[m.end() : m.end() + _WINDOW]
+            rest = (before + " " + after).strip(" <>:;,.-*[]\t")
             if FAILURE_RE.search(rest):
                 diagnostic = line.strip()
             elif _leads_its_line(line, m):

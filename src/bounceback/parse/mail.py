@@ -28,8 +28,9 @@ MAX_DEPTH = 100
 
 Fields = list[tuple[str, str]]
 
-_HEADER_PARSER = email.parser.HeaderParser()
-_TAG_RE = re.compile(r"<(?:style|script)\b.*?</(?:style|script)>|<[^>]*>", re.S | re.I)
+_HEADER_PARSER = email.parser.HeaderParser(_class=mime.BoundedMessage)
+# An unclosed style or script runs to the end (as in a browser); a tag holds no "<".
+_TAG_RE = re.compile(r"<(?:style|script)\b.*?(?:</(?:style|script)>|\Z)|<[^<>]*+>", re.S | re.I)
 _BR_RE = re.compile(r"<(?:br|/p|/div|/tr|/li|p|div)\b[^>]*>", re.I)
 _CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7",
@@ -62,6 +63,12 @@ _REPORT_TYPE_RE = re.compile(r"""report-type\s*=\s*["']?([\w.\-]+)""", re.I)
 _EOL_RE = re.compile(r"\r+\n?")
 # A line end followed by an empty line, LF or CRLF.
 _BLANK_LINE_RE = re.compile(r"\n\r?\n")
+
+
+# How much of one header field is RFC 2047-decoded (decode_header_value).
+MAX_DECODED_HEADER = 16 * 1024
+# Multipart parts a message handed to the standard library's parser may have.
+MAX_MULTIPARTS = 500
 
 
 class ParseError(ValueError):
@@ -106,6 +113,12 @@ def decode_header_value(field: object) -> str:
     if not field:
         return ""
     value = str(field)
+    if len(value) > MAX_DECODED_HEADER and "=?" in value:
+        # The stdlib's decode_header grows with the square of the number of encoded
+        # words; a real header holds a few. Decode the first MAX_DECODED_HEADER
+        # characters, cut at a space so no encoded word is split.
+        cut = value.rfind(" ", 0, MAX_DECODED_HEADER)
+        value = value[: cut if cut > 0 else MAX_DECODED_HEADER]
     if "=?" not in value:
         return " ".join(value.split())
     try:
@@ -168,7 +181,7 @@ def _repair_multipart(part: AnyMessage, ctype: str) -> AnyMessage | None:
     # The fast parser builds the stdlib's tree; what it is unsure of goes to the stdlib.
     repaired = mime.parse_string(source)
     if repaired is None:
-        repaired = email.message_from_string(source)
+        repaired = email.message_from_string(source, _class=mime.BoundedMessage)
     return repaired if repaired.is_multipart() else None
 
 
@@ -405,7 +418,13 @@ class Mail:
             data = data.split(b"\n", 1)[1]
         # The fast parser builds the same tree; input it is unsure of goes to the stdlib.
         msg = mime.parse_bytes(data)
-        return cls(msg if msg is not None else email.message_from_bytes(data))
+        if msg is not None:
+            return cls(msg)
+        # The stdlib's parser tests every line against every enclosing boundary: with
+        # thousands of nested multiparts that is quadratic. A bounce has a few.
+        if len(data) > 10 * MAX_MULTIPARTS and data.lower().count(b"multipart/") > MAX_MULTIPARTS:
+            raise ParseError(f"more than {MAX_MULTIPARTS} multipart parts, nested or side by side")
+        return cls(email.message_from_bytes(data, _class=mime.BoundedMessage))
 
     # -- headers -----------------------------------------------------------
     @property
@@ -670,7 +689,7 @@ INLINE_ORIGINAL_RE = re.compile(
     r")$",
     re.I | re.M,
 )
-HEADER_LINE_RE = re.compile(r"\s*(?:From |[!-9;-~]+:[ \t]?\S?)")
+HEADER_LINE_RE = re.compile(r"^\s*(?:From |[!-9;-~]++:[ \t]?\S?)")
 
 
 # The same test for one line; every wording above contains "message".

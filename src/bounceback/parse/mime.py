@@ -41,7 +41,7 @@ _ODD_FIRST = (" ", "\t", ":", "From ")
 # One field of a header block that _HEADER_LINES_RE accepts (and that holds no
 # "From " line): its name, and its value from the first non-blank character on,
 # continuation lines included, up to (not including) the last line end.
-_FIELD_RE = re.compile(r"([!-9;-~]*):[ \t]*(.*(?:\n[ \t].*)*)\n?")
+_FIELD_RE = re.compile(r"(?<![!-9;-~])([!-9;-~]*+):[ \t]*(.*(?:\n[ \t].*)*)\n?")
 
 # email.feedparser's own tests (private there): a line end at the start or the
 # end of a string, and a line that may stand in a header block.
@@ -54,7 +54,7 @@ _HEADER_LINES_RE = re.compile(r"(?:(?:From |[!-9;-~]*:|[\t ]).*\n?)*")
 # The same test, faster: the first line starts as a header line may, and no
 # line end is followed by a line that does not (sre finds each "\n" by a fast
 # scan instead of stepping through every character of every line).
-_HEADER_LINE_START_RE = re.compile(r"From |[!-9;-~]*:|[\t ]")
+_HEADER_LINE_START_RE = re.compile(r"^(?:From |[!-9;-~]*+:|[\t ])")
 _BAD_HEADER_LINE_RE = re.compile(r"\n(?!From |[!-9;-~]*:|[\t ]|\Z)")
 
 
@@ -75,7 +75,29 @@ Matcher = Callable[[str], object]
 _NONE: list[tuple[str, Any]] = []
 
 
-class ParsedMessage(Message):
+# The stdlib splits parameters by slicing what is left of the field, a cost that grows
+# with the square of its length; a real Content-Type is a few hundred characters.
+MAX_PARAM_FIELD = 8192
+
+
+class BoundedMessage(Message):
+    """A compat32 Message that reads parameters (boundary, charset...) from the first
+    MAX_PARAM_FIELD characters of a field only. The class of every message the parser
+    builds, with this module or with the standard library's parser."""
+
+    def _get_params_preserve(self, failobj: Any, header: str) -> Any:
+        # The raw field (get() may give a Header, which compiled code would refuse here).
+        headers: list[tuple[str, Any]] = self._headers  # type: ignore[attr-defined]
+        name = header.lower()
+        value: Any = next((v for k, v in headers if k.lower() == name), None)
+        if value is not None and len(str(value)) > MAX_PARAM_FIELD:
+            short = Message()
+            short[header] = str(value)[:MAX_PARAM_FIELD]
+            return short._get_params_preserve(failobj, header)  # type: ignore[attr-defined]
+        return super()._get_params_preserve(failobj, header)  # type: ignore[misc]
+
+
+class ParsedMessage(BoundedMessage):
     """A compat32 Message that remembers its content type and indexes its fields.
 
     ``Message.get`` lowercases every field name on each call; detectors ask a

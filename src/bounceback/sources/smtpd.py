@@ -10,6 +10,11 @@ Messages wait for the committer in a bounded queue; a full queue answers 451 4.3
 (the sending MTA retries later) instead of holding work in memory that could be lost.
 The committer gathers what is waiting into one ledger batch (one transaction), run in a
 thread so the event loop keeps serving other clients.
+
+Each message is parsed as soon as it arrives, in a thread of its own (``Prepare``: the
+ledger's, under the parse deadline, in a child process), and joins the commit queue
+only then: a message that is slow to parse holds up its own reply and no other (it is
+quarantined as too slow once past the deadline).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from bounceback.match.verp import VerpError, VerpSigner, civicrm_send_id
 from bounceback.model import RawMessage
 
 if TYPE_CHECKING:
+    from bounceback.ledger.process import PreparedMessage
     from bounceback.ledger.service import Ledger
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,9 @@ LIBRARY_LOGGER = "mail.log"
 Sink = Callable[[list[RawMessage]], list[str]]
 # Told the code of every 4xx/5xx reply sent (550 unknown address, 552 size, 451 busy...).
 OnReject = Callable[[str], None]
+# Parses one message ahead of its batch (the sink then uses what it found).
+Prepare = Callable[[RawMessage], None]
+PARSE_THREADS = 4
 
 
 @dataclass(slots=True)
@@ -74,20 +83,39 @@ class SmtpdConfig:
 CALL_LIMITS = {"MAIL": 100_000, "RCPT": 1_000_000, "DATA": 100_000, "RSET": 100_000, "*": 200}
 
 
-def ledger_sink(ledger: Ledger) -> Sink:
-    """Commit a batch through the ledger; one outcome name per message, in order."""
+class LedgerSink:
+    """Commits a batch through the ledger (a Sink: one outcome name per message, in
+    order); ``prepare`` parses a message ahead, in any thread, for the batch to use."""
 
-    def sink(raws: list[RawMessage]) -> list[str]:
-        found: dict[str, str] = {}
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._ready: dict[int, PreparedMessage] = {}  # id(raw): until its batch commits
+        self._lock = threading.Lock()
+
+    def prepare(self, raw: RawMessage) -> None:
+        item = self.ledger.prepare(raw.ref or "-", raw)
+        with self._lock:
+            self._ready[id(raw)] = item
+
+    def __call__(self, raws: list[RawMessage]) -> list[str]:
+        with self._lock:
+            ready = [self._ready.pop(id(raw), None) for raw in raws]
         try:
-            for outcome in ledger.process([(str(i), raw) for i, raw in enumerate(raws)]):
-                found[outcome.label] = outcome.outcome
+            items = []
+            for i, (raw, item) in enumerate(zip(raws, ready, strict=True)):
+                prepared = item or self.ledger.prepare(str(i), raw)
+                prepared.label = str(i)
+                items.append(prepared)
+            found = {outcome.label: outcome.outcome for outcome in self.ledger.commit(items)}
         except Exception:  # the database is down: nothing is acknowledged
             log.exception("ledger batch of %d failed", len(raws))
             return ["error"] * len(raws)
         return [found.get(str(i), "error") for i in range(len(raws))]
 
-    return sink
+
+def ledger_sink(ledger: Ledger) -> LedgerSink:
+    """Commit a batch through the ledger; one outcome name per message, in order."""
+    return LedgerSink(ledger)
 
 
 class _Bucket:
@@ -111,27 +139,49 @@ class _Bucket:
 class Committer:
     """Bounded queue in front of the sink; batches are committed one at a time."""
 
-    def __init__(self, sink: Sink, max_pending: int, batch_size: int) -> None:
+    def __init__(
+        self, sink: Sink, max_pending: int, batch_size: int, prepare: Prepare | None = None
+    ) -> None:
         self.sink = sink
         self.batch_size = batch_size
+        self.max_pending = max_pending
         self.queue: asyncio.Queue[tuple[RawMessage, asyncio.Future[str]]] = asyncio.Queue(
             maxsize=max_pending
         )
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bb-smtpd-commit")
         self.task: asyncio.Task[None] | None = None
         self.inflight = 0  # messages in the batch being committed
+        self.prepare: Prepare | None = prepare or getattr(sink, "prepare", None)
+        self.parser = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="bb-smtpd-parse")
+        self.preparing: set[asyncio.Task[None]] = set()  # messages being parsed
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     def offer(self, raw: RawMessage) -> asyncio.Future[str] | None:
         """A future for the outcome, or None when the queue is full (back-pressure)."""
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        try:
-            self.queue.put_nowait((raw, future))
-        except asyncio.QueueFull:
-            return None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+        if self.prepare is None:
+            try:
+                self.queue.put_nowait((raw, future))
+            except asyncio.QueueFull:
+                return None
+            return future
+        if self.queue.qsize() + len(self.preparing) >= self.max_pending:
+            return None  # the place in the queue is kept while the message is parsed
+        task = loop.create_task(self._prepare(raw, future))
+        self.preparing.add(task)
+        task.add_done_callback(self.preparing.discard)
         return future
+
+    async def _prepare(self, raw: RawMessage, future: asyncio.Future[str]) -> None:
+        assert self.prepare is not None
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.parser, self.prepare, raw)
+        except Exception:  # the batch prepares it again; it may fail there for good
+            log.exception("parsing %s ahead failed", raw.ref)
+        self.queue.put_nowait((raw, future))
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -154,7 +204,7 @@ class Committer:
 
     async def stop(self) -> None:
         """Finish what is queued and being committed (its clients get their 250), then stop."""
-        while not self.queue.empty() or self.inflight:
+        while not self.queue.empty() or self.inflight or self.preparing:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)  # let the handlers answer
         if self.task is not None:
@@ -162,6 +212,7 @@ class Committer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
         self.executor.shutdown(wait=True)
+        self.parser.shutdown(wait=True)
 
 
 class Handler:
@@ -305,13 +356,19 @@ def tls_context(config: SmtpdConfig) -> ssl.SSLContext | None:
 
 
 async def start_server(
-    config: SmtpdConfig, sink: Sink, signer: VerpSigner | None, on_reject: OnReject | None = None
+    config: SmtpdConfig,
+    sink: Sink,
+    signer: VerpSigner | None,
+    on_reject: OnReject | None = None,
+    prepare: Prepare | None = None,
 ) -> tuple[asyncio.Server, Committer]:
-    """Listen on config.host:port (0 picks a free port); returns the server and committer."""
+    """Listen on config.host:port (0 picks a free port); returns the server and committer.
+
+    ``prepare``: parses each message as it arrives (default: the sink's own ``prepare``)."""
     library = logging.getLogger(LIBRARY_LOGGER)
     if library.level == logging.NOTSET:  # a level set on purpose is kept
         library.setLevel(logging.WARNING)
-    committer = Committer(sink, config.max_pending, config.batch_size)
+    committer = Committer(sink, config.max_pending, config.batch_size, prepare)
     committer.start()
     handler = Handler(config, signer, committer)
     context = tls_context(config)
@@ -365,9 +422,10 @@ class ReceiverThread:
         sink: Sink,
         signer: VerpSigner | None,
         on_reject: OnReject | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self.config, self.sink, self.signer = config, sink, signer
-        self.on_reject = on_reject
+        self.on_reject, self.prepare = on_reject, prepare
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.port = 0
@@ -377,7 +435,8 @@ class ReceiverThread:
     def start(self) -> ReceiverThread:
         self.thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            start_server(self.config, self.sink, self.signer, self.on_reject), self.loop
+            start_server(self.config, self.sink, self.signer, self.on_reject, self.prepare),
+            self.loop,
         )
         self._server, self._committer = future.result(timeout=10)
         self.port = int(self._server.sockets[0].getsockname()[1])

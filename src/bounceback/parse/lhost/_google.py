@@ -25,8 +25,10 @@ def from_google(mail: Mail) -> bool:
 def failed_recipients(mail: Mail) -> list[str]:
     """The addresses in X-Failed-Recipients, in order, without duplicates."""
     out: list[str] = []
+    seen: set[str] = set()
     for value in mail.headers("X-Failed-Recipients"):
         for addr in find_addresses(value):
-            if addr.lower() not in (a.lower() for a in out):
+            if addr.lower() not in seen:
+                seen.add(addr.lower())
                 out.append(addr)
     return out

@@ -32,7 +32,7 @@ from bounceback.parse.text import find_status, squeeze
 
 INTRO = "this message was undeliverable due to the following reason"
 
-_RCPT_RE = re.compile(r"^\s*(?:Recipient:\s*)?<([^\s<>]+@[^\s<>]+)>\s*$")
+_RCPT_RE = re.compile(r"^\s*(?:Recipient:\s*)?<([^\s<>][^\s<>@]*+@[^\s<>]++)>\s*$")
 _SENT_RE = re.compile(r"^\s*>>>\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b", re.I)
 _REPLY_RE = re.compile(r"^\s*(?:<<<|Reason:)\s*(.+)$", re.I)
 _RULE_RE = re.compile(r"^-{20,}\s*$")

@@ -13,7 +13,7 @@ import re
 from bounceback.parse import mime
 from bounceback.parse.mail import Mail
 
-_HEADER_PARSER = email.parser.HeaderParser()
+_HEADER_PARSER = email.parser.HeaderParser(_class=mime.BoundedMessage)
 _FIELD_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:")
 _LABEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9()-]* [A-Za-z0-9() -]*:\s")
 

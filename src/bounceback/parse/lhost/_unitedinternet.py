@@ -27,7 +27,7 @@ from bounceback.parse.text import squeeze
 
 MARKER = "--- the header of the original message is following. ---"
 _INTRO_RE = re.compile(r"following address(?:\(es\)|es)?\s+failed:", re.I)
-_RCPT_RE = re.compile(r"""^\s*["<]?([^\s"<>]+@[^\s"<>:]+)[">]?:?\s*$""")
+_RCPT_RE = re.compile(r"""^\s*["<]?([^\s"<>][^\s"<>@]*+@[^\s"<>:]+)[">]?:?\s*$""")
 _HOST_RE = re.compile(r"\bhost:?\s+([A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9])")
 _COMMAND_RE = re.compile(
     r"\b(?:after|for) (RCPT|MAIL|DATA|TEXT|EHLO|HELO)\b(?: TO| FROM)? command", re.I

@@ -23,7 +23,7 @@ from bounceback.parse.text import join_reply_lines
 NAME = "activehunter"
 ORDER = 40
 
-_RCPT_RE = re.compile(r"^\s*>>>\s*<?([^\s<>]+@[^\s<>]+?)>?(?:\s|$)", re.M)
+_RCPT_RE = re.compile(r"^[^\S\n]*>>>\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?(?:\s|$)", re.M)
 
 
 def detect(mail: Mail) -> Report | None:

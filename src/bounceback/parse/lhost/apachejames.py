@@ -17,8 +17,8 @@ from bounceback.parse.text import find_addresses
 NAME = "apachejames"
 ORDER = 150
 
-_ERROR_RE = re.compile(r"^\s*error message below:\s*$", re.I | re.M)
-_DETAILS_RE = re.compile(r"^\s*message details:\s*$", re.I | re.M)
+_ERROR_RE = re.compile(r"^[^\S\n]*error message below:[^\S\n]*$", re.I | re.M)
+_DETAILS_RE = re.compile(r"^[^\S\n]*message details:[^\S\n]*$", re.I | re.M)
 _DETAIL_LINE_RE = re.compile(r"^\s+([A-Za-z][A-Za-z ()]*?):\s*(.*)$")
 
 

@@ -24,7 +24,9 @@ from bounceback.parse.text import squeeze
 NAME = "barracuda"
 ORDER = 60
 
-_RCPT_RE = re.compile(r"^\s*Your message to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
+_RCPT_RE = re.compile(
+    r"^[^\S\n]*Your message to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
+)
 
 
 def _is_barracuda(mail: Mail) -> bool:

@@ -19,7 +19,7 @@ from bounceback.parse.text import join_reply_lines
 NAME = "courier"
 ORDER = 150
 
-_START_RE = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*$")
+_START_RE = re.compile(r"^<([^<>\s][^<>\s@]*+@[^<>\s]++)>:\s*$")
 _HOST_RE = re.compile(r"^\s+([A-Za-z0-9][A-Za-z0-9.\-]*)\s*(?:\[[0-9A-Fa-f.:]+\])?:\s*$")
 
 

@@ -26,7 +26,7 @@ NAME = "deliveryfailure"
 ORDER = 40
 
 _INTRO = "this delivery status notification is sent from mta"
-_RCPT_RE = re.compile(r"^\s*Delivery failed:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I)
+_RCPT_RE = re.compile(r"^\s*Delivery failed:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?\s*$", re.I)
 _SAID_RE = re.compile(r"^\s*Remote host said(?:\[[^\]]*\])?:\s*(.*)$", re.I)
 _HOST_RE = re.compile(
     r"^\s*(\S+) (?:failed after I sent the message|does not like recipient)", re.I

@@ -17,7 +17,7 @@ NAME = "dragonfly"
 ORDER = 150
 
 _START_RE = re.compile(
-    r"^\s*There was an error delivering your mail to <?([^<>\s]+@[^<>\s]+?)>?\.?\s*$"
+    r"^\s*There was an error delivering your mail to <?([^<>\s][^<>\s@]*+@[^<>\s]+?)>?\.?\s*$"
 )
 _COMMAND_RE = re.compile(r"did not like our (?:final )?(RCPT TO|MAIL FROM|DATA|EHLO|HELO)", re.I)
 

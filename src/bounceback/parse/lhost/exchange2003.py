@@ -32,7 +32,7 @@ _MARKERS = (
     "following recipient(s) cannot be reached",
 )
 # "user@example.jp on <date>"; the word before the date varies with the language.
-_START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"]+@[^\s<>'"]+?)[>'"]?\s+\S+\s+\S.*$""")
+_START_RE = re.compile(r"""^\s*[<'"]?([^\s<>'"][^\s<>'"@]*+@[^\s<>'"]++)[>'"]?\s+\S+\s+\S.*$""")
 # "'John Doe' <user@example.jp> on <date>", and the address alone on its line.
 _NAMED_START_RE = re.compile(
     r"""^\s*(?:'[^'\n]{0,100}'|"[^"\n]{0,100}")\s*<([^\s<>@]+@[^\s<>@]+)>(?:\s+\S+\s+\S.*)?$"""

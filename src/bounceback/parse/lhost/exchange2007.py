@@ -36,7 +36,7 @@ ORDER = 70
 # Exchange 2010+: "<date> - Remote Server at mx.example.jp (192.0.2.1) returned '550 ...'",
 # one line per attempt, the last attempt first.
 _REMOTE_AT_RE = re.compile(
-    r"\bRemote Server at ([A-Za-z0-9][A-Za-z0-9.\-]*)[^']*?\breturned '([^']*)'", re.I
+    r"\bRemote Server at ([A-Za-z0-9][A-Za-z0-9.\-]*+)[^']*?\breturned '([^']*)'", re.I
 )
 
 

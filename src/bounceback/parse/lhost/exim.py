@@ -47,8 +47,10 @@ def _intro(text: str) -> re.Match[str] | None:
 
 
 _DELAY_RE = re.compile(r"has not yet been delivered|delay reason:", re.I)
-_ADDRESS_LINE_RE = re.compile(r"^ {1,3}(\S.*?):?\s*$")
-_GENERATED_RE = re.compile(r"generated (?:by|from)\s+<?([^\s<>()]+@[^\s<>()]+?)>?\)?\s*$", re.I)
+_ADDRESS_LINE_RE = re.compile(r"^ {1,3}(\S(?:\s*+\S)*?):?\s*$")
+_GENERATED_RE = re.compile(
+    r"generated (?:by|from)\s+<?([^\s<>()][^\s<>()@]*+@[^\s<>()]+?)>?\)?\s*$", re.I
+)
 # Exim's own words for the step at which the remote server refused.
 _AFTER_RE = re.compile(
     r"after (initial connection|end of data|RCPT TO|MAIL FROM|DATA|EHLO|HELO|STARTTLS|AUTH|"

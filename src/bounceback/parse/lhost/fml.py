@@ -22,11 +22,16 @@ ORDER = 40
 # fml's fixed notices and the reason each states.
 _NOTICES = (
     (
-        re.compile(r"^.*\bnot a member of this mailing list <([^\s<>]+@[^\s<>]+)>.*$", re.I | re.M),
+        re.compile(
+            r"^.*\bnot a member of this mailing list <([^\s<>][^\s<>@]*+@[^\s<>]++)>.*$",
+            re.I | re.M,
+        ),
         "rejected",
     ),
     (
-        re.compile(r"^.*\bDuplicated Message-ID in <([^\s<>]+@[^\s<>]+)>.*$", re.I | re.M),
+        re.compile(
+            r"^.*\bDuplicated Message-ID in <([^\s<>][^\s<>@]*+@[^\s<>]++)>.*$", re.I | re.M
+        ),
         "systemerror",
     ),
 )

@@ -33,7 +33,7 @@ _LIST_RE = re.compile(
 )
 _DETAILS_RE = re.compile(r"technical details of (?:permanent|temporary) failure:", re.I)
 _REMOTE_SAID_RE = re.compile(r"the error that the other server returned was:\s*", re.I)
-_STATE_RE = re.compile(r"\s*\(state \d+\)\.?\s*$", re.I)
+_STATE_RE = re.compile(r"(?<!\s)\s*\(state \d+\)\.?\s*$", re.I)
 _BY_HOST_RE = re.compile(r"\bby ([A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9])\.? \[[0-9A-Fa-f.:]+\]")
 _SOCKET_HOST_RE = re.compile(r"\[(?:\(\d+\) )?([A-Za-z0-9][A-Za-z0-9.\-]*[A-Za-z0-9])\.? ")
 

@@ -21,7 +21,7 @@ from bounceback.parse.mail import Mail
 NAME = "groupwise"
 
 _HEADING = "was undeliverable to the following"
-_LINE_RE = re.compile(r"^\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*(?:\((.*)\))?\s*$")
+_LINE_RE = re.compile(r"^\s*<?([^\s<>()][^\s<>()@]*+@[^\s<>()]++)>?\s*+(?:\((.*)\))?\s*$")
 # GWIA's own verdicts on the mailboxes it holds, in its fixed wording.
 _OWN_REASONS = {
     "user not found": "userunknown",

@@ -24,8 +24,10 @@ NAME = "imailserver"
 ORDER = 40
 
 # The reason has at least two words, so header lines such as "To: x@y" are skipped.
-_LINE_RE = re.compile(r"^\s*([A-Za-z][^\s:]*\s.*?):\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$")
-_UNDELIVERABLE_RE = re.compile(r"^\s*undeliverable to\s+<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
+_LINE_RE = re.compile(r"^\s*([A-Za-z][^\s:]*\s.*?):\s+<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?\s*$")
+_UNDELIVERABLE_RE = re.compile(
+    r"^[^\S\n]*undeliverable to\s+<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
+)
 # The line form is IMail's own verdict on a mailbox it holds, in its fixed wording:
 # stated reasons, not a remote reply that context could reinterpret.
 _OWN_REASONS = {

@@ -17,7 +17,9 @@ from bounceback.parse.text import squeeze
 NAME = "kddi"
 ORDER = 40
 
-_RCPT_RE = re.compile(r"^\s*Could not be delivered to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
+_RCPT_RE = re.compile(
+    r"^[^\S\n]*Could not be delivered to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
+)
 
 
 def detect(mail: Mail) -> Report | None:

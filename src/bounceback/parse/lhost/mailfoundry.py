@@ -21,7 +21,8 @@ NAME = "mailfoundry"
 ORDER = 40
 
 _RCPT_RE = re.compile(
-    r"^\s*Unable to deliver message to:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M
+    r"^[^\S\n]*Unable to deliver message to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$",
+    re.I | re.M,
 )
 _SERVER_RE = re.compile(
     r"^(?:Server\s+)?([A-Za-z0-9][A-Za-z0-9.\-]*)\[[0-9A-Fa-f.:]+\]\s+"

@@ -28,8 +28,8 @@ NAME = "mailmarshal"
 ORDER = 40
 
 _AFFECTED = "the following recipients were affected"
-_REMOTE_RE = re.compile(r"^\s*Remote-MTA:\s*<?([^<>\s]+)>?", re.I | re.M)
-_REPORTING_RE = re.compile(r"^\s*Reporting-MTA:\s*<?([^<>\s]+)>?", re.I | re.M)
+_REMOTE_RE = re.compile(r"^[^\S\n]*Remote-MTA:\s*<?([^<>\s]+)>?", re.I | re.M)
+_REPORTING_RE = re.compile(r"^[^\S\n]*Reporting-MTA:\s*<?([^<>\s]+)>?", re.I | re.M)
 
 
 def detect(mail: Mail) -> Report | None:

@@ -26,7 +26,7 @@ from bounceback.parse.text import squeeze
 NAME = "mxlogic"
 ORDER = 40
 
-_RCPT_RE = re.compile(r"^\s*<([^\s<>]+@[^\s<>]+)>:\s*(.*)$")
+_RCPT_RE = re.compile(r"^\s*<([^\s<>][^\s<>@]*+@[^\s<>]++)>:\s*(.*)$")
 _HEADER_COPY = "included is a copy of the message header"
 _INTRO_RE = re.compile(r"following address(?:\(es\)|es)? failed:", re.I)
 

@@ -22,7 +22,7 @@ from email.parser import HeaderParser
 from typing import TYPE_CHECKING
 
 from bounceback.model import DeliveryRecord, OriginalMessage, Report
-from bounceback.parse import dsn
+from bounceback.parse import dsn, mime
 from bounceback.parse.base import make_report, original_from_headers
 from bounceback.parse.mail import Mail
 from bounceback.parse.text import find_address, squeeze
@@ -33,14 +33,14 @@ if TYPE_CHECKING:
 NAME = "office365"
 ORDER = 60
 
-_HEADER_PARSER = HeaderParser()
+_HEADER_PARSER = HeaderParser(_class=mime.BoundedMessage)
 _FIELD_RE = re.compile(
     r"^(Message-ID|Subject|From|To|Return-Path|X-Bounceback-ID):(.*)$", re.I | re.M
 )
 _ADMIN_RE = re.compile(r"^[ \t]*diagnostic information for administrators:?[ \t]*$", re.I | re.M)
 _END_RE = re.compile(r"^[ \t]*original message headers:?[ \t]*$", re.I | re.M)
 _GENERATING_RE = re.compile(r"^[ \t]*generating server:[ \t]*(\S+)", re.I | re.M)
-_RETURNED_RE = re.compile(r"remote server returned ['\"]?(.*?)['\"]?\s*$", re.I | re.S)
+_RETURNED_RE = re.compile(r"remote server returned ['\"]?((?:\s*+\S)*?)['\"]?\s*$", re.I | re.S)
 _LEGACY_RE = re.compile(r"^#?(.*?)(?:##.*)?$", re.S)
 _HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}$|^\[?[0-9a-fA-F.:]+\]?$")
 _CLOUD_HOSTS = (".outlook.com", ".exchangelabs.com", ".office365.com")

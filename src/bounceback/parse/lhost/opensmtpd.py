@@ -18,7 +18,7 @@ NAME = "opensmtpd"
 ORDER = 150
 
 _INTRO_RE = re.compile(r"following\s+list\s+of\s+recipients:", re.I)
-_LINE_RE = re.compile(r"^\s*<?([^\s<>:]+@[^\s<>:]+?)>?:\s+(.+)$")
+_LINE_RE = re.compile(r"^\s*<?([^\s<>:][^\s<>:@]*+@[^\s<>:]++)>?:\s+(.+)$")
 _DELAYED_RE = re.compile(r"message is delayed for more than", re.I)
 
 

@@ -21,7 +21,8 @@ NAME = "postfix"
 ORDER = 150
 
 _START_RE = re.compile(
-    r'^<?("[^"]+"@[^\s<>]+|[^\s<>"]+@[^\s<>]+?)>?(?:\s+\(expanded from [^)]*\))?:\s*(.*)$'
+    r'^<?("[^"]+"@[^\s<>]+|[^\s<>"][^\s<>"@]*+@[^\s<>][^\s<>:]*+)>?'
+    r"(?:\s+\(expanded from [^)]*\))?:\s*(.*)$"
 )
 _MARKERS = (
     "this is the postfix program at host",

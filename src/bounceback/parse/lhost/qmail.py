@@ -17,7 +17,7 @@ from bounceback.parse.mail import Mail
 NAME = "qmail"
 ORDER = 150
 
-_START_RE = re.compile(r"^<([^<>\s]+@[^<>\s]+)>:\s*(.*)$")
+_START_RE = re.compile(r"^<([^<>\s][^<>\s@]*+@[^<>\s]++)>:\s*(.*)$")
 _GIVING_UP_RE = re.compile(r"^\s*Giving up on \S+\.?\s*$", re.I)
 # "qmail-send" also names the program in the translated greetings ("le programme
 # qmail-send", "das qmail-send Programm", "el programa qmail-send").

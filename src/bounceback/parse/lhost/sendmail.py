@@ -21,8 +21,10 @@ from bounceback.parse.text import join_reply_lines
 NAME = "sendmail"
 ORDER = 150
 
-_TRANSCRIPT_RE = re.compile(r"^\s*-+\s*Transcript of session follows\s*-+\s*$", re.I | re.M)
-_SECTION_RE = re.compile(r"^\s*-{3,}\s*(.*?)\s*-{3,}\s*$")
+_TRANSCRIPT_RE = re.compile(
+    r"^[^\S\n]*-+\s*Transcript of session follows\s*-+[^\S\n]*$", re.I | re.M
+)
+_SECTION_RE = re.compile(r"^\s*---.*---\s*$")
 _FATAL_RE = re.compile(
     r"following addresses? (?:had|has) (?:permanent fatal errors|"
     r"transient non-fatal errors|delivery problems)",
@@ -34,12 +36,12 @@ _TALKING_RE = re.compile(
 # "550 5.1.1 <user@example.org>... User unknown" (the code may be missing).
 _FINAL_RE = re.compile(
     r"^\s*(?:([245]\d\d)(?:[ \-]([245]\.\d{1,3}\.\d{1,3}))?\s+)?"
-    r"<?([^\s<>]*@[^\s<>]+?|[^\s<>]+)>?\.\.\.\s*(.*)$"
+    r"<?((?:[^\s<>@]*+@)?[^\s<>]+?)>?\.\.\.\s*(.*)$"
 )
 _HOST_LINE_RE = re.compile(
     r"^\s*[245]\d\d\s+([A-Za-z0-9.\-]+)\s+\((?:smtp|esmtp|tcp)\)\.\.\.", re.I
 )
-_LIST_RE = re.compile(r"^\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*(?:\(.*\))?\s*$")
+_LIST_RE = re.compile(r"^\s*<?([^\s<>()][^\s<>()@]*+@[^\s<>()]++)>?\s*+(?:\(.*\))?\s*$")
 
 
 def _verb(command: str) -> str:
@@ -59,6 +61,8 @@ def transcript_records(text: str) -> list[DeliveryRecord]:
     host = command = ""
     replies: list[str] = []
     for line in text[m.end() :].split("\n"):
+        if not line or line.isspace():  # none of the tests below takes one
+            continue
         if _SECTION_RE.match(line):
             break
         talking = _TALKING_RE.match(line)

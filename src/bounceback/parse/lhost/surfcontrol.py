@@ -27,7 +27,9 @@ NAME = "surfcontrol"
 ORDER = 60
 
 # "user@example.com: [192.0.2.5], 550 user@example.com... No such user"
-_FAILED_RE = re.compile(r"^\s*<?([^\s<>:]+@[^\s<>:]+?)>?:\s*\[([^\]]*)\],\s*(.+)$", re.M)
+_FAILED_RE = re.compile(
+    r"^[^\S\n]*<?([^\s<>:][^\s<>:@]*+@[^\s<>:]++)>?:\s*\[([^\]]*)\],\s*(.+)$", re.M
+)
 
 
 def _text_records(text: str) -> list[DeliveryRecord]:

@@ -24,10 +24,12 @@ NAME = "trendmicro"
 ORDER = 40
 
 _SENT_RE = re.compile(
-    r"^\s*Sent <<<\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b:?\s*<?([^\s<>]*)>?", re.I | re.M
+    r"^[^\S\n]*Sent <<<\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b:?\s*<?([^\s<>]*)>?", re.I | re.M
 )
-_RECEIVED_RE = re.compile(r"^\s*Received >>>\s*(.+)$", re.I | re.M)
-_UNABLE_RE = re.compile(r"Unable to deliver message to <([^\s<>]+@[^\s<>]+)>([^\n]*)", re.I)
+_RECEIVED_RE = re.compile(r"^[^\S\n]*Received >>>\s*(.+)$", re.I | re.M)
+_UNABLE_RE = re.compile(
+    r"Unable to deliver message to <([^\s<>][^\s<>@]*+@[^\s<>]++)>([^\n]*)", re.I
+)
 
 
 def _is_interscan(mail: Mail) -> bool:

@@ -19,9 +19,11 @@ from bounceback.parse.text import find_address, join_reply_lines, squeeze
 NAME = "verizon"
 ORDER = 40
 
-_RCPT_TO_RE = re.compile(r"^\s*RCPT TO:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", re.I | re.M)
-_TO_RE = re.compile(r"^\s*To:\s*(.+)$", re.I | re.M)
-_ERROR_RE = re.compile(r"^\s*Error:\s*(.+)$", re.I | re.M)
+_RCPT_TO_RE = re.compile(
+    r"^[^\S\n]*RCPT TO:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M
+)
+_TO_RE = re.compile(r"^[^\S\n]*To:\s*(.+)$", re.I | re.M)
+_ERROR_RE = re.compile(r"^[^\S\n]*Error:\s*(.+)$", re.I | re.M)
 # The gateways' own "Error:" wording for a number that is not a subscriber's: a
 # stated reason, whatever the SMTP reply quoted under it says.
 _OWN_REASONS = {

@@ -27,7 +27,7 @@ NAME = "x1"
 ORDER = 40
 
 _MARKER = "---the following addresses had delivery errors---"
-_LINE_RE = re.compile(r"^\s*<?([^\s<>\[\]]+@[^\s<>\[\]]+?)>?\s+\[(.+)\]\s*$")
+_LINE_RE = re.compile(r"^\s*<?([^\s<>\[\]@]++@[^\s<>\[\]]++)>?\s+\[(.+)\]\s*$")
 
 
 def detect(mail: Mail) -> Report | None:

@@ -27,9 +27,10 @@ ORDER = 40
 
 _INTRO = "this is an automatically generated delivery status notification"
 _LIST_RE = re.compile(
-    r"^\s*del[ei]very to the following recipients (failed permanently|was aborted)", re.I | re.M
+    r"^[^\S\n]*del[ei]very to the following recipients (failed permanently|was aborted)",
+    re.I | re.M,
 )
-_ITEM_RE = re.compile(r"^\s*\*\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$")
+_ITEM_RE = re.compile(r"^\s*\*\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?\s*$")
 _SMTP_RE = re.compile(r"^SMTP:(RCPT|MAIL|DATA|EHLO|HELO|CONNECT)\s+host\s+(\S+?):\s*", re.I)
 
 

@@ -22,7 +22,7 @@ NAME = "x4"
 ORDER = 40
 
 _INTRO = "your mail message to the following address(es) could not be delivered"
-_START_RE = re.compile(r"^\s*<([^\s<>]+@[^\s<>]+)>:\s*(.*)$")
+_START_RE = re.compile(r"^\s*<([^\s<>][^\s<>@]*+@[^\s<>]++)>:\s*(.*)$")
 _CHILD_RE = re.compile(r"^child status \d+\.\.\.\s*", re.I)
 
 

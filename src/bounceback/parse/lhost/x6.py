@@ -24,13 +24,13 @@ ORDER = 40
 
 _INTRO = "we had trouble delivering your message. full details follow:"
 _REJECTED_RE = re.compile(
-    r"SMTP Server <([^<>\s]+)> rejected recipient <([^<>\s]+@[^<>\s]+)>"
+    r"SMTP Server <([^<>\s]+)> rejected recipient <([^<>\s][^<>\s@]*+@[^<>\s]++)>"
     r" \(Error following (\w+) command\)"
     r"\.\s*It responded as follows:\s*\[(.*?)\]",
     re.I | re.S,
 )
 _PERMANENT_RE = re.compile(
-    r"The following recipients returned (?:permanent|temporary) errors:\s*(.+?)\.\s*Reason:\s*"
+    r"The following recipients returned (?:permanent|temporary) errors:\s*+(.+?)\.\s*Reason:\s*"
     r"SMTP Server <([^<>\s]+)> refused to accept your message \((\w+)\),"
     r" with the following error message:\s*\[(.*?)\]",
     re.I | re.S,

@@ -24,7 +24,7 @@ NAME = "yahoo"
 ORDER = 60
 
 _INTRO = "sorry, we were unable to deliver your message to the following address"
-_RECIPIENT_RE = re.compile(r"^[ \t]*<([^<>\s]+@[^<>\s]+)>:[ \t]*$", re.M)
+_RECIPIENT_RE = re.compile(r"^[ \t]*<([^<>\s][^<>\s@]*+@[^<>\s]++)>:[ \t]*$", re.M)
 _COMMAND_RE = re.compile(r"\[(RCPT_TO|MAIL_FROM|DATA|EHLO|HELO|CONNECT|BDAT)\]\s*$", re.I)
 _REPLY_RE = re.compile(r"^(?:remote host said:\s*)?([245]\d\d)(?![\d.])")
 

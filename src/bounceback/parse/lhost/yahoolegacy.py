@@ -27,7 +27,7 @@ ORDER = 40
 
 _INTRO = "unable to deliver message to the following address(es)."
 _GAVE_UP = "this message has been in the queue too long"
-_START_RE = re.compile(r"^\s*<([^\s<>]+@[^\s<>]+)>:\s*(.*)$")
+_START_RE = re.compile(r"^\s*<([^\s<>][^\s<>@]*+@[^\s<>]++)>:\s*(.*)$")
 
 
 def detect(mail: Mail) -> Report | None:

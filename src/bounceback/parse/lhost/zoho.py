@@ -22,7 +22,7 @@ ORDER = 40
 # "address [Zoho's words], ERROR_CODE :550, ERROR_CODE :remote text"; newer
 # servers write "ERROR CODE" and may join the parts with " - ".
 _LINE_RE = re.compile(
-    r"^\s*<?([^\s<>,]+@[^\s<>,]+?)>?[,\s]+(.*?\bERROR[ _]CODE\s*:.*)$", re.M | re.I
+    r"^[^\S\n]*<?([^\s<>,][^\s<>,@]*+@[^\s<>,]++)>?[,\s]++(.*?\bERROR[ _]CODE\s*:.*)$", re.M | re.I
 )
 _CODE_RE = re.compile(r"ERROR[ _]CODE\s*:\s*", re.I)
 _REPLY_RE = re.compile(r"^([245]\d\d)\b")
