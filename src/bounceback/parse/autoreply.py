@@ -42,7 +42,9 @@ _BOUNCE_SUBJECT_RE = re.compile(
     re.I,
 )
 # A quoted field line of the message being answered ("  Subject: ...").
-QUOTED_FIELD_RE = re.compile(r"^[ \t>]*+(?:subject|to|from|sent|date|cc)[ \t]*+:[^\n]*+", re.I | re.M)
+QUOTED_FIELD_RE = re.compile(
+    r"^[ \t>]*+(?:subject|to|from|sent|date|cc)[ \t]*+:[^\n]*+", re.I | re.M
+)
 _MSGID_RE = re.compile(r"<[^<>\s][^<>\s@]*+@[^<>\s]++>")
 _DAEMON_RE = re.compile(r"mailer-daemon|postmaster|mail delivery (?:system|subsystem)", re.I)
 # What bounce texts say and vacation notices do not; checked only when the
