@@ -68,6 +68,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
         "max_message_bytes",
         "sender_health_burst",
         "sender_health_window_hours",
+        "parse_deadline_seconds",
         "thresholds",
         "decay",
     ),
