@@ -184,3 +184,18 @@ def test_bad_rules_say_what_and_where(text: str, message: str) -> None:
 def test_a_missing_file_is_a_rule_error(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="cannot read the rules file"):
         load(tmp_path / "nope.toml")
+
+
+def test_rules_survive_pickling_to_a_parse_child() -> None:
+    """The deadline's child processes get the rules pickled; the compiled build's frozen
+    classes must come back whole too."""
+    import pickle
+
+    from bounceback.classify.rules import loads
+
+    rules = loads(
+        'patterns = ["550 5.7.1 Unfortunately==>Hard"]\n'
+        '[[rules]]\nsection = "body"\ntext = "over quota"\ntype = "soft"\nbounce_type = "Quota"\n'
+    )
+    copy = pickle.loads(pickle.dumps(rules))
+    assert copy == rules and [r.id for r in copy.rules] == [r.id for r in rules.rules]

@@ -73,6 +73,11 @@ class Rule:
     type: RuleType
     bounce_type: str = ""
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled to the parse children (ledger/deadline.py); the compiled build's
+        # default unpickling assigns fields, which a frozen class refuses.
+        return (Rule, (self.id, self.section, self.text, self.type, self.bounce_type))
+
     def matches(self, report: Report, record: DeliveryRecord, decided: str = "") -> bool:
         """``decided``: the id of the built-in rule that decided the record."""
         if self.section == "rule":
@@ -114,6 +119,9 @@ class RuleSet:
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.rules, key=lambda r: _ORDER[r.type]))
         object.__setattr__(self, "rules", ordered)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (RuleSet, (self.rules,))  # see Rule.__reduce__
 
     def __bool__(self) -> bool:
         return bool(self.rules)

@@ -24,6 +24,7 @@ emergencies.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import queue
@@ -112,6 +113,10 @@ def cpu_deadline(seconds: float, *, wall: bool = False) -> Iterator[None]:
     which, number = (
         (signal.ITIMER_REAL, signal.SIGALRM) if wall else (signal.ITIMER_PROF, signal.SIGPROF)
     )
+    # No collection while the timer can fire: a TooSlow raised inside a collector
+    # callback is swallowed (an "unraisable" exception) instead of stopping the parse.
+    collecting = gc.isenabled()
+    gc.disable()
     previous = signal.signal(number, expired)
     signal.setitimer(which, seconds, _REPEAT_SECONDS)
     try:
@@ -122,6 +127,8 @@ def cpu_deadline(seconds: float, *, wall: bool = False) -> Iterator[None]:
         finally:  # even when the signal lands on the line above
             signal.setitimer(which, 0)
             signal.signal(number, previous)
+            if collecting:
+                gc.enable()
 
 
 def run_within(seconds: float, function: Callable[..., T], *args: Any) -> T:
