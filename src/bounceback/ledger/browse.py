@@ -514,11 +514,20 @@ def sync_contacts(conn: Connection, contact_ids: list[int], policy: PolicyConfig
 
 # --- suppression ---------------------------------------------------------------------------
 def list_suppressions(
-    ledger: Ledger, source: str | None, limit: int, after: Key | None = None
+    ledger: Ledger, source: str | None, limit: int, after: Key | None = None, q: str = ""
 ) -> tuple[list[dict[str, Any]], Key | None]:
-    """The suppression list, newest first (by id: the primary key, no sort); ``after`` = [id]."""
+    """The suppression list, newest first (by id: the primary key, no sort), whose address
+    or reason contains ``q`` (``@domain``: addresses at that domain); ``after`` = [id]."""
     s = t.suppressions.c
     stmt = select(s.id, s.email, s.reason, s.source, s.since).order_by(s.id.desc())
+    q = q.strip()
+    if q.startswith("@") and len(q) > 1:
+        stmt = stmt.where(s.email.like("%" + _like(q.lower())[1:-1], escape="\\"))
+    elif q:
+        pattern = _like(q.lower())
+        stmt = stmt.where(
+            or_(s.email.like(pattern, escape="\\"), func.lower(s.reason).like(pattern, escape="\\"))
+        )
     if source:
         stmt = stmt.where(s.source == source)
     if after is not None:
@@ -582,35 +591,6 @@ def send_detail(ledger: Ledger, send_id: int) -> dict[str, Any] | None:
         "contact_id": row["contact_id"],
         "bounces": int(bounces),
     }
-
-
-# --- the suppression page: search, import --------------------------------------------------
-def search_suppressions(
-    ledger: Ledger, q: str, source: str | None, limit: int, after: Key | None = None
-) -> tuple[list[dict[str, Any]], Key | None]:
-    """The suppression list, newest first, whose address or reason contains ``q``
-    (``@domain``: addresses at that domain); ``after`` = [id]."""
-    s = t.suppressions.c
-    stmt = select(s.id, s.email, s.reason, s.source, s.since).order_by(s.id.desc())
-    q = q.strip()
-    if q.startswith("@") and len(q) > 1:
-        stmt = stmt.where(s.email.like("%" + _like(q.lower())[1:-1], escape="\\"))
-    elif q:
-        pattern = _like(q.lower())
-        stmt = stmt.where(
-            or_(s.email.like(pattern, escape="\\"), func.lower(s.reason).like(pattern, escape="\\"))
-        )
-    if source:
-        stmt = stmt.where(s.source == source)
-    if after is not None:
-        stmt = stmt.where(s.id < after[0])
-    with ledger._read() as conn:
-        rows = conn.execute(stmt.limit(limit + 1)).all()
-    page, key = _page(rows, limit, lambda r: (r.id,))
-    return [
-        {"email": r.email, "reason": r.reason, "source": r.source, "since": iso(r.since)}
-        for r in page
-    ], key
 
 
 @dataclass(slots=True)

@@ -86,8 +86,8 @@ def routes(ctx: WebContext) -> APIRouter:
         cursor: str = "",
     ) -> Response:
         wanted = source if source in SOURCES else ""
-        rows, key = browse.search_suppressions(
-            ctx.ledger, q, wanted or None, PAGE_SIZE, decode_cursor(cursor, times=False)
+        rows, key = browse.list_suppressions(
+            ctx.ledger, wanted or None, PAGE_SIZE, decode_cursor(cursor, times=False), q
         )
         return render(
             request,
