@@ -25,8 +25,8 @@ from bounceback.match.verp import (
     VerpError,
     VerpSigner,
     VerpToken,
-    civicrm_send_id,
     envid_agrees,
+    trusted_unsigned_send_id,
 )
 from bounceback.model import Bounce, Report
 from bounceback.parse.text import find_address
@@ -98,8 +98,10 @@ def find_send(
     envid = report.original.envelope_id
     if signer is not None:
         for address in addresses:
-            if not signer.owns(address) or _opted_in_unsigned(address, unsigned_domain):
+            if not signer.owns(address):
                 continue
+            if trusted_unsigned_send_id(address, unsigned_domain) is not None:
+                continue  # the site's opted-in unsigned form, taken below
             try:
                 token = signer.verify(address, now)
             except VerpError as exc:
@@ -114,9 +116,7 @@ def find_send(
             # may still find it, so go on.
             break
     for address in addresses:
-        if not _opted_in_unsigned(address, unsigned_domain):
-            continue
-        send_id = civicrm_send_id(address)
+        send_id = trusted_unsigned_send_id(address, unsigned_domain)
         if send_id is not None and (send := lookup.by_id(send_id)) is not None:
             return MatchResult(send.id, "civicrm")
     # The ENVID is looked up whatever its format: a send log imported from another
@@ -132,13 +132,6 @@ def find_send(
         if "@" in address and (send := lookup.latest_for_address(address)) is not None:
             return MatchResult(send.id, "recipient")
     return NO_MATCH
-
-
-def _opted_in_unsigned(address: str, unsigned_domain: str) -> bool:
-    """An unsigned ``id.<n>`` address on the one domain the site trusts them on."""
-    domain = address.rpartition("@")[2].lower().rstrip(".")
-    opted_in = bool(unsigned_domain) and domain == unsigned_domain
-    return opted_in and civicrm_send_id(address) is not None
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -223,3 +223,12 @@ def civicrm_send_id(address: str) -> int | None:
     local = address.strip().strip("<>").rpartition("@")[0]
     m = _CIVICRM.fullmatch(local)
     return int(m.group(1)) if m else None
+
+
+def trusted_unsigned_send_id(address: str, unsigned_domain: str) -> int | None:
+    """The send id of an unsigned ``id.<n>`` address on the one domain a site opted in to
+    trust them on (``[verp] accept_unsigned``); None elsewhere, or when none opted in."""
+    domain = address.strip().strip("<>").rpartition("@")[2].lower().rstrip(".")
+    if not unsigned_domain or domain != unsigned_domain:
+        return None
+    return civicrm_send_id(address)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bounceback.logfmt import kv
-from bounceback.match.verp import VerpError, VerpSigner, civicrm_send_id
+from bounceback.match.verp import VerpError, VerpSigner, trusted_unsigned_send_id
 from bounceback.model import RawMessage
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ class Handler:
         if address in self.catch_all:
             return True
         domain = address.rpartition("@")[2]
-        if domain == self.config.unsigned_domain and civicrm_send_id(address) is not None:
+        if trusted_unsigned_send_id(address, self.config.unsigned_domain) is not None:
             return True
         if domain not in self.domains or self.signer is None:
             return False
