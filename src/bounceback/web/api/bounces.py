@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
 
 from bounceback.ledger import browse
 from bounceback.web.api.deps import (
@@ -23,35 +22,8 @@ from bounceback.web.api.deps import (
     naive_utc,
     page_of,
 )
+from bounceback.web.api.schemas import BounceDetail, BounceItem
 from bounceback.web.context import WebContext
-
-
-class BounceItem(BaseModel):
-    """One bounce event in a list (the diagnostic cut to 300 characters)."""
-
-    id: int
-    occurred_at: str
-    email: str = Field(description="The recipient address at the time.")
-    domain: str
-    kind: str = Field(description="bounce | delay | complaint | autoreply | ...")
-    reason: str
-    bounce_type: str
-    hardbounce: bool
-    status: str
-    reply_code: str
-    diagnostic: str
-    rule: str = Field(description="The rule that decided the reason.")
-    matched: bool = Field(description="Matched to a known address.")
-    match_method: str
-    verified: bool = Field(
-        description="False: it proved no send of ours (signed VERP configured), so it"
-        " was kept as evidence and changed nothing."
-    )
-    contact_id: int | None
-    campaign: str | None
-    source: str
-    undone: bool
-
 
 EventId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The bounce (event) id.")]
 
@@ -98,6 +70,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/bounces/{event_id}",
+        response_model=BounceDetail,
         summary="One bounce event: every parsed field, its campaign, message and effects",
         responses={404: {"description": "No such bounce."}},
     )

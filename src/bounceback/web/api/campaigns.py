@@ -17,10 +17,12 @@ from bounceback.web.api.deps import (
     ApiError,
     Cursor,
     Limit,
+    Page,
     cursor_key,
     cursor_text,
     page_of,
 )
+from bounceback.web.api.schemas import CampaignDetail, CampaignItem
 from bounceback.web.context import WebContext
 
 Name = Annotated[str, Path(min_length=1, max_length=255, description="The campaign's name.")]
@@ -52,7 +54,11 @@ def router(ctx: WebContext) -> APIRouter:
         except (stats.StatsError, ValueError) as exc:
             raise ApiError(404, f"no campaign named {name!r}") from exc
 
-    @r.get("/campaigns", summary="Campaigns by name: hard and soft counts, sends, rate")
+    @r.get(
+        "/campaigns",
+        response_model=Page[CampaignItem],
+        summary="Campaigns by name: hard and soft counts, sends, rate",
+    )
     def list_campaigns(
         status: Annotated[str | None, Query(max_length=32)] = None,
         limit: Limit = 50,
@@ -63,6 +69,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/campaigns/{name}",
+        response_model=CampaignDetail,
         summary="One campaign: counters, reasons, bounce types, bounces per day",
         responses={404: {"description": "No such campaign."}},
     )
@@ -74,6 +81,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.post(
         "/campaigns",
+        response_model=CampaignDetail,
         status_code=201,
         dependencies=[AdminAccess],
         summary="Create a campaign (admin)",
@@ -91,6 +99,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.patch(
         "/campaigns/{name}",
+        response_model=CampaignDetail,
         dependencies=[AdminAccess],
         summary="Change a campaign's status (admin); a closed status stops its counters",
         responses={404: {"description": "No such campaign."}},

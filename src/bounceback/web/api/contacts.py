@@ -22,6 +22,14 @@ from bounceback.web.api.deps import (
     encode_cursor,
     page_of,
 )
+from bounceback.web.api.schemas import (
+    ActivityItem,
+    AddressChanged,
+    ContactItem,
+    ContactUnheld,
+    ContactView,
+    Timeline,
+)
 from bounceback.web.context import WebContext
 
 EmailPath = Annotated[str, Path(max_length=320, description="The address (current or bounced).")]
@@ -31,62 +39,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No contact h
 class NewAddress(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(max_length=320, description="The contact's new address.")
-
-
-class ContactItem(BaseModel):
-    address_id: int
-    contact_id: int
-    name: str
-    kind: str = Field(description="contact | company | lead")
-    email: str | None = Field(description="The current address; null once removed.")
-    bounced_address: str | None
-    bounced: bool
-    on_hold: bool
-    hold_type: str | None
-    hold_since: str | None
-    last_bounce_at: str | None
-    bounce_counts: dict[str, int]
-    bulk_mail: str = Field(description="allowed | do_not_allow")
-    disabled: bool
-
-
-class TimelineEvent(BaseModel):
-    id: int
-    at: str
-    address_at_the_time: str
-    kind: str
-    reason: str
-    rule: str = Field(description="The rule that decided the reason.")
-    bounce_type: str
-    hardbounce: bool
-    status: str
-    diagnostic: str
-    detector: str
-    campaign: str | None
-    effects: dict[str, Any] = Field(description="What the policy did (for undo).")
-    steps: list[str] = Field(description="The same, in words, or why it did nothing.")
-    undone: bool
-
-
-class Timeline(BaseModel):
-    contact_id: int
-    email: str | None
-    bounced_address: str | None
-    last_reset_at: str | None = Field(description="Last unhold or new address.")
-    events: list[TimelineEvent]
-    next_cursor: str | None
-
-
-class ActivityItem(BaseModel):
-    id: int
-    contact_id: int
-    message_id: int = Field(description="The inbound message row (its raw bytes are kept).")
-    header_message_id: str = Field(description="The reply's Message-ID header.")
-    date: str = Field(description="The reply's Date (UTC; when it was filed if it had none).")
-    sender: str
-    sender_name: str
-    subject: str
-    body: str = Field(description="The decoded text (capped at 100,000 characters).")
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -144,6 +96,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/contacts/{email:path}",
+        response_model=ContactView,
         summary="A contact's bounce information and history (address at the time)",
         responses=NOT_FOUND,
     )
@@ -155,6 +108,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.post(
         "/contacts/{email:path}/unhold",
+        response_model=ContactUnheld,
         dependencies=[AdminAccess],
         summary="Take the address off hold (counts cleared, bounce suppression lifted)",
         responses=NOT_FOUND,
@@ -167,6 +121,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.post(
         "/contacts/{email:path}/address",
+        response_model=AddressChanged,
         dependencies=[AdminAccess],
         summary="Give the contact a new address (counts start over, history kept)",
         responses={**NOT_FOUND, 400: {"description": "The new address belongs to another."}},

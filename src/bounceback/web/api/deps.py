@@ -26,7 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from bounceback.ledger.db import LedgerUnavailable
@@ -133,6 +133,8 @@ def _query_names(api: FastAPI) -> dict[tuple[str, str], set[str]]:
 
 # --- pagination --------------------------------------------------------------------------
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(extra="forbid")  # as the response models (schemas.py)
+
     items: list[T]
     next_cursor: str | None = None
 

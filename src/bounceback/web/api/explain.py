@@ -17,6 +17,7 @@ from bounceback.ledger import bounce_source
 from bounceback.ledger.rules_store import current_rules
 from bounceback.web.api.bounces import EventId
 from bounceback.web.api.deps import ApiError, ctx_of
+from bounceback.web.api.schemas import Explanation
 from bounceback.web.context import WebContext
 
 
@@ -48,6 +49,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/bounces/{event_id}/explanation",
+        response_model=Explanation,
         summary="What was found where in a bounce, and which rule decided why",
         responses={404: {"description": "No such bounce."}},
     )

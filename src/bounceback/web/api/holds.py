@@ -21,6 +21,7 @@ from bounceback.web.api.deps import (
     naive_utc,
     page_of,
 )
+from bounceback.web.api.schemas import HoldItem, Unheld
 from bounceback.web.context import WebContext
 
 
@@ -41,21 +42,6 @@ class UnholdFilter(BaseModel):
         if not given and not self.all:
             raise ValueError('give a filter (bounce_type, domain, since, emails) or "all": true')
         return self
-
-
-class HoldItem(BaseModel):
-    address_id: int
-    contact_id: int
-    email: str | None = Field(description="The address (or the bounced address it had).")
-    name: str
-    hold_type: str | None = Field(description="The bounce type that put it on hold.")
-    hold_since: str | None
-    last_bounce_at: str | None
-    bounce_counts: dict[str, int] = Field(description="Bounces counted per bounce type.")
-
-
-class Unheld(BaseModel):
-    unheld: int = Field(description="How many addresses were taken off hold.")
 
 
 def router(ctx: WebContext) -> APIRouter:

@@ -8,7 +8,7 @@ the ledger processes, in this process and in any other on the same database.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,6 +27,7 @@ from bounceback.web.api.deps import (
     cursor_key,
     page_of,
 )
+from bounceback.web.api.schemas import BuiltinRuleList, RuleList, RuleOut, TestResult
 from bounceback.web.context import WebContext
 
 MAX_TEST_BYTES = 10 * 1024 * 1024  # a message to try: larger is refused (413)
@@ -67,78 +68,10 @@ class RuleCreate(RuleIn):
     )
 
 
-class RuleOut(BaseModel):
-    id: int
-    rule_id: str = Field(description="The id in a bounce's rule: user:<rule_id>.")
-    position: int
-    form: str
-    section: str
-    text: str
-    type: str
-    bounce_type: str
-    enabled: bool
-    note: str
-    created_at: str | None
-    updated_at: str | None
-
-
-class RuleList(BaseModel):
-    items: list[RuleOut]
-    version: str = Field(description="Changes with every edit of the rules.")
-    next_cursor: str | None = Field(default=None, description="The next page; null: the last.")
-
-
-class BuiltinRuleOut(BaseModel):
-    id: str = Field(description="The id a bounce's rule names when this rule decided it.")
-    stage: str = Field(description="kind, action, format, status, provider, phrase, ...")
-    reason: str = Field(description="The reason it gives; empty: it varies (format:, default).")
-    hard: Literal["hard", "soft", "depends"]
-    matches: str = Field(description="What it looks at, in words.")
-    count: int = Field(description="How many phrases, patterns, codes or conditions.")
-    examples: list[str] = Field(description="The first few of them.")
-
-
-class BuiltinRuleList(BaseModel):
-    items: list[BuiltinRuleOut]
-    read_only: Literal[True] = Field(
-        default=True, description="The pack is part of bounceback: override a rule by id."
-    )
-    next_cursor: str | None = Field(default=None, description="The next page; null: the last.")
-
-
 class Reorder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[int] = Field(description="Every rule's id, in the new order.")
-
-
-class Verdict(BaseModel):
-    reason: str
-    hardbounce: bool
-    permanent: bool
-    bounce_type: str
-    rule: str
-
-
-class TestedRecipient(Verdict):
-    recipient: str
-    status: str
-    diagnostic: str
-    user_rule: str | None = Field(description="The user rule that matched, if any.")
-    ignored: bool = Field(
-        default=False, description="An ignore rule matched: not a bounce (no verdict)."
-    )
-    changed: bool = Field(description="The user rules changed hard/soft or the bounce type.")
-    builtin: Verdict = Field(description="What the built-in rules alone decide.")
-
-
-class TestResult(BaseModel):
-    kind: str
-    detector: str
-    subject: str
-    error: str
-    rules: Literal["given", "in force"]
-    recipients: list[TestedRecipient]
 
 
 _TEST_BODY: dict[str, Any] = {

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bounceback.ledger import browse
 from bounceback.ledger.stamping import register_send
 from bounceback.web.api.deps import AdminAccess, ApiError, email_param
+from bounceback.web.api.schemas import SendDetail, SendStamp
 from bounceback.web.context import WebContext
 
 SendId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The send id.")]
@@ -22,19 +23,12 @@ class NewSend(BaseModel):
     message_id: str | None = Field(None, max_length=998, description="The Message-ID header.")
 
 
-class SendStamp(BaseModel):
-    send_id: int
-    bounceback_id: str
-    return_path: str | None = Field(
-        None, description="The envelope sender to use (VERP); null when [verp] is off."
-    )
-
-
 def router(ctx: WebContext) -> APIRouter:
     r = APIRouter(tags=["sends"])
 
     @r.post(
         "/sends",
+        response_model=SendStamp,
         dependencies=[AdminAccess],
         status_code=201,
         summary="Log a send; answers the X-Bounceback-ID to set and the return path to use",
@@ -49,6 +43,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/sends/{send_id}",
+        response_model=SendDetail,
         summary="One send: recipient, campaign, ids and how many bounces it drew",
         responses={404: {"description": "No such send."}},
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from bounceback.classify.reasons import BOUNCE_TYPES
 from bounceback.ledger import web_settings
 from bounceback.web.api.deps import AdminAccess, ApiError
+from bounceback.web.api.schemas import Settings, ThresholdOut
 from bounceback.web.context import WebContext
 
 BounceType = Annotated[str, Path(max_length=32, description="A bounce type, e.g. Quota.")]
@@ -29,12 +30,17 @@ def _invalid(exc: web_settings.SettingsError) -> ApiError:
 def router(ctx: WebContext) -> APIRouter:
     r = APIRouter(tags=["settings"])
 
-    @r.get("/settings", summary="Every editable setting in force, with the hold thresholds")
+    @r.get(
+        "/settings",
+        response_model=Settings,
+        summary="Every editable setting in force, with the hold thresholds",
+    )
     def get_settings() -> dict[str, Any]:
         return web_settings.get_settings(ctx.ledger)
 
     @r.patch(
         "/settings",
+        response_model=Settings,
         dependencies=[AdminAccess],
         summary="Change settings (admin); all are checked before any is stored",
     )
@@ -54,6 +60,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/settings/thresholds/{bounce_type}",
+        response_model=ThresholdOut,
         summary="One bounce type's hold threshold",
         responses={404: {"description": "No such bounce type."}},
     )
@@ -64,6 +71,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.put(
         "/settings/thresholds/{bounce_type}",
+        response_model=ThresholdOut,
         dependencies=[AdminAccess],
         summary="Set one bounce type's hold threshold (admin); null or 0: never held",
         responses={404: {"description": "No such bounce type."}},

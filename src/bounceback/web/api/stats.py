@@ -23,6 +23,15 @@ from bounceback.web.api.deps import (
     cursor_key,
     encode_cursor,
 )
+from bounceback.web.api.schemas import (
+    CampaignStatsPage,
+    DailyPage,
+    DomainStatsPage,
+    Overview,
+    ReasonStatsPage,
+    ResponseModel,
+    SenderHealth,
+)
 from bounceback.web.context import WebContext
 
 Days = Annotated[
@@ -64,7 +73,11 @@ def router(ctx: WebContext) -> APIRouter:
             "next_cursor": encode_cursor([start + limit]) if more else None,
         }
 
-    @r.get("/stats/daily", summary="Bounces per day by category, sends and rates")
+    @r.get(
+        "/stats/daily",
+        response_model=DailyPage,
+        summary="Bounces per day by category, sends and rates",
+    )
     def daily(
         days: Days = None,
         since: Since = None,
@@ -92,14 +105,29 @@ def router(ctx: WebContext) -> APIRouter:
         return ranked_list
 
     # One handler for the three ranked lists; ``name`` keeps their operation ids.
-    for name, summary, query in (
-        ("campaigns", "Bounces, sends and rate per campaign, most first", stats.by_campaign),
-        ("domains", "Bounces, sends and rates per recipient domain", stats.by_domain),
-        ("reasons", "Bounces per reason, most first", stats.by_reason),
-    ):
-        r.get(f"/stats/{name}", name=name, summary=summary)(ranked(query))
+    ranked_lists: tuple[tuple[str, str, Ranked, type[ResponseModel]], ...] = (
+        (
+            "campaigns",
+            "Bounces, sends and rate per campaign, most first",
+            stats.by_campaign,
+            CampaignStatsPage,
+        ),
+        (
+            "domains",
+            "Bounces, sends and rates per recipient domain",
+            stats.by_domain,
+            DomainStatsPage,
+        ),
+        ("reasons", "Bounces per reason, most first", stats.by_reason, ReasonStatsPage),
+    )
+    for name, summary, query, model in ranked_lists:
+        r.get(f"/stats/{name}", name=name, response_model=model, summary=summary)(ranked(query))
 
-    @r.get("/stats/overview", summary="The dashboard's overview: series and top lists")
+    @r.get(
+        "/stats/overview",
+        response_model=Overview,
+        summary="The dashboard's overview: series and top lists",
+    )
     def overview(
         days: Annotated[int, Query(ge=1, le=stats.MAX_DAYS)] = 30,
         top: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -108,6 +136,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @r.get(
         "/stats/sender-health",
+        response_model=SenderHealth,
         summary="Bounce and complaint rates per domain and provider against the limits",
     )
     def sender_health(

@@ -36,37 +36,11 @@ from bounceback.web.api.deps import (
     email_param,
     page_of,
 )
+from bounceback.web.api.schemas import Added, Removed, SuppressionItem, SuppressionStatus
 from bounceback.web.auth import cached_scope
 from bounceback.web.context import WebContext
 
 EmailPath = Annotated[str, Path(max_length=320, description="The address to check.")]
-
-
-class SuppressionStatus(BaseModel):
-    email: str
-    suppressed: bool
-    reason: str | None = None
-    source: str | None = Field(None, description="bounce | complaint | manual")
-    since: str | None = None
-
-
-class SuppressionItem(BaseModel):
-    email: str
-    reason: str
-    source: str = Field(description="bounce | complaint | manual")
-    since: str | None
-
-
-class Added(BaseModel):
-    email: str
-    suppressed: bool
-    added: bool = Field(description="False: it was already on the list.")
-
-
-class Removed(BaseModel):
-    email: str
-    suppressed: bool
-    removed: bool
 
 
 class NewSuppression(BaseModel):
@@ -183,7 +157,11 @@ def router(ctx: WebContext) -> APIRouter:
         "/suppression/{email:path}",
         summary="Is this address suppressed? (fast: one indexed lookup)",
         response_class=Response,
-        responses={200: {"model": SuppressionStatus}},
+        responses={
+            200: {"model": SuppressionStatus},
+            # Routing's: a path no address can be (a line break in it) is no resource.
+            404: {"description": "Not an address this path can hold."},
+        },
     )
     async def check(email: EmailPath, request: Request) -> Response:
         body = await status_json(request.app.state.suppression_lookup, email_param(email))
