@@ -86,7 +86,7 @@ def libpq_url(url: str) -> tuple[str, dict[str, str]]:
     environment variable, so it never shows in the process list."""
     parsed = make_url(url)
     env = {"PGPASSWORD": str(parsed.password)} if parsed.password else {}
-    plain = parsed.set(drivername="postgresql", password=None)
+    plain = parsed.set(drivername="postgresql")._replace(password=None)
     return plain.render_as_string(hide_password=False), env
 
 
