@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -74,3 +75,21 @@ def test_a_viewer_sees_no_button_and_gets_403(web: TestClient, sqlite_ledger: Le
     refused = web.post(f"/contacts/{PERSON}/erase", data={"csrf_token": csrf, "confirm": PERSON})
     assert refused.status_code == 403
     assert sqlite_ledger.contact_view(PERSON) is not None
+
+
+def test_in_a_browser_the_admin_opens_the_step_types_and_erases(
+    page: Any, site: Any, login: Callable[..., None]
+) -> None:
+    address = "browser.erase@example.org"  # its own contact: the site is shared
+    site.ledger.add_contact(address, "Browser Erase")
+    login(page)
+    page.goto(f"/contacts/{address}")
+    button = page.get_by_role("button", name="Erase permanently")
+    assert not button.is_visible()  # behind the "Erase this person…" step
+    page.locator("#erase summary").click()
+    page.get_by_label("Type the address to confirm").fill(address)
+    button.click()
+    page.wait_for_url("**/contacts")
+    assert "Erased (record" in page.locator(".flash").inner_text()
+    assert site.ledger.contact_view(address) is None
+    assert site.ledger.is_suppressed(address)
