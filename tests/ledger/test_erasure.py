@@ -194,3 +194,14 @@ def test_the_cli(
     assert [r["operator"] for r in json.loads(listed.output)] == ["ticket 42"]
     check = runner.invoke(app, ["suppression", "check", GONE], env=env)
     assert check.exit_code == 0 and "suppressed" in check.output
+
+
+def test_a_later_reply_does_not_make_them_a_contact_again(ledger: Ledger) -> None:
+    """Replies from unknown senders become contacts; from an erased one, not."""
+    fill(ledger)
+    erase(ledger.engine, MARIA, "dpo", NOW)
+    erase(ledger.engine, TOM, "dpo", NOW)
+    again = RawMessage(data=fixture_bytes("reply-human-01.eml"), source="test")
+    list(ledger.process([("again", again)], purpose="both"))
+    assert ledger.contact_view(MARIA) is None and ledger.contact_view(TOM) is None
+    assert count(ledger, t.activities) == 0 and count(ledger, t.contacts) == 2

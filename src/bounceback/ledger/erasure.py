@@ -36,12 +36,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.lookup import chunks
-from bounceback.ledger.process import dialect_insert
 
 KEY_SETTING = "erasure.key"
 ERASED_PREFIX = "erased:"
@@ -65,6 +65,12 @@ class ErasureReport:
         }
 
 
+def _insert(conn: Connection, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING (process.dialect_insert; not
+    imported: process imports activities, which imports this module)."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
 # --- the hash ---------------------------------------------------------------------------
 def erasure_key(conn: Connection) -> bytes:
     """The installation's secret; made on first need when migration 0008 did not."""
@@ -72,7 +78,7 @@ def erasure_key(conn: Connection) -> bytes:
     found = conn.execute(select(s.value).where(s.key == KEY_SETTING)).scalar()
     if found is None:
         conn.execute(
-            dialect_insert(conn, t.settings)
+            _insert(conn, t.settings)
             .values(key=KEY_SETTING, value=secrets.token_hex(32))
             .on_conflict_do_nothing(index_elements=["key"])
         )
@@ -107,13 +113,13 @@ def erase(engine: Engine, email: str, operator: str, now: dt.datetime) -> Erasur
     """Erase the person with ``email`` (normalised, valid): see the module's docstring."""
     try:
         with engine.begin() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:  # deleted pages are zeroed, not left readable in the file
+            on_sqlite = conn.dialect.name == "sqlite"
+            if on_sqlite:  # deleted pages are zeroed, not left readable in the file
                 conn.exec_driver_sql("PRAGMA secure_delete = ON")
             try:
                 return _erase(conn, email, operator, now)
             finally:
-                if sqlite:
+                if on_sqlite:
                     conn.exec_driver_sql("PRAGMA secure_delete = OFF")
     except DBAPIError as exc:
         raise unavailable(exc) from exc
@@ -242,7 +248,7 @@ def _resuppress(conn: Connection, emails: set[str], now: dt.datetime) -> int:
     key = erasure_key(conn)
     for address in sorted(emails):
         conn.execute(
-            dialect_insert(conn, t.suppressions)
+            _insert(conn, t.suppressions)
             .values(email=erased_form(key, address), reason="erased", source=SOURCE, since=now)
             .on_conflict_do_nothing(index_elements=["email"])
         )
