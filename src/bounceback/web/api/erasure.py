@@ -46,8 +46,7 @@ def router(ctx: WebContext) -> APIRouter:
         "/contacts/{email:path}/erase",
         dependencies=[AdminAccess],
         response_model=Erased,
-        summary="Erase a person: history, raw messages, activities, sends and contact go; "
-        "a one-way hash keeps the address suppressed (cannot be undone)",
+        summary="Erase a person (cannot be undone); a one-way hash keeps the address suppressed",
     )
     async def erase(email: EmailPath, request: Request) -> dict[str, Any]:
         address = email_param(email)
