@@ -135,6 +135,8 @@ def test_an_import_or_add_does_not_bring_them_back(ledger: Ledger) -> None:
     assert ledger.contact_view(GONE) is None
     with pytest.raises(LedgerError, match="erased"):
         ledger.add_contact(GONE)
+    with pytest.raises(LedgerError, match="erased"):
+        ledger.set_email(OTHER, GONE)  # nor given to someone else
     # They asked to come back: lifting the suppression removes the hash too.
     assert ledger.unsuppress(GONE)
     assert not ledger.is_suppressed(GONE)

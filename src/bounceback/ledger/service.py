@@ -366,6 +366,8 @@ class Ledger:
             taken = self._address_by_email(conn, new, current_only=True)
             if taken is not None and taken["id"] != address["id"]:
                 raise LedgerError(f"{new} already belongs to another contact")
+            if erasure.is_erased(conn, new):
+                raise LedgerError(f"{new} was erased ({ERASED_HINT})")
             if address["email"] and address["email"] != new:
                 conn.execute(
                     update(t.addresses)
