@@ -38,6 +38,9 @@ def test_an_admin_erases_and_the_check_still_says_suppressed(
         assert check["suppressed"] and check["source"] == "erasure"
     other = client.get("/api/v1/suppression/filtered@example.co.jp", headers=read_headers)
     assert other.json()["source"] == "bounce"  # the other recipient of the same message
+    listed = client.get("/api/v1/suppression?source=erasure", headers=read_headers).json()
+    [row] = listed["items"]
+    assert row["email"].startswith("erased:") and row["reason"] == "erased"
     record = client.get("/api/v1/erasures", headers=read_headers).json()
     assert [r["id"] for r in record] == [body["id"]] and GONE not in str(record)
 

@@ -46,6 +46,8 @@ def router(ctx: WebContext) -> APIRouter:
         "/contacts/{email:path}/erase",
         dependencies=[AdminAccess],
         response_model=Erased,
+        # A path no route takes (a control character in the address) is a 404.
+        responses={404: {"description": "Not an address this route can take."}},
         summary="Erase a person (cannot be undone); a one-way hash keeps the address suppressed",
     )
     async def erase(email: EmailPath, request: Request) -> dict[str, Any]:

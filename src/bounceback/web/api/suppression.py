@@ -46,14 +46,14 @@ class SuppressionStatus(BaseModel):
     email: str
     suppressed: bool
     reason: str | None = None
-    source: str | None = Field(None, description="bounce | complaint | manual")
+    source: str | None = Field(None, description="bounce | complaint | manual | erasure")
     since: str | None = None
 
 
 class SuppressionItem(BaseModel):
     email: str
     reason: str
-    source: str = Field(description="bounce | complaint | manual")
+    source: str = Field(description="bounce | complaint | manual | erasure")
     since: str | None
 
 
@@ -195,7 +195,9 @@ def router(ctx: WebContext) -> APIRouter:
         summary="The suppression list, newest first",
     )
     def list_all(
-        source: Annotated[Literal["bounce", "complaint", "manual"] | None, Query()] = None,
+        source: Annotated[
+            Literal["bounce", "complaint", "manual", "erasure"] | None, Query()
+        ] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:
