@@ -54,19 +54,20 @@ def test_sqlite_backup_is_one_snapshot_while_a_writer_runs(
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's online backup (PostgreSQL: the pg_dump test)")
     fill(ledger)
-    stop = threading.Event()
+    stop, under_way = threading.Event(), threading.Event()
     written = [0]
 
     def writer() -> None:  # a contact and its address per transaction, as serve adds them
         while not stop.is_set():
             ledger.add_contact(f"new{written[0]}@example.net")
             written[0] += 1
+            if written[0] == 20:
+                under_way.set()
 
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        while written[0] < 20:  # the writer is under way before the copy starts
-            stop.wait(0.01)
+        assert under_way.wait(timeout=120)  # the writer is under way before the copy starts
         copies = [backup(db_url, tmp_path / f"copy{n}.db") for n in range(3)]
     finally:
         stop.set()
