@@ -16,6 +16,7 @@ app = typer.Typer(
 from bounceback.cli import (  # noqa: E402
     activities_cmd,  # noqa: F401
     ledger_cmds,  # noqa: F401
+    ops_cmds,  # noqa: F401
     parse_cmd,  # noqa: F401
     rules_cmd,  # noqa: F401
     serve_cmd,  # noqa: F401

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, select
 
 from bounceback.ledger import tables as t
+from bounceback.ledger.erasure import is_erased
 from bounceback.ledger.lookup import chunks
 from bounceback.ledger.models import utcnow
 from bounceback.parse.mail import Mail
@@ -136,6 +137,8 @@ def file_replies(conn: Connection, replies: list[tuple[int, str, Reply]]) -> int
     rows: list[dict[str, Any]] = []
     for message_id, key, reply in replies:
         if reply.sender and "@" in reply.sender and reply.sender not in known:
+            if is_erased(conn, reply.sender):  # an erased person is not made a contact again
+                continue
             known[reply.sender] = _create_contact(conn, reply.sender, reply.sender_name)
         contact_ids = sorted({known[a] for a in reply.addresses if a in known})
         for contact_id in contact_ids:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-HEAD = "0006"  # the newest migration; checked cheaply before running Alembic
+HEAD = "0008"  # the newest migration; checked cheaply before running Alembic
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _LOCK_ID = 0x626F756E  # PostgreSQL advisory lock serialising concurrent first-use upgrades
 
@@ -84,11 +84,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def ensure_schema(engine: Engine) -> None:
     """Migrate on first use; a no-op (one query) when the schema is current."""
+    from alembic.util import CommandError
+
+    found = None
     try:
-        if current_revision(engine) != HEAD:
+        found = current_revision(engine)
+        if found != HEAD:
             upgrade(engine)
     except (OperationalError, DBAPIError) as exc:
         raise unavailable(exc) from exc
+    except CommandError as exc:  # a revision this release does not know: a newer one's
+        raise LedgerUnavailable(
+            f"the database is at revision {found}, newer than this bounceback knows "
+            f"({HEAD}): run the newer release (docs/operations.md, 'Upgrades')"
+        ) from exc
 
 
 def unavailable(exc: BaseException) -> LedgerUnavailable:

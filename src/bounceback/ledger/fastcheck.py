@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from bounceback.ledger.erasure import erased_form, erasure_key
+
 Found = tuple[str, str, str]  # reason, source, since (ISO)
 ASYNC_CONNECTIONS = 4  # per event loop: queries in flight at once
 
@@ -29,7 +31,9 @@ class SuppressionLookup:
         self.engine = engine
         self.remote = engine.dialect.name == "postgresql"
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self.sql = f"SELECT reason, source, since FROM suppressions WHERE email = {mark}"
+        # The address as it is, or its erased form (ledger.erasure): one indexed IN.
+        self.sql = f"SELECT reason, source, since FROM suppressions WHERE email IN ({mark}, {mark})"
+        self._key: bytes | None = None
         self.connections = connections
         self._local = threading.local()
         self._held: list[Any] = []  # sync (SQLAlchemy-pooled) connections
@@ -56,13 +60,20 @@ class SuppressionLookup:
             self._held.append(conn)
         return conn
 
+    def _params(self, email: str) -> tuple[str, str]:
+        if self._key is None:  # once: the installation's key never changes
+            with self.engine.begin() as conn:
+                self._key = erasure_key(conn)
+        return email, erased_form(self._key, email)
+
     def check(self, email: str) -> Found | None:
         """(reason, source, since) when ``email`` (normalised) is suppressed."""
+        params = self._params(email)
         for attempt in (1, 2):
             conn = self._connection()
             try:
                 cur = conn.cursor()
-                cur.execute(self.sql, (email,))
+                cur.execute(self.sql, params)
                 rows = cur.fetchall()  # all: a half-read SQLite cursor pins its snapshot
                 cur.close()
                 break
@@ -82,6 +93,7 @@ class SuppressionLookup:
         """``check`` for an event loop: awaited on PostgreSQL, inline on SQLite."""
         if not self.remote:
             return self.check(email)
+        params = self._params(email)
         pool = self._pool()
         cur = await pool.get()  # a cursor kept with its connection, reused
         try:
@@ -89,7 +101,7 @@ class SuppressionLookup:
                 if cur is None or cur.connection.closed:
                     cur = (await self._connect()).cursor()
                 try:
-                    await cur.execute(self.sql, (email,), prepare=True)
+                    await cur.execute(self.sql, params, prepare=True)
                     rows = await cur.fetchall()
                     break
                 except Exception:

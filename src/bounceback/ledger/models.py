@@ -366,3 +366,16 @@ class SendStat(Base):
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     domain: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Erasure(Base):
+    """That a person was erased: when, by whom (the operator) and how many rows went.
+    Never whose: the address survives only as a keyed hash in ``suppressions``."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    operator: Mapped[str] = mapped_column(String(255), default="")
+    # Rows removed per table, e.g. {"bounce_events": 4, "messages": 2, ...}.
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)

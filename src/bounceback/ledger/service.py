@@ -20,7 +20,7 @@ from bounceback import config as config_mod
 from bounceback.classify import RuleSet
 from bounceback.classify import load as load_rules
 from bounceback.config import Config, PolicyConfig
-from bounceback.ledger import live
+from bounceback.ledger import erasure, live
 from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose
 from bounceback.ledger.db import ensure_schema, make_engine, unavailable
@@ -33,6 +33,7 @@ from bounceback.model import RawMessage
 from bounceback.sources import SourceEvent
 
 KINDS = ("contact", "company", "lead")
+ERASED_HINT = "suppressed; `bounceback suppression remove` first if they asked to come back"
 
 
 class LedgerError(ValueError):
@@ -187,6 +188,8 @@ class Ledger:
         with self._write() as conn:
             if self._address_by_email(conn, email, current_only=True) is not None:
                 raise LedgerError(f"{email} already belongs to a contact")
+            if erasure.is_erased(conn, email):
+                raise LedgerError(f"{email} was erased ({ERASED_HINT})")
             return self._insert_contact(conn, email, name, kind)
 
     def _insert_contact(self, conn: Connection, email: str, name: str, kind: str) -> int:
@@ -219,6 +222,9 @@ class Ledger:
                     continue
                 name = (row.get("name") or "").strip()
                 found = self._address_by_email(conn, email, current_only=True)
+                if found is None and erasure.is_erased(conn, email):
+                    result.errors.append(f"line {line}: {email} was erased ({ERASED_HINT})")
+                    continue
                 if found is None:
                     aid = self._insert_contact(conn, email, name, kind)
                     result.imported += 1
@@ -312,7 +318,8 @@ class Ledger:
         if not wanted:
             return False
         s = t.suppressions.c
-        return conn.execute(select(s.id).where(s.email.in_(wanted))).first() is not None
+        keys = erasure.suppression_keys(conn, wanted)  # an erased address stays suppressed
+        return conn.execute(select(s.id).where(s.email.in_(keys))).first() is not None
 
     def unhold(self, email: str) -> bool:
         """Take an address off hold: counts cleared, bounce suppression lifted, bulk mail back."""
@@ -359,6 +366,8 @@ class Ledger:
             taken = self._address_by_email(conn, new, current_only=True)
             if taken is not None and taken["id"] != address["id"]:
                 raise LedgerError(f"{new} already belongs to another contact")
+            if erasure.is_erased(conn, new):
+                raise LedgerError(f"{new} was erased ({ERASED_HINT})")
             if address["email"] and address["email"] != new:
                 conn.execute(
                     update(t.addresses)
@@ -387,7 +396,8 @@ class Ledger:
         """Lift a suppression; the address may be mailed again (bulk mail restored)."""
         email = normalise(email)
         with self._write() as conn:
-            gone = conn.execute(delete(t.suppressions).where(t.suppressions.c.email == email))
+            keys = erasure.suppression_keys(conn, [email])  # an erased address too
+            gone = conn.execute(delete(t.suppressions).where(t.suppressions.c.email.in_(keys)))
             address = self._address_by_email(conn, email)
             if address is not None and address["bounced"]:
                 restored = address["email"] or self._free(conn, address["bounced_address"])

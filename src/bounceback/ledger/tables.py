@@ -26,6 +26,7 @@ webhook_tokens: Table = Base.metadata.tables["webhook_tokens"]
 user_rules: Table = Base.metadata.tables["user_rules"]
 daily_stats: Table = Base.metadata.tables["daily_stats"]
 send_stats: Table = Base.metadata.tables["send_stats"]
+erasures: Table = Base.metadata.tables["erasures"]
 
 
 def _limits(table: Table) -> dict[str, int]:

@@ -11,6 +11,7 @@ from bounceback.web.api import (
     campaigns,
     contacts,
     deps,
+    erasure,
     explain,
     holds,
     rules,
@@ -32,6 +33,7 @@ _RESOURCES = (
     settings,
     rules,
     sends,
+    erasure,
 )
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bounceback.model import Kind
 
-SuppressionSource = Literal["bounce", "complaint", "manual"]
+SuppressionSource = Literal["bounce", "complaint", "manual", "erasure"]
 BulkMail = Literal["allowed", "do_not_allow"]
 Outcome = Literal["matched", "unmatched", "ignored", "quarantined", "duplicate", "error", "filed"]
 RuleForm = Literal["section", "pattern"]
@@ -717,3 +717,10 @@ class SendDetail(ResponseModel):
     sent_at: str | None
     contact_id: int | None
     bounces: int = Field(description="How many bounce events were matched to it.")
+
+
+class Erased(ResponseModel):
+    id: int = Field(description="The erasure record's id.")
+    erased_at: str
+    operator: str = Field(description="Who erased (the API key's name), never whose.")
+    counts: dict[str, int] = Field(description="Rows removed per table.")

@@ -173,7 +173,9 @@ def router(ctx: WebContext) -> APIRouter:
         summary="The suppression list, newest first",
     )
     def list_all(
-        source: Annotated[Literal["bounce", "complaint", "manual"] | None, Query()] = None,
+        source: Annotated[
+            Literal["bounce", "complaint", "manual", "erasure"] | None, Query()
+        ] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from bounceback.web.dashboard.common import (
     require_user,
 )
 
-SOURCES = ("bounce", "complaint", "manual")
+SOURCES = ("bounce", "complaint", "manual", "erasure")  # erasure: ledger.erasure
 MAX_IMPORT = 50_000_000  # bytes of CSV: a million addresses and their reasons
 
 
