@@ -280,9 +280,8 @@ def _retention(raw: dict[str, Any]) -> RetentionConfig:
     ):
         if name in raw:
             value = _int(raw[name], f"retention.{name}")
-            if value < 0 or (name == "batch_size" and value == 0):
-                least = 1 if name == "batch_size" else 0
-                raise ConfigError(f"retention.{name}: expected a number >= {least}")
+            if name == "batch_size" and value < 1:
+                raise ConfigError("retention.batch_size: expected a whole number ≥ 1")
             setattr(retention, name, value)
     if "daily_at" in raw:
         value = raw["daily_at"]

@@ -61,6 +61,23 @@ class RunReport:
             "unreadable_until": iso(self.unreadable_until),
         }
 
+    def retention_notes(self) -> list[str]:
+        """What retention kept this run from doing, in words."""
+        notes = []
+        if self.unreadable:
+            newest = f"{self.unreadable_until:%Y-%m-%d}" if self.unreadable_until else "?"
+            notes.append(
+                f"{self.unreadable} bounces (up to {newest}) not re-read: "
+                "their raw bytes were pruned ([retention] raw_message_days)"
+            )
+        if self.history_pruned:
+            notes.append(
+                f"{len(self.history_pruned)} addresses left as they are (their older "
+                f"bounces were pruned): {', '.join(self.history_pruned[:20])}"
+                + (" ..." if len(self.history_pruned) > 20 else "")
+            )
+        return notes
+
 
 def replay(
     ledger: Ledger,
