@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -113,6 +114,15 @@ class Message(Base):
     """An inbound message or event, once: the idempotency key makes re-processing a no-op."""
 
     __tablename__ = "messages"
+    # The messages that still hold their bytes, in time order (retention clears them).
+    __table_args__ = (
+        Index(
+            "ix_messages_raw_kept",
+            "received_at",
+            postgresql_where=text("raw IS NOT NULL"),
+            sqlite_where=text("raw IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

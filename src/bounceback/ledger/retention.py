@@ -186,12 +186,7 @@ def prune(
                 report.held_events += _delete_messages(conn, ids, report)
                 report.held_messages += len(ids)
     if report.raw_before is not None:
-        m = t.messages.c
-        where = _raw(report)
-        while ids := _ids(engine, select(m.id).where(where), batch):
-            with engine.begin() as conn:
-                conn.execute(update(t.messages).where(m.id.in_(ids), where).values(raw=None))
-            report.raw_cleared += len(ids)
+        _clear_raw(engine, report, batch)
     if report.events or report.messages or report.held_messages:
         _remember_horizon(engine, report)
     if engine.dialect.name == "sqlite" and (
@@ -215,11 +210,32 @@ def _raw(report: PruneReport) -> Any:
     # Quarantined and unmatched messages keep their bytes for as long as they are kept:
     # a retry or a later match needs them.
     where = and_(
-        m.raw.is_not(None), m.outcome.not_in(HELD_OUTCOMES), m.received_at < report.raw_before
+        m.raw.is_not(None), m.received_at < report.raw_before, m.outcome.not_in(HELD_OUTCOMES)
     )
     if report.events_before is not None:
         where = and_(where, m.received_at >= report.events_before)
     return where
+
+
+def _clear_raw(engine: Engine, report: PruneReport, batch: int) -> None:
+    """Walk the messages that still hold bytes (index ix_messages_raw_kept) in time
+    order, once: the held ones it passes are not read again by the next batch."""
+    m = t.messages.c
+    where = _raw(report)
+    after: tuple[dt.datetime, int] | None = None
+    while True:
+        stmt = select(m.id, m.received_at).where(where)
+        if after is not None:
+            at, last = after
+            stmt = stmt.where(or_(m.received_at > at, and_(m.received_at == at, m.id > last)))
+        with engine.begin() as conn:
+            rows = conn.execute(stmt.order_by(m.received_at, m.id).limit(batch)).all()
+            if not rows:
+                return
+            ids = [int(r.id) for r in rows]
+            conn.execute(update(t.messages).where(m.id.in_(ids), where).values(raw=None))
+        report.raw_cleared += len(ids)
+        after = (rows[-1].received_at, ids[-1])
 
 
 def _ids(engine: Engine, stmt: Select[Any], batch: int) -> list[int]:
@@ -287,9 +303,13 @@ def _prune_months(engine: Engine, report: PruneReport, before: dt.datetime, batc
         with engine.begin() as conn:
             part = _as_table(month.name, t.messages)
             in_month = select(part.c.id).scalar_subquery()
-            report.events += _forget_events(
-                conn, t.events, t.events.c.message_id.in_(in_month), report
+            # A message's events carry its received_at as occurred_at: any left are in
+            # the same month (DEFAULT, if that month's events had no partition).
+            e = t.events.c
+            same_month = and_(
+                e.occurred_at >= month.start, e.occurred_at < month.end, e.message_id.in_(in_month)
             )
+            report.events += _forget_events(conn, t.events, same_month, report)
             report.activities += conn.execute(
                 delete(t.activities).where(t.activities.c.message_id.in_(in_month))
             ).rowcount
