@@ -86,6 +86,7 @@ class PruneReport:
     partitions_dropped: list[str] = field(default_factory=list)
     partitions_created: list[str] = field(default_factory=list)
     bytes_reclaimed: int = 0  # SQLite: file pages given back
+    _marked: set[int] = field(default_factory=set, repr=False)  # counted once across batches
 
     def as_dict(self) -> dict[str, Any]:
         def at(value: dt.datetime | None) -> str | None:
@@ -384,7 +385,8 @@ def _forget_events(
         )
     ).all()
     _mark_addresses(conn, [(int(aid), int(n), until) for aid, n, until in marks])
-    report.addresses += len(marks)
+    report._marked.update(int(aid) for aid, _, _ in marks)
+    report.addresses = len(report._marked)
     counted = [s.campaign_counted != "", s.undone_at.is_(None), s.campaign_id.is_not(None)]
     campaigns = conn.execute(
         select(s.campaign_id, func.count(), func.max(s.occurred_at))
