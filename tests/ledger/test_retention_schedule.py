@@ -125,3 +125,23 @@ def test_db_prune_cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     result = runner.invoke(app, ["db", "prune", "--json"], env=env)
     assert result.exit_code == 0, result.output
     assert '"dry_run": false' in result.stdout and '"events": 0' in result.stdout
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_serve_starts_the_daily_prune_unless_disabled(tmp_path: Path, enabled: bool) -> None:
+    from bounceback.config import Config
+    from bounceback.serve import Server
+    from bounceback.serve_config import ServeConfig
+    from bounceback.sources.smtpd import SmtpdConfig
+
+    config = Config(database_url=f"sqlite:///{tmp_path / 'l.db'}")
+    config.retention.enabled = enabled
+    ledger = Ledger.open(config)
+    server = Server(ServeConfig(smtpd=SmtpdConfig(port=0, catch_all=["b@sender.example"])), ledger)
+    try:
+        server.start()
+        names = [worker.name for worker in server._workers]
+        assert ("retention" in names) is enabled
+    finally:
+        server.stop()
+        ledger.close()
