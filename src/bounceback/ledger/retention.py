@@ -178,18 +178,20 @@ def prune(
         return report
     with engine.begin() as conn:
         report.partitions_created = partitions.ensure_months(conn, now, config.partitions_ahead)
-    if report.events_before is not None:
+    # The horizon is written before anything goes: a run cut short still leaves
+    # ``stats rebuild`` knowing which days it can no longer recount.
+    if report.events_before is not None and _any_before(engine, report.events_before):
+        _remember_horizon(engine, report.events_before)
         _prune_months(engine, report, report.events_before, batch)
     if report.held_before is not None:
         where = _held(report)
         while ids := _ids(engine, select(t.messages.c.id).where(where), batch):
+            _remember_horizon(engine, report.held_before)
             with engine.begin() as conn:
                 report.held_events += _delete_messages(conn, ids, report)
                 report.held_messages += len(ids)
     if report.raw_before is not None:
         _clear_raw(engine, report, batch)
-    if report.events or report.messages or report.held_messages:
-        _remember_horizon(engine, report)
     if engine.dialect.name == "sqlite" and (
         report.events or report.messages or report.held_messages or report.raw_cleared
     ):
@@ -452,8 +454,19 @@ def _rebase_campaigns(conn: Connection, touched: list[tuple[int, int, dt.datetim
             )
 
 
-def _remember_horizon(engine: Engine, report: PruneReport) -> None:
-    horizon = max(x for x in (report.events_before, report.held_before) if x is not None)
+def _any_before(engine: Engine, before: dt.datetime) -> bool:
+    e, m = t.events.c, t.messages.c
+    with engine.connect() as conn:
+        for stmt in (
+            select(e.id).where(e.occurred_at < before),
+            select(m.id).where(m.received_at < before),
+        ):
+            if conn.execute(stmt.limit(1)).first() is not None:
+                return True
+    return False
+
+
+def _remember_horizon(engine: Engine, horizon: dt.datetime) -> None:
     s = t.settings.c
     with engine.begin() as conn:
         old = conn.execute(select(s.value).where(s.key == PRUNED_BEFORE_KEY)).scalar()
