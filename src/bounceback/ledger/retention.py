@@ -222,23 +222,34 @@ def _raw(report: PruneReport) -> Any:
 
 def _clear_raw(engine: Engine, report: PruneReport, batch: int) -> None:
     """Walk the messages that still hold bytes (index ix_messages_raw_kept) in time
-    order, once: the held ones it passes are not read again by the next batch."""
+    order, once: the held ones it passes are not read again by the next batch. Each
+    batch is cleared by its (received_at, id) range, not by a list of ids: a long IN
+    list makes PostgreSQL's generic plan scan every partition."""
     m = t.messages.c
     where = _raw(report)
     after: tuple[dt.datetime, int] | None = None
     while True:
-        stmt = select(m.id, m.received_at).where(where)
-        if after is not None:
-            at, last = after
-            stmt = stmt.where(or_(m.received_at > at, and_(m.received_at == at, m.id > last)))
+        window = [where] if after is None else [where, _past(after)]
         with engine.begin() as conn:
-            rows = conn.execute(stmt.order_by(m.received_at, m.id).limit(batch)).all()
+            rows = conn.execute(
+                select(m.received_at, m.id)
+                .where(*window)
+                .order_by(m.received_at, m.id)
+                .limit(batch)
+            ).all()
             if not rows:
                 return
-            ids = [int(r.id) for r in rows]
-            conn.execute(update(t.messages).where(m.id.in_(ids), where).values(raw=None))
-        report.raw_cleared += len(ids)
-        after = (rows[-1].received_at, ids[-1])
+            last = (rows[-1].received_at, int(rows[-1].id))
+            up_to = or_(m.received_at < last[0], and_(m.received_at == last[0], m.id <= last[1]))
+            cleared = conn.execute(update(t.messages).where(*window, up_to).values(raw=None))
+        report.raw_cleared += int(cleared.rowcount)
+        after = last
+
+
+def _past(after: tuple[dt.datetime, int]) -> Any:
+    m = t.messages.c
+    at, last = after
+    return or_(m.received_at > at, and_(m.received_at == at, m.id > last))
 
 
 def _ids(engine: Engine, stmt: Select[Any], batch: int) -> list[int]:
