@@ -24,6 +24,8 @@ from typing import Any, ClassVar, Literal
 
 from bounceback import is_compiled
 from bounceback.ledger.process import Outcome
+from bounceback.ledger.retention import METRICS_HELP as RETENTION_HELP
+from bounceback.ledger.retention import run_daily
 from bounceback.ledger.service import Ledger, LedgerError
 from bounceback.logfmt import kv
 from bounceback.model import RawMessage
@@ -45,6 +47,7 @@ class Metrics:
         "bounceback_poll_errors_total": "Polls or log reads that failed, by source.",
         "bounceback_smtp_messages_total": "SMTP messages: accepted (250) or rejected (4xx).",
         "bounceback_smtp_rejections_total": "SMTP replies 4xx/5xx by code (550, 552, 451, ...).",
+        **RETENTION_HELP,
     }
 
     def __init__(self) -> None:
@@ -382,6 +385,11 @@ class Server:
                 self._spawn(mbox.name, partial(self._poll_mailbox, mbox))
             for logspec in s.logs:
                 self._spawn(logspec.name, partial(self._tail_log, logspec))
+            if self.ledger.config.retention.enabled:  # daily prune at a quiet hour
+                rc = self.ledger.config.retention
+                self._spawn(
+                    "retention", partial(run_daily, self.ledger, rc, self.metrics, self.stop_event)
+                )
         if "http" in self.parts and s.http_listen is not None:
             self._start_http()
 

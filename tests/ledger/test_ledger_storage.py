@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from ledger_support import make_config
 from sqlalchemy import select, text
 
-from bounceback.ledger import Ledger
+from bounceback.ledger import Ledger, partitions
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import HEAD, current_revision, ensure_schema
 from bounceback.ledger.models import Base
@@ -18,7 +18,11 @@ from bounceback.ledger.models import Base
 def test_migrations_build_exactly_the_models(ledger: Ledger) -> None:
     assert current_revision(ledger.engine) == HEAD
     with ledger.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    # PostgreSQL's monthly partitions (migration 0007) differ on purpose, and only so.
+    assert [d for d in diffs if not partitions.intended_difference(d)] == []
+    if ledger.engine.dialect.name == "sqlite":
+        assert diffs == []
     ensure_schema(ledger.engine)  # current: nothing to do, nothing breaks
 
 

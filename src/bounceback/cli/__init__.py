@@ -15,6 +15,7 @@ app = typer.Typer(
 # Command modules register themselves on `app` when imported.
 from bounceback.cli import (  # noqa: E402
     activities_cmd,  # noqa: F401
+    db_cmd,  # noqa: F401
     ledger_cmds,  # noqa: F401
     ops_cmds,  # noqa: F401
     parse_cmd,  # noqa: F401

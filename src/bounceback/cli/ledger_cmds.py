@@ -569,6 +569,8 @@ def _run_report(title: str, report: Any, as_json: bool) -> None:
     if rows:
         columns = ["email", "on_hold", "hold_type", "bounced", "suppressed"]
         _table(f"{title}: addresses", rows, columns)
+    for line in report.retention_notes():  # what pruned history keeps it from doing
+        typer.echo(f"{title}: {line}")
 
 
 # --- health, unmatched, quarantine -------------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -113,6 +114,15 @@ class Message(Base):
     """An inbound message or event, once: the idempotency key makes re-processing a no-op."""
 
     __tablename__ = "messages"
+    # The messages that still hold their bytes, in time order (retention clears them).
+    __table_args__ = (
+        Index(
+            "ix_messages_raw_kept",
+            "received_at",
+            postgresql_where=text("raw IS NOT NULL"),
+            sqlite_where=text("raw IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -379,3 +389,31 @@ class Erasure(Base):
     operator: Mapped[str] = mapped_column(String(255), default="")
     # Rows removed per table, e.g. {"bounce_events": 4, "messages": 2, ...}.
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class PrunedAddress(Base):
+    """An address whose bounce events retention pruned: its state stays as it was and can
+    no longer be rebuilt from history (undo and replay leave it and say so)."""
+
+    __tablename__ = "pruned_addresses"
+
+    address_id: Mapped[int] = mapped_column(
+        ForeignKey("email_addresses.id", ondelete="CASCADE"), primary_key=True
+    )
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    pruned_until: Mapped[dt.datetime] = mapped_column(DateTime)  # its newest pruned event
+
+
+class PrunedCampaign(Base):
+    """The part of a campaign's counts that pruned events made (counts minus what its
+    live events give), added back by every recount."""
+
+    __tablename__ = "pruned_campaigns"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    hard: Mapped[int] = mapped_column(Integer, default=0)
+    soft: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    pruned_until: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -27,6 +27,8 @@ user_rules: Table = Base.metadata.tables["user_rules"]
 daily_stats: Table = Base.metadata.tables["daily_stats"]
 send_stats: Table = Base.metadata.tables["send_stats"]
 erasures: Table = Base.metadata.tables["erasures"]
+pruned_addresses: Table = Base.metadata.tables["pruned_addresses"]
+pruned_campaigns: Table = Base.metadata.tables["pruned_campaigns"]
 
 
 def _limits(table: Table) -> dict[str, int]:

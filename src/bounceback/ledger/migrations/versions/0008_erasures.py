@@ -2,7 +2,7 @@
 secret key for the one-way hashes that keep an erased address suppressed.
 
 Revision ID: 0008
-Revises: 0006 (re-chained after 0007 at merge)
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
