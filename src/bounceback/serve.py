@@ -292,8 +292,8 @@ class Server:
 
         app = FastAPI(title="bounceback", docs_url=None, redoc_url=None, openapi_url=None)
         if self.settings.webhooks is not None:
+            from bounceback.ledger.webhook_tokens import LedgerTokens
             from bounceback.sources.webhooks.routes import make_router
-            from bounceback.sources.webhooks.tokens import LedgerTokens
 
             # Used Mailgun tokens in the database: a restart must not forget them.
             hooks = dataclasses.replace(

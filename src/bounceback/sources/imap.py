@@ -1,7 +1,7 @@
 """IMAP mailbox source: drain UNSEEN messages of one folder into the ledger.
 
 Messages are read with ``BODY.PEEK[]`` (nothing is marked seen by reading) in batches
-of UIDs. Only after ``Ledger.process`` has committed a message is it acted on:
+of UIDs. Only after the ledger's ``process`` has committed a message is it acted on:
 processed → moved to the ``processed`` subfolder (or deleted), ignored/unmatched →
 flagged ``\\Seen`` (or moved to ``ignored``), quarantined → moved to ``quarantine``.
 Mail that was not read by this poll is never touched, so the folder can be shared.
@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from bounceback.ledger.process import idempotency_key
-from bounceback.model import RawMessage
+from bounceback.ledger.sink import idempotency_key
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     Disposition,
     MailboxError,
@@ -41,8 +41,7 @@ from bounceback.sources.mailboxes import (
 )
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["ImapConfig", "ImapSource"]
 
@@ -135,7 +134,7 @@ class ImapSource:
         return self._delimiter.join(parts)
 
     # --- polling ----------------------------------------------------------------------
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Process every UNSEEN message once; act on each after its commit.
 
         ``stop`` is checked between batches: once set, the batch in hand is committed
@@ -156,7 +155,7 @@ class ImapSource:
                     raise MailboxError(f"IMAP {self.config.host}: {exc}") from exc
                 time.sleep(min(0.2 * attempts, 2.0))
 
-    def _drain(self, ledger: Ledger, result: PollResult, stop: Stop | None) -> None:
+    def _drain(self, ledger: Sink, result: PollResult, stop: Stop | None) -> None:
         client = self.client
         uids = sorted(set(client.search(["UNSEEN", "UNDELETED"])) - self._failed)
         for start in range(0, len(uids), self.config.batch_size):
@@ -177,7 +176,7 @@ class ImapSource:
                     self._commit_and_act(ledger, ours, result)
 
     def _commit_and_act(
-        self, ledger: Ledger, pairs: list[tuple[str, RawMessage]], result: PollResult
+        self, ledger: Sink, pairs: list[tuple[str, RawMessage]], result: PollResult
     ) -> None:
         outcomes = list(
             ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)

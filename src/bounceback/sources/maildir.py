@@ -1,7 +1,7 @@
 """Maildir source: drain the messages not yet seen (no ``S`` flag) into the ledger.
 
 Messages in ``new/`` and in ``cur/`` without the ``S`` flag are read, processed, and
-only after ``Ledger.process`` has committed them acted on: processed → moved to the
+only after the ledger's ``process`` has committed them acted on: processed → moved to the
 ``processed`` Maildir (a Maildir++ subfolder ``.processed`` or a configured path,
 created if missing) or deleted; ignored → flagged ``S`` or moved to ``.ignored``;
 quarantined → moved to ``.quarantine``. An ``error`` outcome leaves the file as it
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from bounceback.model import RawMessage
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     Disposition,
     PollResult,
@@ -40,8 +40,7 @@ from bounceback.sources.mailboxes import (
 )
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["Entry", "MaildirConfig", "MaildirSource"]
 
@@ -120,7 +119,7 @@ class MaildirSource:
             yield entry.key, RawMessage(data=data, source="maildir", ref=str(path))
 
     # --- polling ----------------------------------------------------------------------
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Process every unseen message once; act on each after its commit.
 
         ``stop`` is checked between batches; what is left stays for the next run.

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from bounceback.model import RawMessage
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     MailboxError,
     PollResult,
@@ -34,8 +34,7 @@ from bounceback.sources.mailboxes import (
 )
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["Pop3Config", "Pop3Source"]
 
@@ -110,7 +109,7 @@ class Pop3Source:
         """POP3 cannot notify: sleep, then say "look again"."""
         return sleep(timeout, stop)
 
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Sessions of up to batch_size messages until none is left or ``stop`` is set."""
         result = PollResult()
         failed: set[bytes] = set()
@@ -127,7 +126,7 @@ class Pop3Source:
                 time.sleep(min(0.2 * attempts, 2.0))
         return result
 
-    def _batch(self, ledger: Ledger, result: PollResult, failed: set[bytes]) -> bool:
+    def _batch(self, ledger: Sink, result: PollResult, failed: set[bytes]) -> bool:
         """One session: up to batch_size new messages, then QUIT. False when none left."""
         cfg = self.config
         server = self._connect_fn(cfg)

@@ -40,8 +40,7 @@ from bounceback.match.verp import VerpError, VerpSigner, trusted_unsigned_send_i
 from bounceback.model import RawMessage
 
 if TYPE_CHECKING:
-    from bounceback.ledger.process import PreparedMessage
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import BatchSink, PreparedMessage
 
 log = logging.getLogger(__name__)
 # aiosmtpd logs each command and "Connection lost" (also after a normal QUIT) at INFO on
@@ -87,7 +86,7 @@ class LedgerSink:
     """Commits a batch through the ledger (a Sink: one outcome name per message, in
     order); ``prepare`` parses a message ahead, in any thread, for the batch to use."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: BatchSink) -> None:
         self.ledger = ledger
         self._ready: dict[int, PreparedMessage] = {}  # id(raw): until its batch commits
         self._lock = threading.Lock()
@@ -113,7 +112,7 @@ class LedgerSink:
         return [found.get(str(i), "error") for i in range(len(raws))]
 
 
-def ledger_sink(ledger: Ledger) -> LedgerSink:
+def ledger_sink(ledger: BatchSink) -> LedgerSink:
     """Commit a batch through the ledger; one outcome name per message, in order."""
     return LedgerSink(ledger)
 
@@ -394,7 +393,7 @@ async def start_server(
     return server, committer
 
 
-def run_smtpd(config: SmtpdConfig, ledger: Ledger) -> None:
+def run_smtpd(config: SmtpdConfig, ledger: BatchSink) -> None:
     """Serve until SIGTERM/SIGINT; the messages being committed finish first."""
 
     async def main() -> None:

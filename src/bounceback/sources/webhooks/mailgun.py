@@ -53,7 +53,7 @@ class TokenStore(Protocol):
 
 class ReplayGuard:
     """A TokenStore in memory (bounded): for tests and one-off use. ``serve`` keeps the
-    tokens in the database (``tokens.LedgerTokens``), so a restart forgets none."""
+    tokens in the database (``ledger.webhook_tokens.LedgerTokens``), so a restart forgets none."""
 
     def __init__(self, max_tokens: int = 100_000) -> None:
         self.max_tokens = max_tokens
