@@ -18,7 +18,7 @@ import imaplib
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from imapclient import IMAPClient
@@ -39,6 +39,7 @@ from bounceback.sources.mailboxes import (
     stopping,
     token_from_command,
 )
+from bounceback.sources.options import NOT_A_KEY
 
 if TYPE_CHECKING:
     from bounceback.ledger.sink import Sink
@@ -66,7 +67,7 @@ class ImapConfig:
     token_command: str | list[str] | None = None
     port: int | None = None  # 993 for ssl, 143 otherwise
     security: Literal["ssl", "starttls", "plain"] = "ssl"
-    ssl_context: ssl.SSLContext | None = None
+    ssl_context: ssl.SSLContext | None = field(default=None, metadata=NOT_A_KEY)
     # Levels separated by "/" whatever the server's delimiter: "INBOX/Campaign bounces".
     folder: str = "INBOX"
     processed: Literal["move", "delete"] = "move"

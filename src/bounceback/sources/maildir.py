@@ -38,6 +38,7 @@ from bounceback.sources.mailboxes import (
     sleep,
     stopping,
 )
+from bounceback.sources.options import AS_WRITTEN, NOT_A_KEY
 
 if TYPE_CHECKING:
     from bounceback.ledger.sink import Sink
@@ -53,13 +54,13 @@ class MaildirConfig:
     processed: Literal["move", "delete"] = "move"
     ignored: Literal["seen", "move"] = "seen"
     # A bare name is a Maildir++ subfolder (".processed"); a path is its own Maildir.
-    processed_folder: str | Path = "processed"
-    ignored_folder: str | Path = "ignored"
-    quarantine_folder: str | Path = "quarantine"
+    processed_folder: str | Path = field(default="processed", metadata=AS_WRITTEN)
+    ignored_folder: str | Path = field(default="ignored", metadata=AS_WRITTEN)
+    quarantine_folder: str | Path = field(default="quarantine", metadata=AS_WRITTEN)
     batch_size: int = 100
     # bounces: apply bounces; activities: file human replies on contacts; both.
     purpose: Purpose = "bounces"
-    colon: str = field(default_factory=lambda: mailbox.Maildir.colon)
+    colon: str = field(default_factory=lambda: mailbox.Maildir.colon, metadata=NOT_A_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,3 +200,11 @@ class MaildirSource:
             message.set_flags(entry.flags)
             mailbox.Maildir(target, create=False).add(message)
             source.unlink()
+
+
+def created(config: MaildirConfig) -> MaildirSource:
+    """The source for ``config``, its Maildir created first if missing (``serve``)."""
+    root = Path(config.path)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(root, create=True)
+    return MaildirSource(config)

@@ -18,7 +18,7 @@ import poplib
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from bounceback.model import Purpose, RawMessage
@@ -32,6 +32,7 @@ from bounceback.sources.mailboxes import (
     stopping,
     token_from_command,
 )
+from bounceback.sources.options import NOT_A_KEY
 
 if TYPE_CHECKING:
     from bounceback.ledger.sink import Sink
@@ -85,7 +86,7 @@ class Pop3Config:
     token_command: str | list[str] | None = None  # XOAUTH2 (AUTH XOAUTH2, RFC 5034 style)
     port: int | None = None  # 995 for ssl, 110 otherwise
     security: Literal["ssl", "starttls", "plain"] = "ssl"
-    ssl_context: ssl.SSLContext | None = None
+    ssl_context: ssl.SSLContext | None = field(default=None, metadata=NOT_A_KEY)
     ignored: Literal["keep", "delete"] = "keep"
     batch_size: int = 100
     # bounces: apply bounces; activities: file human replies on contacts; both.

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from bounceback.logfmt import kv
 from bounceback.match.verp import VerpError, VerpSigner, trusted_unsigned_send_id
 from bounceback.model import RawMessage
+from bounceback.sources.options import NOT_A_KEY
 
 if TYPE_CHECKING:
     from bounceback.ledger.sink import BatchSink, PreparedMessage
@@ -58,13 +59,14 @@ PARSE_THREADS = 4
 
 @dataclass(slots=True)
 class SmtpdConfig:
-    host: str = "127.0.0.1"
-    port: int = 2525
+    # Set through the file's ``listen = "HOST:PORT"``.
+    host: str = field(default="127.0.0.1", metadata=NOT_A_KEY)
+    port: int = field(default=2525, metadata=NOT_A_KEY)
     hostname: str = "bounceback"  # the name in the greeting
     domains: Sequence[str] = ()  # return-path domains; default: the VERP domain
     catch_all: Sequence[str] = ()  # addresses accepted without a token
     # From [verp] accept_unsigned: CiviCRM's unsigned id.<n>@ accepted on this domain.
-    unsigned_domain: str = ""
+    unsigned_domain: str = field(default="", metadata=NOT_A_KEY)
     max_message_bytes: int = 10_000_000
     tls_cert: Path | None = None
     tls_key: Path | None = None
