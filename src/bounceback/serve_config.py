@@ -31,12 +31,6 @@ _HTTP: dict[str, Option] = {
     "trusted_proxies": Check.TEXTS,
     "secure_cookies": Check.BOOL,
 }
-_WEBHOOK_SPECS: dict[str, dict[str, Option]] = {
-    "ses": {"topic_arns": Check.TEXTS, "max_age": Check.FLOAT},
-    "sendgrid": {"public_key": Check.TEXT, "max_age": Check.FLOAT},
-    "mailgun": {"signing_key": Check.TEXT, "max_age": Check.FLOAT},
-    "postmark": {"user": Check.TEXT, "password": Check.TEXT},
-}
 
 
 @dataclass(slots=True)
@@ -158,35 +152,18 @@ def _smtpd(raw: dict[str, Any], base: Path | None) -> SmtpdConfig:
 
 
 def _webhooks(raw: dict[str, Any]) -> WebhookSettings:
+    from bounceback.sources.webhooks.routes import PROVIDERS
     from bounceback.sources.webhooks.settings import WebhookSettings
 
+    kinds = {kind.name: kind for kind in PROVIDERS}
     settings = WebhookSettings()
     for provider in raw:
-        if provider not in _WEBHOOK_SPECS:
-            raise ConfigError(
-                f"webhooks.{provider}: unknown provider (ses, sendgrid, mailgun, postmark)"
-            )
+        kind = kinds.get(provider)
+        if kind is None:
+            raise ConfigError(f"webhooks.{provider}: unknown provider ({', '.join(kinds)})")
         where = f"webhooks.{provider}"
-        values = _values(_table(raw, provider, "webhooks."), _WEBHOOK_SPECS[provider], where, None)
-        if provider == "ses":
-            from bounceback.sources.webhooks.sns import SnsVerifier
-
-            arns = values.get("topic_arns")
-            settings.ses_verifier = SnsVerifier(
-                topic_arns=frozenset(arns) if arns else None,
-                **({"max_age": values["max_age"]} if "max_age" in values else {}),
-            )
-        elif provider == "postmark":
-            if "user" not in values or "password" not in values:
-                raise ConfigError(f"{where}: user and password are required")
-            settings.postmark_user, settings.postmark_password = values["user"], values["password"]
-        else:
-            key = "public_key" if provider == "sendgrid" else "signing_key"
-            if key not in values:
-                raise ConfigError(f"{where}.{key}: required")
-            setattr(settings, f"{provider}_{key}", values[key])
-            if "max_age" in values:
-                setattr(settings, f"{provider}_max_age", values["max_age"])
+        table = _table(raw, provider, "webhooks.")
+        kind.configure(settings, _config(kind.options, table, where, None))
     return settings
 
 

@@ -19,13 +19,14 @@ import hmac
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
-from bounceback.sources.webhooks.provider import Received
+from bounceback.sources.webhooks.provider import Received, WebhookKind
 
 if TYPE_CHECKING:
     from bounceback.sources.webhooks.settings import WebhookSettings
@@ -231,3 +232,20 @@ class _TokenOnce:
 
     def release(self) -> None:
         self.store.release(self.token)
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.mailgun]``: the HTTP webhook signing key, the window for timestamps."""
+
+    signing_key: str
+    max_age: float | None = None
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    settings.mailgun_signing_key = options.signing_key
+    if options.max_age is not None:
+        settings.mailgun_max_age = options.max_age
+
+
+KIND = WebhookKind("mailgun", Options, configure, Provider)

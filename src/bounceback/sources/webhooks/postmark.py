@@ -36,6 +36,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
@@ -48,7 +49,7 @@ from bounceback.sources.records import (
     strip_diagnostic_type,
 )
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
-from bounceback.sources.webhooks.provider import Received
+from bounceback.sources.webhooks.provider import Received, WebhookKind
 
 if TYPE_CHECKING:
     from bounceback.sources.webhooks.settings import WebhookSettings
@@ -192,3 +193,18 @@ class Provider:
 
     def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
         return Received(events(parse(body)))
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.postmark]``: the basic-auth credentials set in Postmark's webhook URL."""
+
+    user: str
+    password: str
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    settings.postmark_user, settings.postmark_password = options.user, options.password
+
+
+KIND = WebhookKind("postmark", Options, configure, Provider)

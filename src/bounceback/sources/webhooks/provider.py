@@ -1,4 +1,5 @@
-"""What an ESP webhook is to the routes: the ``WebhookProvider`` protocol.
+"""What an ESP webhook is to the routes (``WebhookProvider``) and to the config
+file (``WebhookKind``: its ``[webhooks.<name>]`` table, read like a source's).
 
 A provider is built from the webhook settings (``PROVIDERS`` in ``routes``) and
 says, for ``POST /webhooks/<name>``: whether it is configured at all (no: 404),
@@ -11,13 +12,18 @@ alike: the body limit, the answers, handing events to the sink.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from bounceback.sources import SourceError, SourceEvent
 
-__all__ = ["Once", "Received", "WebhookProvider"]
+if TYPE_CHECKING:
+    from bounceback.sources.webhooks.settings import WebhookSettings
+
+__all__ = ["Once", "Received", "WebhookKind", "WebhookProvider"]
+
+Table = TypeVar("Table")
 
 
 class Once(Protocol):
@@ -68,3 +74,16 @@ class WebhookProvider(Protocol):
     def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
         """Verify the body (signatures) and turn it into events (run in a thread)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookKind(Generic[Table]):
+    """One provider, as a module registers it (``routes.PROVIDERS``)."""
+
+    name: str  # [webhooks.<name>] and POST /webhooks/<name>
+    options: type[Table]  # its table as a dataclass: keys and checks from the fields
+    configure: Callable[[WebhookSettings, Table], None]  # the table into the settings
+    provider: Callable[[WebhookSettings], WebhookProvider]
+
+
+AnyKind = WebhookKind[Any]

@@ -7,8 +7,9 @@ the provider gets 503 and retries later, so nothing is lost; events carry
 idempotency keys, so a retry that overlaps a success changes nothing. Requests
 that are unsigned get 401, wrongly signed 403, and nothing reaches the sink.
 
-A provider is one module with a ``Provider`` class (``webhooks.provider``
-says what it answers); adding one is that module and its line in ``PROVIDERS``.
+A provider is one module: its ``Provider`` (``webhooks.provider`` says what it
+answers), its ``Options`` (the config table) and a ``KIND`` naming them, listed in
+``PROVIDERS``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bounceback.sources import SourceEvent
 from bounceback.sources.webhooks import WebhookError, mailgun, postmark, sendgrid, ses
-from bounceback.sources.webhooks.provider import WebhookProvider
+from bounceback.sources.webhooks.provider import AnyKind, WebhookProvider
 from bounceback.sources.webhooks.settings import WebhookSettings
 
 __all__ = ["MAX_BODY", "PROVIDERS", "WebhookSettings", "make_router"]
@@ -32,13 +33,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 10 * 1024 * 1024  # SendGrid batches are the largest; far below this
 
-# Every provider, built from the settings: one endpoint each.
-PROVIDERS: tuple[Callable[[WebhookSettings], WebhookProvider], ...] = (
-    ses.Provider,
-    sendgrid.Provider,
-    mailgun.Provider,
-    postmark.Provider,
-)
+# Every provider: one endpoint and one [webhooks.<name>] table each.
+PROVIDERS: tuple[AnyKind, ...] = (ses.KIND, sendgrid.KIND, mailgun.KIND, postmark.KIND)
 
 
 def _answer(status: int, **body: object) -> JSONResponse:
@@ -74,8 +70,8 @@ class _TooLarge(Exception):
 
 def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhooks") -> APIRouter:
     router = APIRouter(prefix=prefix, tags=["webhooks"])
-    for make in PROVIDERS:
-        provider = make(settings)
+    for kind in PROVIDERS:
+        provider = kind.provider(settings)
         router.add_api_route(
             f"/{provider.name}",
             _endpoint(provider, sink),

@@ -20,6 +20,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
@@ -30,7 +31,7 @@ from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceError, SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
-from bounceback.sources.webhooks.provider import Received
+from bounceback.sources.webhooks.provider import Received, WebhookKind
 
 if TYPE_CHECKING:
     from bounceback.sources.webhooks.settings import WebhookSettings
@@ -197,3 +198,20 @@ class Provider:
         )
         found, skipped = parse(body)
         return Received(found, skipped)
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.sendgrid]``: the verification key SendGrid shows, the age allowed."""
+
+    public_key: str
+    max_age: float | None = None
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    settings.sendgrid_public_key = options.public_key
+    if options.max_age is not None:
+        settings.sendgrid_max_age = options.max_age
+
+
+KIND = WebhookKind("sendgrid", Options, configure, Provider)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bounceback.model import Kind, Report
@@ -37,7 +38,7 @@ from bounceback.parse.lhost.amazonses import notification_records
 from bounceback.sources import SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, load_json, text
-from bounceback.sources.webhooks.provider import Received
+from bounceback.sources.webhooks.provider import Received, WebhookKind
 from bounceback.sources.webhooks.sns import SnsVerifier, is_sns_url, parse_envelope
 
 if TYPE_CHECKING:
@@ -186,3 +187,22 @@ class Provider:
     def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
         assert self.verifier is not None  # the routes ask only an enabled provider
         return Received(handle(body, self.verifier, self.confirm))
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.ses]``: the SNS topics accepted (None: any) and the message age."""
+
+    topic_arns: list[str] | None = None
+    max_age: float | None = None
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    arns = frozenset(options.topic_arns) if options.topic_arns else None
+    if options.max_age is None:
+        settings.ses_verifier = SnsVerifier(topic_arns=arns)
+    else:
+        settings.ses_verifier = SnsVerifier(topic_arns=arns, max_age=options.max_age)
+
+
+KIND = WebhookKind("ses", Options, configure, Provider)
