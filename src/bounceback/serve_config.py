@@ -49,7 +49,7 @@ class LogSpec:
 
     kind: str  # a key of sources.registry.SOURCES
     name: str
-    config: LogConfig
+    config: LogConfig  # or a subclass: serve tails ``config.reader()``
 
 
 @dataclass(slots=True)
@@ -119,6 +119,7 @@ def _mailbox(
 ) -> MailboxSpec:
     name = _str(raw.get("name", ""), f"{where}.name")
     config: Any = _config(source.config, {k: v for k, v in raw.items() if k != "name"}, where, base)
+    # A file's path, else the account (a mailbox config has one or the other).
     label = getattr(config, "path", None) or f"{config.user}@{config.host}"
     return MailboxSpec(kind, name or f"{kind}:{label}", config, config.purpose)
 
