@@ -27,7 +27,7 @@ from bounceback import config as config_mod
 from bounceback.config import ConfigError
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
-from bounceback.serve import PurposeLedger, open_mailbox
+from bounceback.serve import open_mailbox
 from bounceback.serve_config import serve_config
 from bounceback.web.auth import create_api_key
 
@@ -288,7 +288,7 @@ def test_a_mailbox_purpose_reaches_the_ledger(tmp_path: Path) -> None:
     ledger = Ledger.open(config)
     try:
         # A human reply is filed under "activities"; under "bounces" it would be ignored.
-        assert source.poll(PurposeLedger(ledger, spec.purpose)).summary.filed == 1
+        assert source.poll(ledger).summary.filed == 1
     finally:
         ledger.close()
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
+
+# What a mailbox's messages are for: bounces applied, human replies filed as
+# activities on contacts, or both.
+Purpose = Literal["bounces", "activities", "both"]
+PURPOSES: tuple[Purpose, ...] = ("bounces", "activities", "both")
 
 
 class Kind(StrEnum):
@@ -136,3 +141,18 @@ class Bounce:
         )
         out.update(self.original.flat())
         return out
+
+
+@dataclass(slots=True)
+class SourceEvent:
+    """One Report as a source (a log, a webhook) received it, with the key that makes
+    it idempotent: the ledger stores the key, so an event seen twice changes nothing."""
+
+    report: Report
+    key: str
+    source: str  # "webhook:ses", "pmta", "postfix-log", ...
+    ref: str  # where it came from, for people: a file and offset, a provider id
+    received_at: dt.datetime
+    # Provider facts the Report has no field for (PowerMTA jobId and vmta, a
+    # feedback-loop id, an ESP's message id), for matching and statistics.
+    meta: dict[str, str] = field(default_factory=dict)

@@ -13,25 +13,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import mailbox
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from bounceback import is_compiled
-from bounceback.ledger.process import Outcome
+from bounceback.config import ConfigError
 from bounceback.ledger.retention import METRICS_HELP as RETENTION_HELP
 from bounceback.ledger.retention import run_daily
 from bounceback.ledger.service import Ledger, LedgerError
 from bounceback.logfmt import kv
-from bounceback.model import RawMessage
-from bounceback.serve_config import LogSpec, MailboxSpec, Purpose, ServeConfig
-from bounceback.sources import SourceEvent
-from bounceback.sources.mailboxes import PollResult
+from bounceback.model import RawMessage, SourceEvent
+from bounceback.serve_config import LogSpec, MailboxSpec, ServeConfig
+from bounceback.sources.mailboxes import MailboxSource, PollResult
+from bounceback.sources.registry import Log, Mailbox, lookup
 
 log = logging.getLogger("bounceback.serve")
 
@@ -98,48 +96,12 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-class PurposeLedger(Ledger):
-    """The ledger with a mailbox's purpose applied to every ``process`` call.
-
-    The mailbox sources call ``ledger.process(pairs, batch_size=...)``; this carries the
-    source's configured purpose into those calls without changing the sources.
-    """
-
-    def __init__(self, ledger: Ledger, purpose: Purpose) -> None:
-        super().__init__(ledger.engine, ledger.config, ledger.rules)
-        self.purpose: Purpose = purpose
-
-    def process(
-        self,
-        messages: Iterable[tuple[str, RawMessage]],
-        batch_size: int = 200,
-        on_committed: Callable[[Outcome], None] | None = None,
-        jobs: int = 1,
-        purpose: Purpose | None = None,
-    ) -> Iterator[Outcome]:
-        return super().process(messages, batch_size, on_committed, jobs, purpose or self.purpose)
-
-
-def open_mailbox(spec: MailboxSpec) -> Any:
-    """The source object for a mailbox spec; a missing Maildir is created."""
-    if spec.kind == "maildir":
-        from bounceback.sources.maildir import MaildirSource
-
-        root = Path(spec.config.path)
-        root.parent.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(root, create=True)
-        return MaildirSource(spec.config)
-    if spec.kind == "mbox":
-        from bounceback.sources.mbox import MboxSource
-
-        return MboxSource(spec.config)
-    if spec.kind == "imap":
-        from bounceback.sources.imap import ImapSource
-
-        return ImapSource(spec.config)
-    from bounceback.sources.pop3 import Pop3Source
-
-    return Pop3Source(spec.config)
+def open_mailbox(spec: MailboxSpec) -> MailboxSource:
+    """The source object for a mailbox spec (a missing Maildir is created)."""
+    source = lookup(spec.kind)
+    if not isinstance(source, Mailbox):
+        raise ConfigError(f"sources.{spec.kind}: not a mailbox")
+    return source.open(spec.config)
 
 
 @dataclass(slots=True)
@@ -162,15 +124,14 @@ class Server:
 
     # --- mailbox and log pollers ------------------------------------------------------
     def _poll_mailbox(self, spec: MailboxSpec) -> None:
-        ledger = PurposeLedger(self.ledger, spec.purpose)
-        source: Any = None
+        source: MailboxSource | None = None
         while not self.stop_event.is_set():
             try:
                 if source is None:
                     source = open_mailbox(spec)
                 # The stop event is checked between batches: SIGTERM ends a long
                 # poll after the batch in hand is committed and acted on.
-                result = source.poll(ledger, stop=self.stop_event)
+                result = source.poll(self.ledger, stop=self.stop_event)
                 self._count_poll(spec.name, result)
                 if result.fetched:
                     log.info(
@@ -209,19 +170,13 @@ class Server:
         self.metrics.polled(name, None if not result.left else f"{result.left} left")
 
     def _tail_log(self, spec: LogSpec) -> None:
-        from bounceback.sources.logs import LineParser, drain
-        from bounceback.sources.tail import TailReader
+        from bounceback.sources.logs import drain
 
-        parser: LineParser
-        if spec.kind == "pmta":
-            from bounceback.sources.pmta import PmtaCsv
-
-            parser = PmtaCsv(types=spec.types) if spec.types else PmtaCsv()
-        else:
-            from bounceback.sources.postfix_log import PostfixLog
-
-            parser = PostfixLog(include_sent=spec.include_sent)
-        tail = TailReader(spec.path, spec.state_path, rotated=spec.rotated, move_to=spec.move_to)
+        source = lookup(spec.kind)
+        if not isinstance(source, Log):
+            raise ConfigError(f"sources.{spec.kind}: not a log")
+        parser = source.parser(spec.config)
+        tail = spec.config.reader()
         while not self.stop_event.is_set():
             try:
                 # One batch at a time: the stop event is checked between batches.
@@ -295,8 +250,8 @@ class Server:
 
         app = FastAPI(title="bounceback", docs_url=None, redoc_url=None, openapi_url=None)
         if self.settings.webhooks is not None:
+            from bounceback.ledger.webhook_tokens import LedgerTokens
             from bounceback.sources.webhooks.routes import make_router
-            from bounceback.sources.webhooks.tokens import LedgerTokens
 
             # Used Mailgun tokens in the database: a restart must not forget them.
             hooks = dataclasses.replace(

@@ -1,102 +1,35 @@
 """The ``bounceback serve`` tables of the config file, as the sources' own dataclasses.
 
 ``config.load`` keeps these tables raw; this module checks them (``ConfigError``
-naming the key, like the rest of the config) and builds ImapConfig, Pop3Config,
-MaildirConfig, MboxConfig, SmtpdConfig, the log readers' settings and the webhook
-settings. Relative paths are taken from the config file's folder.
+naming the key, like the rest of the config) and builds each source's config
+dataclass (``sources.registry``: one per ``[[sources.<kind>]]``), SmtpdConfig and
+the webhook settings. The keys and their checks come from the dataclasses' fields
+(``sources.options``). Relative paths are taken from the config file's folder.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any
 
 from bounceback.config import Config, ConfigError, _int, _str, _table
+from bounceback.model import Purpose
+from bounceback.sources.logs import LogConfig
+from bounceback.sources.options import Check, Option, options, required
+from bounceback.sources.registry import SOURCES, Log, Mailbox, lookup
 
 if TYPE_CHECKING:
     from bounceback.sources.smtpd import SmtpdConfig
-    from bounceback.sources.webhooks.routes import WebhookSettings
+    from bounceback.sources.webhooks.settings import WebhookSettings
 
-Purpose = Literal["bounces", "activities", "both"]
-MailboxKind = Literal["imap", "pop3", "maildir", "mbox"]
-LogKind = Literal["pmta", "postfix_log"]
-PURPOSES = ("bounces", "activities", "both")
-
-# Per key: its type ("str", "int", "float", "bool", "path", "strs", "str|strs") or its
-# allowed values. Keys not listed are errors, so a typo does not pass silently.
-_Spec = dict[str, str | tuple[str, ...]]
-_MOVE = {"processed": ("move", "delete")}
-_FOLDERS: _Spec = {"processed_folder": "str", "ignored_folder": "str", "quarantine_folder": "str"}
-_SERVER: _Spec = {
-    "host": "str",
-    "user": "str",
-    "password": "str",
-    "token_command": "str|strs",
-    "port": "int",
-    "security": ("ssl", "starttls", "plain"),
-    "batch_size": "int",
-    "timeout": "float",
-    "max_reconnects": "int",
-}
-SPECS: dict[str, _Spec] = {
-    "imap": {
-        **_SERVER,
-        **_MOVE,
-        **_FOLDERS,
-        "folder": "str",
-        "ignored": ("seen", "move"),
-    },
-    "pop3": {**_SERVER, "ignored": ("keep", "delete")},
-    "maildir": {
-        **_MOVE,
-        "path": "path",
-        "ignored": ("seen", "move"),
-        "processed_folder": "str",
-        "ignored_folder": "str",
-        "quarantine_folder": "str",
-        "batch_size": "int",
-    },
-    "mbox": {
-        "path": "path",
-        "processed_path": "path",
-        "ignored_path": "path",
-        "quarantine_path": "path",
-        "batch_size": "int",
-    },
-}
-_REQUIRED = {"imap": ("host", "user"), "pop3": ("host", "user"), "maildir": ("path",)}
-_REQUIRED["mbox"] = ("path",)
-_LOG_SPEC: _Spec = {
-    "path": "path",
-    "state_path": "path",
-    "rotated": "strs",
-    "move_to": "path",
-    "types": "strs",
-    "include_sent": "bool",
-}
-_SMTPD_SPEC: _Spec = {
-    "listen": "str",
-    "hostname": "str",
-    "domains": "strs",
-    "catch_all": "strs",
-    "max_message_bytes": "int",
-    "tls_cert": "path",
-    "tls_key": "path",
-    "require_tls": "bool",
-    "max_connections_per_client": "int",
-    "rate_per_client": "float",
-    "rate_burst": "int",
-    "max_pending": "int",
-    "batch_size": "int",
-    "timeout": "float",
-}
-_WEBHOOK_SPECS: dict[str, _Spec] = {
-    "ses": {"topic_arns": "strs", "max_age": "float"},
-    "sendgrid": {"public_key": "str", "max_age": "float"},
-    "mailgun": {"signing_key": "str", "max_age": "float"},
-    "postmark": {"user": "str", "password": "str"},
+# The checks of each key come from the config dataclasses (sources.options); these
+# tables have no dataclass of their own.
+_HTTP: dict[str, Option] = {
+    "listen": Check.TEXT,
+    "trusted_proxies": Check.TEXTS,
+    "secure_cookies": Check.BOOL,
 }
 
 
@@ -104,27 +37,19 @@ _WEBHOOK_SPECS: dict[str, _Spec] = {
 class MailboxSpec:
     """One mailbox source: its kind, a name for logs/metrics, its config, its purpose."""
 
-    kind: MailboxKind
+    kind: str  # a key of sources.registry.SOURCES
     name: str
-    config: Any  # ImapConfig | Pop3Config | MaildirConfig | MboxConfig
+    config: Any  # the kind's config dataclass: ImapConfig, MaildirConfig, ...
     purpose: Purpose = "bounces"
 
 
 @dataclass(slots=True)
 class LogSpec:
-    """One log tailed incrementally; ``state_path`` remembers how far it was read."""
+    """One log tailed incrementally: its kind, a name for logs/metrics, its config."""
 
-    kind: LogKind
+    kind: str  # a key of sources.registry.SOURCES
     name: str
-    path: Path
-    state_path: Path
-    rotated: tuple[str, ...] = (".1",)
-    move_to: Path | None = None
-    types: tuple[str, ...] = ()  # pmta record types; () = the reader's default
-    include_sent: bool = False  # postfix: also status=sent (deliveries reset counts)
-
-
-_HTTP_SPEC: _Spec = {"listen": "str", "trusted_proxies": "strs", "secure_cookies": "bool"}
+    config: LogConfig  # or a subclass: serve tails ``config.reader()``
 
 
 @dataclass(slots=True)
@@ -149,7 +74,7 @@ def serve_config(config: Config) -> ServeConfig:
         out.poll_interval = _float(raw["poll_interval"], "poll_interval")
         if out.poll_interval <= 0:
             raise ConfigError("poll_interval: expected a number of seconds > 0")
-    http = _values(_table(raw, "http"), _HTTP_SPEC, "http", None)
+    http = _values(_table(raw, "http"), _HTTP, "http", None)
     if "listen" in http:
         out.http_listen = listen(http["listen"], "http.listen")
     out.http_trusted_proxies = tuple(
@@ -158,16 +83,14 @@ def serve_config(config: Config) -> ServeConfig:
     out.http_secure_cookies = bool(http.get("secure_cookies", False))
     sources = _table(raw, "sources")
     for kind in sources:
-        if kind not in (*SPECS, "pmta", "postfix_log"):
-            raise ConfigError(f"sources.{kind}: unknown source kind")
-    for kind in SPECS:
+        lookup(kind)  # an unknown kind is an error, not some other kind
+    for kind, source in SOURCES.items():  # in the registry's order, whatever the file's
         for i, entry in enumerate(_list(sources, kind)):
-            out.mailboxes.append(
-                _mailbox(cast(MailboxKind, kind), entry, f"sources.{kind}[{i}]", base)
-            )
-    for kind in ("pmta", "postfix_log"):
-        for i, entry in enumerate(_list(sources, kind)):
-            out.logs.append(_log(cast(LogKind, kind), entry, f"sources.{kind}[{i}]", base))
+            where = f"sources.{kind}[{i}]"
+            if isinstance(source, Mailbox):
+                out.mailboxes.append(_mailbox(kind, source, entry, where, base))
+            else:
+                out.logs.append(_log(kind, source, entry, where, base))
     if "smtpd" in raw:
         out.smtpd = _smtpd(_table(raw, "smtpd"), base)
     if "webhooks" in raw:
@@ -191,128 +114,92 @@ def listen(value: str, where: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _mailbox(kind: MailboxKind, raw: dict[str, Any], where: str, base: Path | None) -> MailboxSpec:
-    purpose = raw.get("purpose", "bounces")
-    if purpose not in PURPOSES:
-        raise ConfigError(f"{where}.purpose: expected one of {', '.join(PURPOSES)}")
+def _mailbox(
+    kind: str, source: Mailbox[Any], raw: dict[str, Any], where: str, base: Path | None
+) -> MailboxSpec:
     name = _str(raw.get("name", ""), f"{where}.name")
-    rest = {k: v for k, v in raw.items() if k not in ("purpose", "name")}
-    values = _values(rest, SPECS[kind], where, base)
-    for key in _REQUIRED[kind]:
+    config: Any = _config(source.config, {k: v for k, v in raw.items() if k != "name"}, where, base)
+    # A file's path, else the account (a mailbox config has one or the other).
+    label = getattr(config, "path", None) or f"{config.user}@{config.host}"
+    return MailboxSpec(kind, name or f"{kind}:{label}", config, config.purpose)
+
+
+def _log(
+    kind: str, source: Log[Any], raw: dict[str, Any], where: str, base: Path | None
+) -> LogSpec:
+    name = _str(raw.get("name", ""), f"{where}.name")
+    config: LogConfig = _config(
+        source.config, {k: v for k, v in raw.items() if k != "name"}, where, base
+    )
+    return LogSpec(kind=kind, name=name or f"{kind}:{config.path}", config=config)
+
+
+def _config(cls: type[Any], raw: dict[str, Any], where: str, base: Path | None) -> Any:
+    """``cls`` (a config dataclass) from a table, each key checked as its field's type says."""
+    values = _values(raw, options(cls), where, base)
+    for key in required(cls):
         if key not in values:
             raise ConfigError(f"{where}.{key}: required")
-    if kind == "imap":
-        from bounceback.sources.imap import ImapConfig
-
-        config: Any = ImapConfig(**values)
-    elif kind == "pop3":
-        from bounceback.sources.pop3 import Pop3Config
-
-        config = Pop3Config(**values)
-    elif kind == "maildir":
-        from bounceback.sources.maildir import MaildirConfig
-
-        config = MaildirConfig(**values)
-    else:
-        from bounceback.sources.mbox import MboxConfig
-
-        config = MboxConfig(**values)
-    if "purpose" in {f.name for f in fields(config)}:
-        config.purpose = purpose  # sources that carry it themselves get it here too
-    label = values.get("path") or f"{values.get('user')}@{values.get('host')}"
-    return MailboxSpec(kind, name or f"{kind}:{label}", config, purpose)
-
-
-def _log(kind: LogKind, raw: dict[str, Any], where: str, base: Path | None) -> LogSpec:
-    name = _str(raw.get("name", ""), f"{where}.name")
-    values = _values({k: v for k, v in raw.items() if k != "name"}, _LOG_SPEC, where, base)
-    if "path" not in values:
-        raise ConfigError(f"{where}.path: required")
-    path: Path = values["path"]
-    return LogSpec(
-        kind=kind,
-        name=name or f"{kind}:{path}",
-        path=path,
-        state_path=values.get("state_path") or path.with_name(path.name + ".bounceback-state"),
-        rotated=tuple(values.get("rotated", (".1",))),
-        move_to=values.get("move_to"),
-        types=tuple(values.get("types", ())),
-        include_sent=bool(values.get("include_sent", False)),
-    )
+    return cls(**values)
 
 
 def _smtpd(raw: dict[str, Any], base: Path | None) -> SmtpdConfig:
     from bounceback.sources.smtpd import SmtpdConfig
 
-    values = _values(raw, _SMTPD_SPEC, "smtpd", base)
+    values = _values(raw, {**options(SmtpdConfig), "listen": Check.TEXT}, "smtpd", base)
     if "listen" in values:
         values["host"], values["port"] = listen(values.pop("listen"), "smtpd.listen")
     return SmtpdConfig(**values)
 
 
 def _webhooks(raw: dict[str, Any]) -> WebhookSettings:
-    from bounceback.sources.webhooks.routes import WebhookSettings
+    from bounceback.sources.webhooks.routes import PROVIDERS
+    from bounceback.sources.webhooks.settings import WebhookSettings
 
+    kinds = {kind.name: kind for kind in PROVIDERS}
     settings = WebhookSettings()
     for provider in raw:
-        if provider not in _WEBHOOK_SPECS:
-            raise ConfigError(
-                f"webhooks.{provider}: unknown provider (ses, sendgrid, mailgun, postmark)"
-            )
+        kind = kinds.get(provider)
+        if kind is None:
+            raise ConfigError(f"webhooks.{provider}: unknown provider ({', '.join(kinds)})")
         where = f"webhooks.{provider}"
-        values = _values(_table(raw, provider, "webhooks."), _WEBHOOK_SPECS[provider], where, None)
-        if provider == "ses":
-            from bounceback.sources.webhooks.sns import SnsVerifier
-
-            arns = values.get("topic_arns")
-            settings.ses_verifier = SnsVerifier(
-                topic_arns=frozenset(arns) if arns else None,
-                **({"max_age": values["max_age"]} if "max_age" in values else {}),
-            )
-        elif provider == "postmark":
-            if "user" not in values or "password" not in values:
-                raise ConfigError(f"{where}: user and password are required")
-            settings.postmark_user, settings.postmark_password = values["user"], values["password"]
-        else:
-            key = "public_key" if provider == "sendgrid" else "signing_key"
-            if key not in values:
-                raise ConfigError(f"{where}.{key}: required")
-            setattr(settings, f"{provider}_{key}", values[key])
-            if "max_age" in values:
-                setattr(settings, f"{provider}_max_age", values["max_age"])
+        table = _table(raw, provider, "webhooks.")
+        kind.configure(settings, _config(kind.options, table, where, None))
     return settings
 
 
-def _values(raw: dict[str, Any], spec: _Spec, where: str, base: Path | None) -> dict[str, Any]:
+def _values(
+    raw: dict[str, Any], spec: dict[str, Option], where: str, base: Path | None
+) -> dict[str, Any]:
     _known(raw, spec, where)
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        kind, at = spec[key], f"{where}.{key}"
-        if isinstance(kind, tuple):
-            if value not in kind:
-                raise ConfigError(f"{at}: expected one of {', '.join(kind)}")
+        check, at = spec[key], f"{where}.{key}"
+        if isinstance(check, tuple):
+            if value not in check:
+                raise ConfigError(f"{at}: expected one of {', '.join(check)}")
             out[key] = value
-        elif kind == "str":
+        elif check is Check.TEXT:
             out[key] = _str(value, at)
-        elif kind == "int":
+        elif check is Check.INT:
             out[key] = _int(value, at)
-        elif kind == "float":
+        elif check is Check.FLOAT:
             out[key] = _float(value, at)
-        elif kind == "bool":
+        elif check is Check.BOOL:
             if not isinstance(value, bool):
                 raise ConfigError(f"{at}: expected true or false")
             out[key] = value
-        elif kind == "path":
+        elif check is Check.PATH:
             path = Path(_str(value, at)).expanduser()
             out[key] = path if path.is_absolute() or base is None else base / path
-        elif kind == "str|strs" and isinstance(value, str):
+        elif check is Check.TEXT_OR_TEXTS and isinstance(value, str):
             out[key] = value
         else:
             out[key] = _strs(value, at)
     return out
 
 
-def _known(raw: dict[str, Any], spec: _Spec, where: str) -> None:
+def _known(raw: dict[str, Any], spec: dict[str, Option], where: str) -> None:
     for key in raw:
         if key not in spec:
             raise ConfigError(f"{where}.{key}: unknown key")

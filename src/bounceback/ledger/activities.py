@@ -13,7 +13,7 @@ import email.utils
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -21,10 +21,12 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.erasure import is_erased
 from bounceback.ledger.lookup import chunks
 from bounceback.ledger.models import utcnow
+
+# Defined with the records (sources name it too); imported from here as well.
+from bounceback.model import PURPOSES as PURPOSES
+from bounceback.model import Purpose as Purpose
 from bounceback.parse.mail import Mail
 
-Purpose = Literal["bounces", "activities", "both"]
-PURPOSES: tuple[Purpose, ...] = ("bounces", "activities", "both")
 BODY_LIMIT = 100_000  # characters of decoded text kept; the raw message has the rest
 
 

@@ -45,9 +45,8 @@ from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts,
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
 from bounceback.match.matcher import MatchResult, find_send
 from bounceback.match.verp import VerpSigner
-from bounceback.model import Bounce, Kind, RawMessage, Report
+from bounceback.model import Bounce, Kind, RawMessage, Report, SourceEvent
 from bounceback.parse import parse
-from bounceback.sources import SourceEvent
 
 KEY_LENGTH = 200  # messages.idempotency_key
 OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error", "filed")

@@ -29,8 +29,7 @@ from bounceback.ledger.process import Outcome, PreparedMessage, Processor, diale
 from bounceback.ledger.rollups import add_sends  # W2: stats
 from bounceback.ledger.web_settings import apply_settings, refresh
 from bounceback.match.verp import VerpSigner
-from bounceback.model import RawMessage
-from bounceback.sources import SourceEvent
+from bounceback.model import RawMessage, SourceEvent
 
 KINDS = ("contact", "company", "lead")
 ERASED_HINT = "suppressed; `bounceback suppression remove` first if they asked to come back"

@@ -9,26 +9,12 @@ replayed, a log re-read after a crash) changes nothing the second time.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from bounceback.model import Report
+# The event record lives with the other records (the ledger stores it); named here too.
+from bounceback.model import SourceEvent
 
 __all__ = ["SourceError", "SourceEvent"]
-
-
-@dataclass(slots=True)
-class SourceEvent:
-    """One Report as a source received it, with the key that makes it idempotent."""
-
-    report: Report
-    key: str
-    source: str  # "webhook:ses", "pmta", "postfix-log", ...
-    ref: str  # where it came from, for people: a file and offset, a provider id
-    received_at: dt.datetime
-    # Provider facts the Report has no field for (PowerMTA jobId and vmta, a
-    # feedback-loop id, an ESP's message id), for matching and statistics.
-    meta: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """IMAP mailbox source: drain UNSEEN messages of one folder into the ledger.
 
 Messages are read with ``BODY.PEEK[]`` (nothing is marked seen by reading) in batches
-of UIDs. Only after ``Ledger.process`` has committed a message is it acted on:
+of UIDs. Only after the ledger's ``process`` has committed a message is it acted on:
 processed → moved to the ``processed`` subfolder (or deleted), ignored/unmatched →
 flagged ``\\Seen`` (or moved to ``ignored``), quarantined → moved to ``quarantine``.
 Mail that was not read by this poll is never touched, so the folder can be shared.
@@ -18,14 +18,14 @@ import imaplib
 import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
-from bounceback.ledger.process import idempotency_key
-from bounceback.model import RawMessage
+from bounceback.ledger.sink import idempotency_key
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     Disposition,
     MailboxError,
@@ -39,10 +39,10 @@ from bounceback.sources.mailboxes import (
     stopping,
     token_from_command,
 )
+from bounceback.sources.options import NOT_A_KEY
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["ImapConfig", "ImapSource"]
 
@@ -67,7 +67,7 @@ class ImapConfig:
     token_command: str | list[str] | None = None
     port: int | None = None  # 993 for ssl, 143 otherwise
     security: Literal["ssl", "starttls", "plain"] = "ssl"
-    ssl_context: ssl.SSLContext | None = None
+    ssl_context: ssl.SSLContext | None = field(default=None, metadata=NOT_A_KEY)
     # Levels separated by "/" whatever the server's delimiter: "INBOX/Campaign bounces".
     folder: str = "INBOX"
     processed: Literal["move", "delete"] = "move"
@@ -135,7 +135,7 @@ class ImapSource:
         return self._delimiter.join(parts)
 
     # --- polling ----------------------------------------------------------------------
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Process every UNSEEN message once; act on each after its commit.
 
         ``stop`` is checked between batches: once set, the batch in hand is committed
@@ -156,7 +156,7 @@ class ImapSource:
                     raise MailboxError(f"IMAP {self.config.host}: {exc}") from exc
                 time.sleep(min(0.2 * attempts, 2.0))
 
-    def _drain(self, ledger: Ledger, result: PollResult, stop: Stop | None) -> None:
+    def _drain(self, ledger: Sink, result: PollResult, stop: Stop | None) -> None:
         client = self.client
         uids = sorted(set(client.search(["UNSEEN", "UNDELETED"])) - self._failed)
         for start in range(0, len(uids), self.config.batch_size):
@@ -177,7 +177,7 @@ class ImapSource:
                     self._commit_and_act(ledger, ours, result)
 
     def _commit_and_act(
-        self, ledger: Ledger, pairs: list[tuple[str, RawMessage]], result: PollResult
+        self, ledger: Sink, pairs: list[tuple[str, RawMessage]], result: PollResult
     ) -> None:
         outcomes = list(
             ledger.process(pairs, batch_size=max(len(pairs), 1), purpose=self.config.purpose)

@@ -9,8 +9,9 @@ applied twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from bounceback.sources import SourceError, SourceEvent
@@ -21,6 +22,26 @@ Sink = Callable[[list[SourceEvent]], None]
 
 class LineParser(Protocol):
     def feed(self, line: Line) -> SourceEvent | SourceError | None: ...
+
+
+@dataclass(slots=True)
+class LogConfig:
+    """One log tailed incrementally (``[[sources.pmta]]``, ``[[sources.postfix_log]]``)."""
+
+    path: Path
+    state_path: Path | None = None  # how far it was read; default: beside the log
+    rotated: Sequence[str] = (".1",)  # suffixes of the rotated file read to its end
+    move_to: Path | None = None
+    types: Sequence[str] = ()  # pmta record types; () = the reader's default
+    include_sent: bool = False  # postfix: also status=sent (deliveries reset counts)
+
+    def state_file(self) -> Path:
+        return self.state_path or self.path.with_name(self.path.name + ".bounceback-state")
+
+    def reader(self) -> TailReader:
+        return TailReader(
+            self.path, self.state_file(), rotated=tuple(self.rotated), move_to=self.move_to
+        )
 
 
 @dataclass(slots=True)

@@ -1,31 +1,24 @@
 """What IMAP and POP3 sources share: the poll result, the disposition of each outcome.
 
-A mailbox source reads messages, hands them to ``Ledger.process`` and only then acts
+A mailbox source reads messages, hands them to the sink's ``process`` (the ledger,
+seen through ``bounceback.ledger.sink.Sink``) and only then acts
 on the server (move, flag, delete), one action per committed outcome. An ``error``
 outcome was not committed: the message is left exactly as it was, to be read again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
-import os
 import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
-from sqlalchemy import select, text
-
-from bounceback.ledger import tables as t
-from bounceback.ledger.process import Outcome, Summary
-
-if TYPE_CHECKING:
-    from bounceback.ledger.service import Ledger
+from bounceback.ledger import sink as ledger_sink
+from bounceback.ledger.sink import Outcome, Sink, Summary
 
 __all__ = [
     "Disposition",
@@ -83,7 +76,7 @@ class Stop(Protocol):
 class MailboxSource(Protocol):
     """A mailbox bounceback drains: ``poll`` once, ``wait`` for more, ``close``."""
 
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult: ...
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult: ...
 
     def wait(self, timeout: float, stop: Stop | None = None) -> bool: ...
 
@@ -110,106 +103,11 @@ def sleep(timeout: float, stop: Stop | None) -> bool:
     return True
 
 
-# PostgreSQL advisory locks taken by mailbox pollers: (this class id, 32 bits of the key).
-CLAIM_CLASS = 0x62624D42  # "bbMB"
-_LOCK = "SELECT k, pg_try_advisory_lock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"
-_UNLOCK = "SELECT pg_advisory_unlock(:cls, k) FROM unnest(CAST(:ids AS int[])) AS k"
-
-
-@contextlib.contextmanager
-def claimed(ledger: Ledger, keys: Iterable[str]) -> Iterator[set[str]]:
-    """The keys this poller may work on now, held until the block ends.
-
-    Two pollers on one IMAP folder read the same messages. The ledger stores each
-    once, but both would then MOVE it, and two concurrent MOVEs of one message
-    leave two copies in the target (Dovecot copies, then expunges). So each message
-    is claimed for its commit and its move; a message another poller holds is
-    skipped, read again at the next poll if still there. On PostgreSQL the claim is
-    a session advisory lock; on a SQLite file, a lock on one byte of a file beside
-    it (``<database>.claims``). Either goes when its process does, crashed or not.
-    """
-    wanted = set(keys)
-    engine = ledger.engine
-    if not wanted:
-        yield wanted
-    elif engine.dialect.name == "postgresql":
-        with _advisory_claims(ledger, wanted) as got:
-            yield got
-    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        claims = _file_claims(f"{engine.url.database}.claims")
-        ids = {key: _claim_id(key) & 0xFFFFFFFF for key in wanted}
-        locked = claims.acquire(set(ids.values()))
-        try:
-            yield {key for key, n in ids.items() if n in locked}
-        finally:
-            claims.release(locked)
-    else:
-        yield wanted
-
-
-@contextlib.contextmanager
-def _advisory_claims(ledger: Ledger, wanted: set[str]) -> Iterator[set[str]]:
-    ids = {key: _claim_id(key) for key in wanted}
-    with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        rows = conn.execute(
-            text(_LOCK),
-            {"cls": CLAIM_CLASS, "ids": sorted(set(ids.values()))},
-        )
-        got = {int(k) for k, ok in rows if ok}
-        try:
-            yield {key for key, n in ids.items() if n in got}
-        finally:
-            if got:
-                conn.execute(text(_UNLOCK), {"cls": CLAIM_CLASS, "ids": sorted(got)})
-
-
-class _FileClaims:
-    """Claims as POSIX record locks, one byte per claim id, on one file.
-
-    Such locks belong to the process: they never conflict within it, and closing
-    any descriptor of the file drops them all. So a process keeps one descriptor
-    per file for good and tracks the ids its own threads hold.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self.held: set[int] = set()
-        self.guard = threading.Lock()
-
-    def acquire(self, ids: set[int]) -> set[int]:
-        got: set[int] = set()
-        with self.guard:
-            for n in sorted(ids - self.held):
-                try:
-                    fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, n, os.SEEK_SET)
-                except OSError:  # EAGAIN or EACCES: another process holds it
-                    continue
-                got.add(n)
-            self.held |= got
-        return got
-
-    def release(self, ids: set[int]) -> None:
-        with self.guard:
-            for n in ids:
-                fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, n, os.SEEK_SET)
-            self.held -= ids
-
-
-_file_claims_by_path: dict[str, _FileClaims] = {}
-_file_claims_guard = threading.Lock()
-
-
-def _file_claims(path: str) -> _FileClaims:
-    key = os.path.realpath(path)
-    with _file_claims_guard:
-        claims = _file_claims_by_path.get(key)
-        if claims is None:
-            claims = _file_claims_by_path[key] = _FileClaims(key)
-        return claims
-
-
-def _claim_id(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+def claimed(ledger: Sink, keys: Iterable[str]) -> AbstractContextManager[set[str]]:
+    """The keys this poller may work on now, held until the block ends: a message
+    another poller holds is skipped, read again at the next poll if still there
+    (``bounceback.ledger.claims`` says why and how)."""
+    return ledger_sink.claim(ledger, keys)
 
 
 def disposition(outcome: str) -> Disposition | None:
@@ -250,20 +148,15 @@ def handling(where: Disposition, policy: FolderPolicy[Folder]) -> tuple[Action, 
     return "move", folder
 
 
-def first_outcomes(ledger: Ledger, outcomes: Iterable[Outcome]) -> dict[str, str]:
+def first_outcomes(ledger: Sink, outcomes: Iterable[Outcome]) -> dict[str, str]:
     """For duplicates, the outcome the message had when it was first stored.
 
     A message committed but not yet moved when the connection dropped is read again
     and comes back as a duplicate; it must go where its first outcome said (an
     unmatched bounce to ``ignored``, not ``processed``).
     """
-    keys = sorted({o.key for o in outcomes if o.outcome == "duplicate" and o.key})
-    if not keys:
-        return {}
-    m = t.messages.c
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(select(m.idempotency_key, m.outcome).where(m.idempotency_key.in_(keys)))
-        return {str(key): str(outcome) for key, outcome in rows}
+    keys = {o.key for o in outcomes if o.outcome == "duplicate" and o.key}
+    return ledger_sink.first_outcomes(ledger, keys)
 
 
 def resolve(outcome: Outcome, first: dict[str, str]) -> Disposition | None:

@@ -1,7 +1,7 @@
 """Maildir source: drain the messages not yet seen (no ``S`` flag) into the ledger.
 
 Messages in ``new/`` and in ``cur/`` without the ``S`` flag are read, processed, and
-only after ``Ledger.process`` has committed them acted on: processed → moved to the
+only after the ledger's ``process`` has committed them acted on: processed → moved to the
 ``processed`` Maildir (a Maildir++ subfolder ``.processed`` or a configured path,
 created if missing) or deleted; ignored → flagged ``S`` or moved to ``.ignored``;
 quarantined → moved to ``.quarantine``. An ``error`` outcome leaves the file as it
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from bounceback.model import RawMessage
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     Disposition,
     PollResult,
@@ -38,10 +38,10 @@ from bounceback.sources.mailboxes import (
     sleep,
     stopping,
 )
+from bounceback.sources.options import AS_WRITTEN, NOT_A_KEY
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["Entry", "MaildirConfig", "MaildirSource"]
 
@@ -54,13 +54,13 @@ class MaildirConfig:
     processed: Literal["move", "delete"] = "move"
     ignored: Literal["seen", "move"] = "seen"
     # A bare name is a Maildir++ subfolder (".processed"); a path is its own Maildir.
-    processed_folder: str | Path = "processed"
-    ignored_folder: str | Path = "ignored"
-    quarantine_folder: str | Path = "quarantine"
+    processed_folder: str | Path = field(default="processed", metadata=AS_WRITTEN)
+    ignored_folder: str | Path = field(default="ignored", metadata=AS_WRITTEN)
+    quarantine_folder: str | Path = field(default="quarantine", metadata=AS_WRITTEN)
     batch_size: int = 100
     # bounces: apply bounces; activities: file human replies on contacts; both.
     purpose: Purpose = "bounces"
-    colon: str = field(default_factory=lambda: mailbox.Maildir.colon)
+    colon: str = field(default_factory=lambda: mailbox.Maildir.colon, metadata=NOT_A_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,7 @@ class MaildirSource:
             yield entry.key, RawMessage(data=data, source="maildir", ref=str(path))
 
     # --- polling ----------------------------------------------------------------------
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Process every unseen message once; act on each after its commit.
 
         ``stop`` is checked between batches; what is left stays for the next run.
@@ -200,3 +200,11 @@ class MaildirSource:
             message.set_flags(entry.flags)
             mailbox.Maildir(target, create=False).add(message)
             source.unlink()
+
+
+def created(config: MaildirConfig) -> MaildirSource:
+    """The source for ``config``, its Maildir created first if missing (``serve``)."""
+    root = Path(config.path)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(root, create=True)
+    return MaildirSource(config)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bounceback.model import RawMessage
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     Disposition,
     PollResult,
@@ -34,8 +34,7 @@ from bounceback.sources.mailboxes import (
 )
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["MboxConfig", "MboxSource"]
 
@@ -69,7 +68,7 @@ class MboxSource:
     def wait(self, timeout: float, stop: Stop | None = None) -> bool:
         return sleep(timeout, stop)
 
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Process every unread message once, with the mbox locked throughout.
 
         ``stop`` is checked between batches; what is left stays unread.
@@ -102,7 +101,7 @@ class MboxSource:
 
     def _batch(
         self,
-        ledger: Ledger,
+        ledger: Sink,
         box: mailbox.mbox,
         batch: list[str],
         numbers: dict[str, int],

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceError, SourceEvent
+from bounceback.sources.logs import LogConfig
 from bounceback.sources.records import (
     build_report,
     digest,
@@ -97,6 +98,10 @@ class PmtaCsv:
         self.types = frozenset(t.lower() for t in types)
         self.header = [h.strip().lower() for h in header] if header else None
         self._headers: dict[str, list[str] | None] = {}
+
+    @classmethod
+    def from_config(cls, config: LogConfig) -> PmtaCsv:
+        return cls(types=config.types) if config.types else cls()
 
     def feed(self, line: Line) -> SourceEvent | SourceError | None:
         """The event for one line; None for headers, blank lines and other record types."""

@@ -18,10 +18,10 @@ import poplib
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from bounceback.model import RawMessage
+from bounceback.model import Purpose, RawMessage
 from bounceback.sources.mailboxes import (
     MailboxError,
     PollResult,
@@ -32,10 +32,10 @@ from bounceback.sources.mailboxes import (
     stopping,
     token_from_command,
 )
+from bounceback.sources.options import NOT_A_KEY
 
 if TYPE_CHECKING:
-    from bounceback.ledger.activities import Purpose
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import Sink
 
 __all__ = ["Pop3Config", "Pop3Source"]
 
@@ -86,7 +86,7 @@ class Pop3Config:
     token_command: str | list[str] | None = None  # XOAUTH2 (AUTH XOAUTH2, RFC 5034 style)
     port: int | None = None  # 995 for ssl, 110 otherwise
     security: Literal["ssl", "starttls", "plain"] = "ssl"
-    ssl_context: ssl.SSLContext | None = None
+    ssl_context: ssl.SSLContext | None = field(default=None, metadata=NOT_A_KEY)
     ignored: Literal["keep", "delete"] = "keep"
     batch_size: int = 100
     # bounces: apply bounces; activities: file human replies on contacts; both.
@@ -110,7 +110,7 @@ class Pop3Source:
         """POP3 cannot notify: sleep, then say "look again"."""
         return sleep(timeout, stop)
 
-    def poll(self, ledger: Ledger, stop: Stop | None = None) -> PollResult:
+    def poll(self, ledger: Sink, stop: Stop | None = None) -> PollResult:
         """Sessions of up to batch_size messages until none is left or ``stop`` is set."""
         result = PollResult()
         failed: set[bytes] = set()
@@ -127,7 +127,7 @@ class Pop3Source:
                 time.sleep(min(0.2 * attempts, 2.0))
         return result
 
-    def _batch(self, ledger: Ledger, result: PollResult, failed: set[bytes]) -> bool:
+    def _batch(self, ledger: Sink, result: PollResult, failed: set[bytes]) -> bool:
         """One session: up to batch_size new messages, then QUIT. False when none left."""
         cfg = self.config
         server = self._connect_fn(cfg)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceError, SourceEvent
+from bounceback.sources.logs import LogConfig
 from bounceback.sources.records import build_report, digest, now, parse_time
 from bounceback.sources.tail import Line
 
@@ -59,6 +60,10 @@ class PostfixLog:
         self.statuses = {**_STATUS, **(_SENT if include_sent else {})}
         self.max_queue_ids = max_queue_ids
         self._queue: OrderedDict[str, _Queued] = OrderedDict()
+
+    @classmethod
+    def from_config(cls, config: LogConfig) -> PostfixLog:
+        return cls(include_sent=config.include_sent)
 
     def feed(self, line: Line) -> SourceEvent | SourceError | None:
         return self.feed_text(line.text, key=line.key, ref=line.ref)

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,10 +38,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from bounceback.logfmt import kv
 from bounceback.match.verp import VerpError, VerpSigner, trusted_unsigned_send_id
 from bounceback.model import RawMessage
+from bounceback.sources.options import NOT_A_KEY
 
 if TYPE_CHECKING:
-    from bounceback.ledger.process import PreparedMessage
-    from bounceback.ledger.service import Ledger
+    from bounceback.ledger.sink import BatchSink, PreparedMessage
 
 log = logging.getLogger(__name__)
 # aiosmtpd logs each command and "Connection lost" (also after a normal QUIT) at INFO on
@@ -59,13 +59,14 @@ PARSE_THREADS = 4
 
 @dataclass(slots=True)
 class SmtpdConfig:
-    host: str = "127.0.0.1"
-    port: int = 2525
+    # Set through the file's ``listen = "HOST:PORT"``.
+    host: str = field(default="127.0.0.1", metadata=NOT_A_KEY)
+    port: int = field(default=2525, metadata=NOT_A_KEY)
     hostname: str = "bounceback"  # the name in the greeting
     domains: Sequence[str] = ()  # return-path domains; default: the VERP domain
     catch_all: Sequence[str] = ()  # addresses accepted without a token
     # From [verp] accept_unsigned: CiviCRM's unsigned id.<n>@ accepted on this domain.
-    unsigned_domain: str = ""
+    unsigned_domain: str = field(default="", metadata=NOT_A_KEY)
     max_message_bytes: int = 10_000_000
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -87,7 +88,7 @@ class LedgerSink:
     """Commits a batch through the ledger (a Sink: one outcome name per message, in
     order); ``prepare`` parses a message ahead, in any thread, for the batch to use."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: BatchSink) -> None:
         self.ledger = ledger
         self._ready: dict[int, PreparedMessage] = {}  # id(raw): until its batch commits
         self._lock = threading.Lock()
@@ -113,7 +114,7 @@ class LedgerSink:
         return [found.get(str(i), "error") for i in range(len(raws))]
 
 
-def ledger_sink(ledger: Ledger) -> LedgerSink:
+def ledger_sink(ledger: BatchSink) -> LedgerSink:
     """Commit a batch through the ledger; one outcome name per message, in order."""
     return LedgerSink(ledger)
 
@@ -394,7 +395,7 @@ async def start_server(
     return server, committer
 
 
-def run_smtpd(config: SmtpdConfig, ledger: Ledger) -> None:
+def run_smtpd(config: SmtpdConfig, ledger: BatchSink) -> None:
     """Serve until SIGTERM/SIGINT; the messages being committed finish first."""
 
     async def main() -> None:

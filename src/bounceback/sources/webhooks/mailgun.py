@@ -19,12 +19,17 @@ import hmac
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
+from bounceback.sources.webhooks.provider import Received, WebhookKind
+
+if TYPE_CHECKING:
+    from bounceback.sources.webhooks.settings import WebhookSettings
 
 SOURCE = "webhook:mailgun"
 # Mailgun retries a failed delivery for 8 hours, and retries are reported to carry
@@ -53,7 +58,7 @@ class TokenStore(Protocol):
 
 class ReplayGuard:
     """A TokenStore in memory (bounded): for tests and one-off use. ``serve`` keeps the
-    tokens in the database (``tokens.LedgerTokens``), so a restart forgets none."""
+    tokens in the database (``ledger.webhook_tokens.LedgerTokens``), so a restart forgets none."""
 
     def __init__(self, max_tokens: int = 100_000) -> None:
         self.max_tokens = max_tokens
@@ -188,3 +193,59 @@ def _fill_status(rec: DeliveryRecord, status: Mapping[str, Any]) -> None:
 
 def _obj(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+class Provider:
+    """``POST /webhooks/mailgun``: one event per body, HMAC-signed, each token used
+    once (a WebhookProvider)."""
+
+    name, title, challenge = "mailgun", "Mailgun", ""
+
+    def __init__(self, settings: WebhookSettings) -> None:
+        self.signing_key = settings.mailgun_signing_key
+        self.max_age = settings.mailgun_max_age
+        self.tokens = settings.mailgun_tokens
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.signing_key)
+
+    def authenticate(self, headers: Mapping[str, str]) -> None:
+        """The signature is in the body: ``receive`` checks it."""
+
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
+        assert self.signing_key  # the routes ask only an enabled provider
+        payload = parse(body)
+        token, expires_at = verify(payload, self.signing_key, max_age=self.max_age)
+        return Received(events(payload), once=_TokenOnce(self.tokens, token, expires_at))
+
+
+class _TokenOnce:
+    """One body's token: claimed before its events go anywhere, given back when they
+    could not be stored (so Mailgun's retry gets through)."""
+
+    def __init__(self, store: TokenStore, token: str, expires_at: dt.datetime) -> None:
+        self.store, self.token, self.expires_at = store, token, expires_at
+
+    def claim(self) -> None:
+        claim(self.store, self.token, self.expires_at)
+
+    def release(self) -> None:
+        self.store.release(self.token)
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.mailgun]``: the HTTP webhook signing key, the window for timestamps."""
+
+    signing_key: str
+    max_age: float | None = None
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    settings.mailgun_signing_key = options.signing_key
+    if options.max_age is not None:
+        settings.mailgun_max_age = options.max_age
+
+
+KIND = WebhookKind("mailgun", Options, configure, Provider)

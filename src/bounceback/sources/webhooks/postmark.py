@@ -36,7 +36,8 @@ import base64
 import binascii
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceEvent
@@ -48,6 +49,10 @@ from bounceback.sources.records import (
     strip_diagnostic_type,
 )
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
+from bounceback.sources.webhooks.provider import Received, WebhookKind
+
+if TYPE_CHECKING:
+    from bounceback.sources.webhooks.settings import WebhookSettings
 
 SOURCE = "webhook:postmark"
 
@@ -167,3 +172,39 @@ def _meta(record: Mapping[str, Any], **extra: str) -> dict[str, str]:
         **extra,
     }
     return {k: v for k, v in meta.items() if v}
+
+
+class Provider:
+    """``POST /webhooks/postmark``: HTTP basic authentication (a WebhookProvider)."""
+
+    name, title = "postmark", "Postmark"
+    challenge = 'Basic realm="bounceback"'
+
+    def __init__(self, settings: WebhookSettings) -> None:
+        self.user, self.password = settings.postmark_user, settings.postmark_password
+
+    @property
+    def enabled(self) -> bool:
+        return self.user is not None and self.password is not None
+
+    def authenticate(self, headers: Mapping[str, str]) -> None:
+        assert self.user is not None and self.password is not None
+        verify_basic(headers.get("authorization"), self.user, self.password)
+
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
+        return Received(events(parse(body)))
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.postmark]``: the basic-auth credentials set in Postmark's webhook URL."""
+
+    user: str
+    password: str
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    settings.postmark_user, settings.postmark_password = options.user, options.password
+
+
+KIND = WebhookKind("postmark", Options, configure, Provider)

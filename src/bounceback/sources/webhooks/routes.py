@@ -1,18 +1,21 @@
 """The webhook endpoints on FastAPI: verify, convert, hand to the sink, answer.
 
-``make_router(settings, sink)`` gives an APIRouter with ``POST /webhooks/<provider>``
-for each configured provider (an unconfigured one is 404). The sink receives the
-events of one request; when it returns, the provider gets 200. When it raises,
+``make_router(settings, sink)`` gives an APIRouter with ``POST /webhooks/<name>``
+for each provider in ``PROVIDERS`` (an unconfigured one is 404). The sink receives
+the events of one request; when it returns, the provider gets 200. When it raises,
 the provider gets 503 and retries later, so nothing is lost; events carry
 idempotency keys, so a retry that overlaps a success changes nothing. Requests
 that are unsigned get 401, wrongly signed 403, and nothing reaches the sink.
+
+A provider is one module: its ``Provider`` (``webhooks.provider`` says what it
+answers), its ``Options`` (the config table) and a ``KIND`` naming them, listed in
+``PROVIDERS``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -20,28 +23,18 @@ from starlette.concurrency import run_in_threadpool
 
 from bounceback.sources import SourceEvent
 from bounceback.sources.webhooks import WebhookError, mailgun, postmark, sendgrid, ses
-from bounceback.sources.webhooks.sns import SnsVerifier
+from bounceback.sources.webhooks.provider import AnyKind, WebhookProvider
+from bounceback.sources.webhooks.settings import WebhookSettings
+
+__all__ = ["MAX_BODY", "PROVIDERS", "WebhookSettings", "make_router"]
 
 Sink = Callable[[list[SourceEvent]], None]
 log = logging.getLogger(__name__)
 
 MAX_BODY = 10 * 1024 * 1024  # SendGrid batches are the largest; far below this
 
-
-@dataclass(slots=True)
-class WebhookSettings:
-    """Which providers are on, with their credentials. None: the endpoint is off."""
-
-    ses_verifier: SnsVerifier | None = None
-    ses_confirm: ses.Confirmer = ses.default_confirmer
-    sendgrid_public_key: str | None = None
-    sendgrid_max_age: float | None = None
-    mailgun_signing_key: str | None = None
-    mailgun_max_age: float = mailgun.DEFAULT_MAX_AGE
-    # Tokens used: in memory unless ``serve`` gives the database's (tokens.LedgerTokens).
-    mailgun_tokens: mailgun.TokenStore = field(default_factory=mailgun.ReplayGuard)
-    postmark_user: str | None = None
-    postmark_password: str | None = None
+# Every provider: one endpoint and one [webhooks.<name>] table each.
+PROVIDERS: tuple[AnyKind, ...] = (ses.KIND, sendgrid.KIND, mailgun.KIND, postmark.KIND)
 
 
 def _answer(status: int, **body: object) -> JSONResponse:
@@ -77,101 +70,63 @@ class _TooLarge(Exception):
 
 def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhooks") -> APIRouter:
     router = APIRouter(prefix=prefix, tags=["webhooks"])
-    sendgrid_key = (
-        sendgrid.load_public_key(settings.sendgrid_public_key)
-        if settings.sendgrid_public_key
-        else None
-    )
+    for kind in PROVIDERS:
+        provider = kind.provider(settings)
+        router.add_api_route(
+            f"/{provider.name}",
+            _endpoint(provider, sink),
+            methods=["POST"],
+            name=f"{provider.name}_endpoint",
+        )
+    return router
 
-    async def deliver(provider: str, events: list[SourceEvent]) -> JSONResponse:
-        if events:
-            try:
-                await run_in_threadpool(sink, events)
-            except Exception:  # the store failed: let the provider retry
-                log.exception("webhook %s: sink failed for %d events", provider, len(events))
-                return _answer(503, error="temporarily unable to store events")
-        return _answer(200, accepted=len(events))
 
-    @router.post("/ses")
-    async def ses_endpoint(request: Request) -> JSONResponse:
-        verifier = settings.ses_verifier
-        if verifier is None:
-            return _answer(404, error="SES webhook not configured")
-        try:
-            body = await _body(request)
-            events = await run_in_threadpool(ses.handle, body, verifier, settings.ses_confirm)
-        except _TooLarge:
-            return _too_large()
-        except WebhookError as exc:
-            return _answer(exc.status, error=str(exc))
-        return await deliver("ses", events)
+def _endpoint(
+    provider: WebhookProvider, sink: Sink
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    name = provider.name
 
-    @router.post("/sendgrid")
-    async def sendgrid_endpoint(request: Request) -> JSONResponse:
-        if sendgrid_key is None:
-            return _answer(404, error="SendGrid webhook not configured")
-        try:
-            body = await _body(request)
-            sendgrid.verify(
-                sendgrid_key,
-                body,
-                request.headers.get(sendgrid.SIGNATURE_HEADER),
-                request.headers.get(sendgrid.TIMESTAMP_HEADER),
-                max_age=settings.sendgrid_max_age,
-            )
-            events, errors = sendgrid.parse(body)
-        except _TooLarge:
-            return _too_large()
-        except WebhookError as exc:
-            return _answer(exc.status, error=str(exc))
-        for err in errors:
-            log.warning("webhook sendgrid: skipped %s: %s", err.ref, err.error)
-        return await deliver("sendgrid", events)
-
-    @router.post("/mailgun")
-    async def mailgun_endpoint(request: Request) -> JSONResponse:
-        key = settings.mailgun_signing_key
-        if not key:
-            return _answer(404, error="Mailgun webhook not configured")
-        tokens = settings.mailgun_tokens
-        try:
-            payload = mailgun.parse(await _body(request))
-            token, expires_at = mailgun.verify(payload, key, max_age=settings.mailgun_max_age)
-            events = mailgun.events(payload)
-        except _TooLarge:
-            return _too_large()
-        except WebhookError as exc:
-            return _answer(exc.status, error=str(exc))
-        try:  # claimed before the events go anywhere: one token, one body, ever
-            await run_in_threadpool(mailgun.claim, tokens, token, expires_at)
-        except WebhookError as exc:
-            return _answer(exc.status, error=str(exc))
-        except Exception:  # the token table is out of reach: Mailgun retries later
-            log.exception("webhook mailgun: cannot record the token")
-            return _answer(503, error="temporarily unable to store events")
-        answer = await deliver("mailgun", events)
-        if answer.status_code != 200:  # not stored: Mailgun's retry must get through
-            await run_in_threadpool(tokens.release, token)
+    def refuse(exc: WebhookError) -> JSONResponse:
+        answer = _answer(exc.status, error=str(exc))
+        if exc.status == 401 and provider.challenge:
+            answer.headers["WWW-Authenticate"] = provider.challenge
         return answer
 
-    @router.post("/postmark")
-    async def postmark_endpoint(request: Request) -> JSONResponse:
-        if settings.postmark_user is None or settings.postmark_password is None:
-            return _answer(404, error="Postmark webhook not configured")
+    async def endpoint(request: Request) -> JSONResponse:
+        if not provider.enabled:
+            return _answer(404, error=f"{provider.title} webhook not configured")
         try:
-            postmark.verify_basic(
-                request.headers.get("authorization"),
-                settings.postmark_user,
-                settings.postmark_password,
-            )
-            events = postmark.events(postmark.parse(await _body(request)))
+            provider.authenticate(request.headers)
+            body = await _body(request)
+            received = await run_in_threadpool(provider.receive, request.headers, body)
         except _TooLarge:
             return _too_large()
         except WebhookError as exc:
-            answer = _answer(exc.status, error=str(exc))
-            if exc.status == 401:
-                answer.headers["WWW-Authenticate"] = 'Basic realm="bounceback"'
-            return answer
-        return await deliver("postmark", events)
+            return refuse(exc)
+        for err in received.skipped:
+            log.warning("webhook %s: skipped %s: %s", name, err.ref, err.error)
+        once = received.once
+        if once is not None:
+            try:  # claimed before the events go anywhere: one token, one body, ever
+                await run_in_threadpool(once.claim)
+            except WebhookError as exc:
+                return refuse(exc)
+            except Exception:  # the token table is out of reach: the provider retries
+                log.exception("webhook %s: cannot record the token", name)
+                return _answer(503, error="temporarily unable to store events")
+        answer = await _deliver(sink, name, received.events)
+        if once is not None and answer.status_code != 200:  # not stored: let a retry in
+            await run_in_threadpool(once.release)
+        return answer
 
-    return router
+    return endpoint
+
+
+async def _deliver(sink: Sink, provider: str, events: list[SourceEvent]) -> JSONResponse:
+    if events:
+        try:
+            await run_in_threadpool(sink, events)
+        except Exception:  # the store failed: let the provider retry
+            log.exception("webhook %s: sink failed for %d events", provider, len(events))
+            return _answer(503, error="temporarily unable to store events")
+    return _answer(200, accepted=len(events))

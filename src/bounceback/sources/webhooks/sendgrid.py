@@ -20,7 +20,8 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,6 +31,10 @@ from bounceback.model import DeliveryRecord, Kind, OriginalMessage
 from bounceback.sources import SourceError, SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
+from bounceback.sources.webhooks.provider import Received, WebhookKind
+
+if TYPE_CHECKING:
+    from bounceback.sources.webhooks.settings import WebhookSettings
 
 SOURCE = "webhook:sendgrid"
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -163,3 +168,50 @@ def event_of(item: Mapping[str, Any]) -> SourceEvent | SourceError | None:
     }
     when = parse_time(item.get("timestamp")) or now()
     return SourceEvent(report, f"sendgrid:{ident}", SOURCE, ref, when, meta)
+
+
+class Provider:
+    """``POST /webhooks/sendgrid``: event batches signed with ECDSA (a WebhookProvider)."""
+
+    name, title, challenge = "sendgrid", "SendGrid", ""
+
+    def __init__(self, settings: WebhookSettings) -> None:
+        key = settings.sendgrid_public_key
+        self.public_key = load_public_key(key) if key else None
+        self.max_age = settings.sendgrid_max_age
+
+    @property
+    def enabled(self) -> bool:
+        return self.public_key is not None
+
+    def authenticate(self, headers: Mapping[str, str]) -> None:
+        """The signature covers the body: ``receive`` checks it."""
+
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
+        assert self.public_key is not None  # the routes ask only an enabled provider
+        verify(
+            self.public_key,
+            body,
+            headers.get(SIGNATURE_HEADER),
+            headers.get(TIMESTAMP_HEADER),
+            max_age=self.max_age,
+        )
+        found, skipped = parse(body)
+        return Received(found, skipped)
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.sendgrid]``: the verification key SendGrid shows, the age allowed."""
+
+    public_key: str
+    max_age: float | None = None
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    settings.sendgrid_public_key = options.public_key
+    if options.max_age is not None:
+        settings.sendgrid_max_age = options.max_age
+
+
+KIND = WebhookKind("sendgrid", Options, configure, Provider)

@@ -30,14 +30,19 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from bounceback.model import Kind, Report
 from bounceback.parse.lhost.amazonses import notification_records
 from bounceback.sources import SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, load_json, text
+from bounceback.sources.webhooks.provider import Received, WebhookKind
 from bounceback.sources.webhooks.sns import SnsVerifier, is_sns_url, parse_envelope
+
+if TYPE_CHECKING:
+    from bounceback.sources.webhooks.settings import WebhookSettings
 
 SOURCE = "webhook:ses"
 
@@ -162,3 +167,42 @@ def _wrap(
 
 def _obj(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+class Provider:
+    """``POST /webhooks/ses``: SNS notifications, signed by Amazon (a WebhookProvider)."""
+
+    name, title, challenge = "ses", "SES", ""
+
+    def __init__(self, settings: WebhookSettings) -> None:
+        self.verifier, self.confirm = settings.ses_verifier, settings.ses_confirm
+
+    @property
+    def enabled(self) -> bool:
+        return self.verifier is not None
+
+    def authenticate(self, headers: Mapping[str, str]) -> None:
+        """The signature is in the body: ``receive`` checks it."""
+
+    def receive(self, headers: Mapping[str, str], body: bytes) -> Received:
+        assert self.verifier is not None  # the routes ask only an enabled provider
+        return Received(handle(body, self.verifier, self.confirm))
+
+
+@dataclass(slots=True)
+class Options:
+    """``[webhooks.ses]``: the SNS topics accepted (None: any) and the message age."""
+
+    topic_arns: list[str] | None = None
+    max_age: float | None = None
+
+
+def configure(settings: WebhookSettings, options: Options) -> None:
+    arns = frozenset(options.topic_arns) if options.topic_arns else None
+    if options.max_age is None:
+        settings.ses_verifier = SnsVerifier(topic_arns=arns)
+    else:
+        settings.ses_verifier = SnsVerifier(topic_arns=arns, max_age=options.max_age)
+
+
+KIND = WebhookKind("ses", Options, configure, Provider)
