@@ -615,15 +615,6 @@ class Processor:
         contacts = _lock_rows(conn, t.contacts, contact_ids)
         campaign_ids = {r.campaign_id for i in items for r in i.refs if r and r.campaign_id}
         still_open = campaign_counts.open_campaigns(conn, campaign_ids, self.policy)
-        pairs = (
-            (cid, aid)
-            for i in items
-            for ref, aid in zip(i.refs, i.address_ids, strict=True)
-            if ref is not None
-            and (cid := ref.campaign_id) is not None
-            and cid in still_open
-            and aid is not None
-        )
         return _Batch(
             addresses=addresses,
             contacts=contacts,
@@ -633,7 +624,7 @@ class Processor:
                 for cid, row in contacts.items()
             },
             open_campaigns=still_open,
-            tally=campaign_counts.Tally(conn, pairs),
+            tally=campaign_counts.Tally(conn, _campaign_addresses(items, still_open)),
         )
 
     def _apply_bounce(self, batch: _Batch, item: _Item, n: int, bounce: Bounce) -> dict[str, Any]:
@@ -678,6 +669,14 @@ class Processor:
         if counted and campaign_id is not None:
             batch.tally.add(campaign_id, aid, counted)
         return _event_row(item, n, bounce, aid, contact_id, ref, email, at, effects, counted)
+
+
+def _campaign_addresses(items: list[_Item], still_open: set[int]) -> Iterator[tuple[int, int]]:
+    """(campaign id, address id) of each bounce that may count in an open campaign."""
+    for item in items:
+        for ref, aid in zip(item.refs, item.address_ids, strict=True):
+            if ref is not None and ref.campaign_id in still_open and aid is not None:
+                yield ref.campaign_id, aid
 
 
 @dataclass(slots=True)
