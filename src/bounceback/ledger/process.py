@@ -79,9 +79,9 @@ class Summary:
 
     def add(self, outcome: Outcome) -> None:
         self.processed += 1
-        name = outcome.outcome.summary_field
-        setattr(self, name, getattr(self, name) + 1)
-        if outcome.outcome.applies_bounces:
+        kind = MessageOutcome(outcome.outcome)  # a caller may hand the plain string
+        setattr(self, kind.summary_field, getattr(self, kind.summary_field) + 1)
+        if kind.applies_bounces:
             self.bounces += outcome.records
 
     def as_dict(self) -> dict[str, int]:
