@@ -14,6 +14,7 @@ from bounceback.config import PolicyConfig
 from bounceback.ledger.policy import hold_after, never_counts
 from bounceback.model import Bounce, Kind, Report
 from bounceback.parse.mail import Mail
+from bounceback.rule_ref import RuleRef
 
 _STANDARD_DETECTORS = {
     "rfc3464": "a standard delivery status notification (RFC 3464)",
@@ -46,8 +47,9 @@ def structure(data: bytes) -> list[tuple[str, str]]:
     return rows
 
 
-def _rule_words(rule: str) -> str:
-    kind, _, detail = rule.partition(":")
+def rule_words(rule: str) -> str:
+    ref = RuleRef.parse(rule)
+    kind, detail = ref.kind, ref.detail
     return {
         "kind": f"the message is a {detail}",
         "action": f"the DSN's Action field says {detail}",
@@ -116,11 +118,11 @@ def render(
         threshold = hold_after(str(b.kind), b.bounce_type, PolicyConfig())
         why = [
             f"reason [bold]{b.reason}[/bold]: {reason(b.reason).meaning}",
-            f"decided by rule [bold]{b.rule}[/bold]: {_rule_words(b.rule)}",
+            f"decided by rule [bold]{b.rule}[/bold]: {rule_words(b.rule)}",
         ]
         if decision.evidence:
             why.append(f"evidence: {decision.evidence!r}")
-        if b.rule.startswith("user:"):
+        if RuleRef.parse(b.rule).is_user:
             why.append(f"built-in verdict before your rule: {decision.reason} ({decision.rule})")
         why.append(
             f"{'HARD' if b.hardbounce else 'soft'} bounce, "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bounceback.ledger import Ledger
-from bounceback.sources import SourceEvent
+from bounceback.model import SourceEvent
 from bounceback.sources.postfix_log import PostfixLog
 
 LOG = """\

@@ -21,6 +21,7 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.replay import replay, undo
 from bounceback.ledger.rollups import rebuild_stats
 from bounceback.ledger.samples import dsn
+from bounceback.ledger.settings import SettingsError, get_settings, update_settings
 from bounceback.ledger.stats import (
     by_campaign,
     by_day,
@@ -32,7 +33,6 @@ from bounceback.ledger.stats import (
     sender_health,
     window,
 )
-from bounceback.ledger.web_settings import SettingsError, get_settings, update_settings
 from bounceback.model import Kind, RawMessage
 from bounceback.parse import parse
 

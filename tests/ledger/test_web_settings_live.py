@@ -6,7 +6,7 @@ from __future__ import annotations
 from ledger_support import fixture_bytes, make_config
 
 from bounceback.ledger import Ledger
-from bounceback.ledger.web_settings import set_threshold, update_settings
+from bounceback.ledger.settings import set_threshold, update_settings
 
 
 def test_a_change_in_one_ledger_applies_in_another(db_url: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bounceback.sources import SourceEvent
+from bounceback.model import SourceEvent
 from bounceback.sources.logs import drain
 from bounceback.sources.pmta import PmtaCsv
 from bounceback.sources.postfix_log import PostfixLog

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from bounceback import config as config_mod
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
+from bounceback.model import SourceEvent
 from bounceback.serve import Server
 from bounceback.serve_config import serve_config
-from bounceback.sources import SourceEvent
 from bounceback.sources.pmta import PmtaCsv
 from bounceback.sources.postfix_log import PostfixLog
 from bounceback.sources.tail import TailReader

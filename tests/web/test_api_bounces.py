@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bounceback.ledger import Ledger, LedgerUnavailable, browse
+from bounceback.ledger import Ledger, LedgerUnavailable, bounces
 from bounceback.web import WebContext, mount
 
 # The seeded events, newest first: (message, recipient).
@@ -171,7 +171,7 @@ def test_database_trouble_is_a_json_503_and_a_bug_a_json_500(
     def locked(*args: object) -> None:
         raise LedgerUnavailable("the database is locked by another process: busy")
 
-    monkeypatch.setattr(browse, "list_bounces", locked)
+    monkeypatch.setattr(bounces, "list_bounces", locked)
     response = client.get("/api/v1/bounces", headers=sqlite_read_headers)
     assert response.status_code == 503 and response.headers["retry-after"]
     assert response.json() == {
@@ -182,7 +182,7 @@ def test_database_trouble_is_a_json_503_and_a_bug_a_json_500(
     def broken(*args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(browse, "list_bounces", broken)
+    monkeypatch.setattr(bounces, "list_bounces", broken)
     response = client.get("/api/v1/bounces", headers=sqlite_read_headers)
     assert response.status_code == 500 and response.json()["status"] == 500
     assert "secret" not in response.text  # no internals shown to the caller

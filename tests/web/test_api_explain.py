@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
+from bounceback.model import SourceEvent
 from bounceback.parse import parse
-from bounceback.sources import SourceEvent
 
 Email = Callable[[str], bytes]
 BLOCKED = "lhost-exim-54.eml"  # Exim: Microsoft's "on our block list", after MAIL FROM

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bounceback.config import Config
-from bounceback.ledger import Ledger, browse
+from bounceback.ledger import Ledger, holds
 from bounceback.ledger import tables as t
 from bounceback.ledger.samples import dsn
 
@@ -151,7 +151,7 @@ def test_bulk_unhold_does_what_unholding_one_by_one_does(
         assert len(held) == 5
         for email in held:
             assert twin.unhold(email)
-        assert browse.unhold_matching(seeded_sqlite, browse.HoldFilters(), chunk=2) == 5
+        assert holds.unhold_matching(seeded_sqlite, holds.HoldFilters(), chunk=2) == 5
         bulk, one_by_one = _snapshot(seeded_sqlite), _snapshot(twin)
         for got, want in zip(bulk, one_by_one, strict=True):
             assert got == want
@@ -169,7 +169,7 @@ def test_two_held_addresses_with_one_old_address_restore_it_once(sqlite_ledger: 
         outcome = sqlite_ledger.process_bytes(dsn("shared@example.org", "5.1.1", serial=len(name)))
         assert outcome.outcome == "matched"
     assert len(sqlite_ledger.holds()) == 2
-    assert browse.unhold_matching(sqlite_ledger, browse.HoldFilters()) == 2
+    assert holds.unhold_matching(sqlite_ledger, holds.HoldFilters()) == 2
     with sqlite_ledger.engine.connect() as conn:
         emails = conn.execute(select(t.addresses.c.email).order_by(t.addresses.c.id)).scalars()
         assert list(emails) == ["shared@example.org", None]

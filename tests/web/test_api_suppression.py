@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from bounceback.ledger import Ledger, browse
+from bounceback.ledger import Ledger, suppression
 from bounceback.ledger import tables as t
 from bounceback.ledger.fastcheck import SuppressionLookup
 from bounceback.web.api import suppression as suppression_api
@@ -140,7 +140,7 @@ def test_export_streams_every_row(
     assert [r["email"] for r in parsed] == [r["email"] for r in rows]
     assert parsed[7]["reason"] == 'said "no", twice' and parsed[7]["since"]
     # The keyset chunks join up exactly, whatever their size.
-    assert [r[0] for r in browse.iter_suppressions(sqlite_ledger, chunk=7)] == [
+    assert [r[0] for r in suppression.iter_suppressions(sqlite_ledger, chunk=7)] == [
         r["email"] for r in rows
     ]
 

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import typer
-
-app = typer.Typer(
-    name="bounceback",
-    help="Read, classify and act on email bounces.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
 # Command modules register themselves on `app` when imported.
-from bounceback.cli import (  # noqa: E402
+from bounceback.cli import (
     activities_cmd,  # noqa: F401
     db_cmd,  # noqa: F401
     ledger_cmds,  # noqa: F401
@@ -26,5 +16,6 @@ from bounceback.cli import (  # noqa: E402
     verp_cmd,  # noqa: F401
     web_cmds,  # noqa: F401
 )
+from bounceback.cli.app import app
 
 __all__ = ["app"]

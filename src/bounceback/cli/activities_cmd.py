@@ -6,8 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bounceback.cli import app
-from bounceback.cli.ledger_cmds import JSON_OPTION, _ledger, _print_json, err
+from bounceback.cli.app import app
+from bounceback.cli.common import JSON_OPTION, err, open_ledger, print_json
 
 activities_app = typer.Typer(help="Human replies filed on contacts.", no_args_is_help=True)
 app.add_typer(activities_app, name="activities")
@@ -22,13 +22,13 @@ def activities_list(
     """The replies filed on the contact with this address, newest first."""
     from bounceback.ledger.activities import list_activities
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         rows = list_activities(ledger.engine, email, limit)
     if rows is None:
         err.print(f"[red]error:[/red] no contact has the address {email}")
         raise typer.Exit(2)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"activities of {email}")
     for column in ("date", "sender", "subject", "body"):

@@ -6,7 +6,8 @@ import datetime as dt
 
 import typer
 
-from bounceback.cli.ledger_cmds import JSON_OPTION, _ledger, _print_json, db_app
+from bounceback.cli.common import JSON_OPTION, open_ledger, print_json
+from bounceback.cli.ledger_cmds import db_app
 
 
 @db_app.command("prune")
@@ -18,11 +19,11 @@ def db_prune(
     events and messages, old quarantined and unmatched messages."""
     from bounceback.ledger.retention import prune
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         report = prune(ledger, now, ledger.config.retention, dry_run=dry_run)
     if as_json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
         return
     for line in report.lines():
         typer.echo(line)

@@ -9,12 +9,9 @@ Exit codes: 0 done, 1 "no" (suppression check), 2 bad input, 3 database unavaila
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +19,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 
-from bounceback.cli import app
+from bounceback.cli.app import app
+from bounceback.cli.common import JSON_OPTION, cell, err, open_ledger, pairs, print_json, table
 from bounceback.inputs import count, iter_items
 from bounceback.model import RawMessage
 
@@ -59,73 +56,6 @@ SHOW_FIELDS = [
     "bounce_counts",
     "consecutive_bounces",
 ]
-JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document.")
-err = Console(stderr=True)
-
-
-@contextmanager
-def _ledger(rules_file: Path | None = None, config_file: Path | None = None) -> Iterator[Any]:
-    """Open the configured ledger (``config_file``: else the usual places); turn its
-    errors into messages and exit codes."""
-    from bounceback.classify import RuleError
-    from bounceback.classify import load as load_rules
-    from bounceback.config import ConfigError
-    from bounceback.config import load as load_config
-    from bounceback.ledger import Ledger, LedgerError, LedgerUnavailable
-
-    ledger = None
-    try:
-        rules = load_rules(rules_file) if rules_file else None
-        ledger = Ledger.open(load_config(config_file), rules=rules)
-        yield ledger
-    except (ConfigError, RuleError, LedgerError) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    except LedgerUnavailable as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(3) from exc
-    finally:
-        if ledger is not None:
-            ledger.close()
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _table(
-    title: str,
-    rows: list[dict[str, Any]],
-    columns: list[str],
-    cell: Callable[[Any], str] | None = None,
-) -> None:
-    """``rows`` as a table of ``columns``, each value shown by ``cell`` (default ``_cell``)."""
-    show = cell or _cell
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*[show(row.get(c)) for c in columns])
-    Console().print(table)
-
-
-def _pairs(title: str, values: dict[str, Any]) -> None:
-    table = Table(title=title, show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value", justify="right")
-    for key, value in values.items():
-        table.add_row(key, _cell(value))
-    Console().print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
-
-
 WHEN_HELP = "An ISO date or time (UTC), now, or 30m/6h/2d/1w ago."
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 
@@ -156,7 +86,7 @@ def db_upgrade() -> None:
     """Create or migrate the database to the newest schema."""
     from bounceback.ledger.db import current_revision, upgrade
 
-    with _ledger() as ledger:  # opening migrates already; say where it stands
+    with open_ledger() as ledger:  # opening migrates already; say where it stands
         upgrade(ledger.engine)
         typer.echo(f"database at revision {current_revision(ledger.engine)}")
 
@@ -179,6 +109,7 @@ def process_command(
     """Parse, classify, match and apply bounces to the ledger; print a summary."""
     from bounceback.ledger import Summary
     from bounceback.ledger.activities import PURPOSES
+    from bounceback.ledger.outcomes import MessageOutcome
 
     chosen = next((p for p in PURPOSES if p == purpose), None)
     if chosen is None:
@@ -197,7 +128,7 @@ def process_command(
 
     total = count(paths) if "-" not in paths else 0
     errors: list[str] = []
-    with _ledger(rules_file) as ledger:
+    with open_ledger(rules_file) as ledger:
         console = Console(stderr=True)
         hide = as_json or total < PROGRESS_THRESHOLD
         with Progress(console=console, transient=True, disable=hide) as bar:
@@ -206,17 +137,17 @@ def process_command(
                 jobs = min(os.cpu_count() or 1, 4) if total >= PARALLEL_THRESHOLD else 1
             for outcome in ledger.process(messages(), jobs=jobs, purpose=chosen):
                 summary.add(outcome)
-                if outcome.error and outcome.outcome == "error":
+                if outcome.error and outcome.outcome == MessageOutcome.ERROR:
                     errors.append(f"{outcome.label}: {outcome.error}")
                 bar.advance(task)
     result = summary.as_dict()
     result["unreadable"] = len(unreadable)
     if as_json:
-        _print_json({**result, "problems": unreadable + errors})
+        print_json({**result, "problems": unreadable + errors})
     else:
         for line in unreadable + errors:
             err.print(f"[yellow]warning:[/yellow] {line}")
-        _pairs("bounceback process", result)
+        pairs("bounceback process", result)
     if errors:
         raise typer.Exit(1)
 
@@ -229,7 +160,7 @@ def contacts_import(
 ) -> None:
     """Import contacts; bad rows are reported by line number, good rows imported."""
     text = _read_text(file)
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         result = ledger.import_contacts(text)
     _import_report(result, as_json)
 
@@ -244,7 +175,7 @@ def _read_text(file: Path) -> str:
 
 def _import_report(result: Any, as_json: bool) -> None:
     if as_json:
-        _print_json(
+        print_json(
             {"imported": result.imported, "updated": result.updated, "errors": result.errors}
         )
     else:
@@ -264,7 +195,7 @@ def contacts_add(
     kind: str = typer.Option("contact", "--kind", help="contact, company or lead"),
 ) -> None:
     """Add one contact with one address."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         ledger.add_contact(email, name, kind)
     typer.echo(f"added {email}")
 
@@ -272,17 +203,17 @@ def contacts_add(
 @contacts_app.command("show")
 def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
     """Status, flags, counts, bounced address and bounce history (newest first)."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         view = ledger.contact_view(email)
     if view is None:
         err.print(f"no contact has the address {email}")
         raise typer.Exit(1)
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     console = Console()
     for key in SHOW_FIELDS:
-        console.print(f"[bold]{key}[/bold]: {_cell(view[key])}")
+        console.print(f"[bold]{key}[/bold]: {cell(view[key])}")
     rows = [
         {
             **h,
@@ -292,7 +223,7 @@ def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
         }
         for h in view["history"]
     ]
-    _table("history", rows, ["at", "reason", "bounce_type", "hard", "status", "diagnostic"])
+    table("history", rows, ["at", "reason", "bounce_type", "hard", "status", "diagnostic"])
     if any((h.get("effects") or {}).get("unverified") for h in view["history"]):
         typer.echo(
             "unverified: the bounce proves no send of ours (no signed return path or id of "
@@ -313,7 +244,7 @@ def _marks(event: dict[str, Any]) -> str:
 @contacts_app.command("unhold")
 def contacts_unhold(email: str) -> None:
     """Take the address off hold and restore bulk mail; history stays."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         done = ledger.unhold(email)
     if not done:
         err.print(f"no contact has the address {email}")
@@ -324,7 +255,7 @@ def contacts_unhold(email: str) -> None:
 @contacts_app.command("set-email")
 def contacts_set_email(old: str, new: str) -> None:
     """Give the contact a new address: counts start over, bulk mail restored."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         ledger.set_email(old, new)
     typer.echo(f"{old} -> {new}")
 
@@ -333,18 +264,18 @@ def contacts_set_email(old: str, new: str) -> None:
 @suppression_app.command("list")
 def suppression_list(as_json: bool = JSON_OPTION) -> None:
     """Every suppressed address, newest first."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         rows = ledger.suppressions()
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
-        _table("suppression list", rows, ["email", "reason", "source", "since"])
+        table("suppression list", rows, ["email", "reason", "source", "since"])
 
 
 @suppression_app.command("add")
 def suppression_add(email: str, reason: str = typer.Option("manual", "--reason")) -> None:
     """Suppress an address."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         added = ledger.suppress(email, reason)
     typer.echo(f"{email} suppressed" if added else f"{email} was already suppressed")
 
@@ -352,7 +283,7 @@ def suppression_add(email: str, reason: str = typer.Option("manual", "--reason")
 @suppression_app.command("remove")
 def suppression_remove(email: str) -> None:
     """Lift a suppression (bulk mail restored; history stays)."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         removed = ledger.unsuppress(email)
     if not removed:
         err.print(f"{email} was not suppressed")
@@ -363,10 +294,10 @@ def suppression_remove(email: str) -> None:
 @suppression_app.command("check")
 def suppression_check(email: str, as_json: bool = JSON_OPTION) -> None:
     """Exit 0 when the address is suppressed, 1 when not."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         found = ledger.is_suppressed(email)
     if as_json:
-        _print_json({"email": email, "suppressed": found})
+        print_json({"email": email, "suppressed": found})
     else:
         typer.echo(f"{email}: {'suppressed' if found else 'not suppressed'}")
     raise typer.Exit(0 if found else 1)
@@ -376,7 +307,7 @@ def suppression_check(email: str, as_json: bool = JSON_OPTION) -> None:
 @campaigns_app.command("add")
 def campaigns_add(name: str, status: str = typer.Option("active", "--status")) -> None:
     """Add a campaign."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         ledger.add_campaign(name, status)
     typer.echo(f"campaign {name!r} added ({status})")
 
@@ -384,7 +315,7 @@ def campaigns_add(name: str, status: str = typer.Option("active", "--status")) -
 @campaigns_app.command("set-status")
 def campaigns_set_status(name: str, status: str) -> None:
     """Change a campaign's status (closed statuses stop its bounce counts)."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         ledger.set_campaign_status(name, status)
     typer.echo(f"campaign {name!r} is {status}")
 
@@ -392,12 +323,12 @@ def campaigns_set_status(name: str, status: str) -> None:
 @campaigns_app.command("stats")
 def campaigns_stats(name: str, as_json: bool = JSON_OPTION) -> None:
     """Sends, hard and soft bounces, rate, by reason and type."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         stats = ledger.campaign_stats(name)
     if as_json:
-        _print_json(stats)
+        print_json(stats)
     else:
-        _pairs(f"campaign {name}", stats)
+        pairs(f"campaign {name}", stats)
 
 
 # --- holds, resend list ------------------------------------------------------------
@@ -407,14 +338,14 @@ def holds_list(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Addresses on hold."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         rows = ledger.holds(bounce_type)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     elif not rows:
         typer.echo(f"no addresses on hold{f' for {bounce_type}' if bounce_type else ''}")
     else:
-        _table("on hold", rows, ["email", "name", "hold_type", "hold_since", "bounce_counts"])
+        table("on hold", rows, ["email", "name", "hold_type", "hold_since", "bounce_counts"])
 
 
 @holds_app.command("thresholds")
@@ -425,7 +356,7 @@ def holds_thresholds(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show (or change) how many bounces of each type put an address on hold."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         for pair in set_:
             name, _, number = pair.partition("=")
             if not number.strip().isdigit():
@@ -433,20 +364,20 @@ def holds_thresholds(
             ledger.set_threshold(name.strip(), int(number) or None)
         thresholds = ledger.thresholds()
     if as_json:
-        _print_json(thresholds)
+        print_json(thresholds)
     else:
-        _pairs("hold thresholds", {k: v or "never" for k, v in thresholds.items()})
+        pairs("hold thresholds", {k: v or "never" for k, v in thresholds.items()})
 
 
 @app.command("resend-list")
 def resend_list(campaign: str, as_json: bool = JSON_OPTION) -> None:
     """Addresses that soft-bounced in the campaign and may be sent again."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         rows = ledger.resend_list(campaign)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
-        _table(f"resend {campaign}", rows, ["email", "name", "reason", "last_bounce_at"])
+        table(f"resend {campaign}", rows, ["email", "name", "reason", "last_bounce_at"])
 
 
 # --- sends -------------------------------------------------------------------------
@@ -459,7 +390,7 @@ def sends_import(
 ) -> None:
     """Load a send log from another system; bad rows reported by line number."""
     text = _read_text(file)
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         result = ledger.import_sends(text)
     _import_report(result, as_json)
 
@@ -475,13 +406,13 @@ def sends_add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Log one send; print its send id, X-Bounceback-ID and signed return path (with [verp])."""
-    from bounceback.ledger.service import normalise, valid_email
+    from bounceback.ledger.addresses import normalise, valid_email
     from bounceback.ledger.stamping import register_send
 
     if not valid_email(normalise(email)):
         err.print(f"[red]error:[/red] {email!r} is not an email address")
         raise typer.Exit(2)
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         if quiet and ledger.signer is None:
             needs = escape("--quiet prints the return path: configure [verp]")
             err.print(f"[red]error:[/red] {needs}")
@@ -496,7 +427,7 @@ def sends_add(
         "return_path": return_path,
     }
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     for key, value in found.items():
         typer.echo(f"{key}: {value if value is not None else '(none: no [verp] configured)'}")
@@ -505,18 +436,18 @@ def sends_add(
 @sends_app.command("show")
 def sends_show(send_id: int, as_json: bool = JSON_OPTION) -> None:
     """One send: recipient, campaign, ids and how many bounces it drew."""
-    from bounceback.ledger import browse
+    from bounceback.ledger import sends
 
-    with _ledger() as ledger:
-        found = browse.send_detail(ledger, send_id)
+    with open_ledger() as ledger:
+        found = sends.send_detail(ledger, send_id)
     if found is None:
         err.print(f"no send with id {send_id}")
         raise typer.Exit(1)
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     for key, value in found.items():
-        typer.echo(f"{key}: {_cell(value)}")
+        typer.echo(f"{key}: {cell(value)}")
 
 
 # --- replay, undo ------------------------------------------------------------------
@@ -531,7 +462,7 @@ def replay_command(
     from bounceback.ledger.replay import replay
 
     when = parse_when(since) if since else None
-    with _ledger(rules_file) as ledger:
+    with open_ledger(rules_file) as ledger:
         report = replay(ledger, ledger.current_rules(), when, dry_run)
     _run_report("replay", report, as_json)
 
@@ -548,14 +479,14 @@ def undo_command(
     """Reverse the holds, suppressions and removals that bounces in a window caused."""
     from bounceback.ledger.replay import undo
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         report = undo(ledger, parse_when(since), parse_when(until), reason, domain, dry_run)
     _run_report("undo", report, as_json)
 
 
 def _run_report(title: str, report: Any, as_json: bool) -> None:
     if as_json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
         return
     verb = "would change" if report.dry_run else "changed"
     typer.echo(
@@ -568,7 +499,7 @@ def _run_report(title: str, report: Any, as_json: bool) -> None:
     ]
     if rows:
         columns = ["email", "on_hold", "hold_type", "bounced", "suppressed"]
-        _table(f"{title}: addresses", rows, columns)
+        table(f"{title}: addresses", rows, columns)
     for line in report.retention_notes():  # what pruned history keeps it from doing
         typer.echo(f"{title}: {line}")
 
@@ -577,10 +508,10 @@ def _run_report(title: str, report: Any, as_json: bool) -> None:
 @app.command("health")
 def health_command(as_json: bool = JSON_OPTION) -> None:
     """Sender-health warnings: bursts of sender-fault bounces from one recipient domain."""
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         health = ledger.health()
     if as_json:
-        _print_json(health)
+        print_json(health)
         return
     if not health["warnings"]:
         typer.echo(f"no sender-health warnings in the last {health['window_hours']} hours")
@@ -592,21 +523,23 @@ def health_command(as_json: bool = JSON_OPTION) -> None:
             "SPF/DKIM/DMARC, PTR, rate and TLS for this provider"
         )
     if health["domains"]:
-        _table("sender-fault bounces by domain", health["domains"], ["domain", "count", "reasons"])
+        table("sender-fault bounces by domain", health["domains"], ["domain", "count", "reasons"])
 
 
 def _listing(outcome: str) -> Callable[[bool, int], None]:
     def command(as_json: bool = JSON_OPTION, limit: int = typer.Option(100, "--limit")) -> None:
-        with _ledger() as ledger:
+        with open_ledger() as ledger:
             rows = ledger.messages(outcome, limit)
         if as_json:
-            _print_json(rows)
+            print_json(rows)
         else:
-            _table(outcome, rows, ["id", "ref", "received_at", "kind", "detector", "error"])
+            table(outcome, rows, ["id", "ref", "received_at", "kind", "detector", "error"])
 
     return command
 
 
+# The outcome names as stored (ledger.outcomes.MessageOutcome), kept as text here:
+# importing the ledger at startup would weigh on every command, `parse` included.
 app.command("unmatched", help="Bounces that matched no contact (kept).")(_listing("unmatched"))
 
 
@@ -625,10 +558,10 @@ def quarantine_command(
     from bounceback.ledger import Summary
 
     summary = Summary()
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         for outcome in ledger.retry_quarantined():
             summary.add(outcome)
     if as_json:
-        _print_json(summary.as_dict())
+        print_json(summary.as_dict())
     else:
-        _pairs("quarantine retried", summary.as_dict())
+        pairs("quarantine retried", summary.as_dict())

@@ -11,7 +11,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from bounceback.cli.ledger_cmds import JSON_OPTION, _ledger, _print_json, contacts_app, db_app, err
+from bounceback.cli.common import JSON_OPTION, err, open_ledger, print_json
+from bounceback.cli.ledger_cmds import contacts_app, db_app
 
 
 def _operator() -> str:
@@ -33,7 +34,7 @@ def contacts_erase(
     """Erase a person: contact, addresses, history, their raw messages, activities and
     sends go; a one-way hash keeps the address suppressed. Cannot be undone."""
     from bounceback.ledger import erasure
-    from bounceback.ledger.service import normalise, valid_email
+    from bounceback.ledger.addresses import normalise, valid_email
 
     address = normalise(email)
     if not valid_email(address):
@@ -45,10 +46,10 @@ def contacts_erase(
             raise typer.Exit(2)
         typer.confirm(f"Erase everything about {address}? This cannot be undone", abort=True)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         report = erasure.erase(ledger.engine, address, operator or _operator(), now)
     if as_json:
-        _print_json(report.as_dict())
+        print_json(report.as_dict())
         return
     removed = ", ".join(f"{n} {table}" for table, n in report.counts.items() if n)
     typer.echo(f"erased {address} (erasure {report.id}): {removed or 'no rows held it'}")
@@ -62,10 +63,10 @@ def contacts_erasures(
     """The erasure record, newest first: when, by whom, how many rows (never whose)."""
     from bounceback.ledger import erasure
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         rows = erasure.erasures(ledger.engine, limit)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     for row in rows:
         counts = ", ".join(f"{n} {table}" for table, n in row["counts"].items() if n)

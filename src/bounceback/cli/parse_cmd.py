@@ -17,7 +17,7 @@ from rich.table import Table
 
 from bounceback.classify import RuleError, RuleSet, classify
 from bounceback.classify import load as load_rules
-from bounceback.cli import app
+from bounceback.cli.app import app
 from bounceback.inputs import Item, count, iter_items
 from bounceback.model import Bounce, DeliveryRecord, Kind, Report
 from bounceback.parse import parse
@@ -145,7 +145,7 @@ def parse_command(
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
             out.flush()
         else:
-            _table(present, results, show_all)
+            table(present, results, show_all)
     if missing:
         raise typer.Exit(1)
 
@@ -168,7 +168,7 @@ def table_console() -> Console:
     return console
 
 
-def _table(paths: list[str], results: Iterable[Result], show_all: bool) -> None:
+def table(paths: list[str], results: Iterable[Result], show_all: bool) -> None:
     console = table_console()
     columns = WIDE_COLUMNS if console.width >= WIDE_FROM else COMPACT_COLUMNS
     table = Table(title="bounceback parse", title_justify="left")

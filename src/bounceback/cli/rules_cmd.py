@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bounceback.cli import app
-from bounceback.cli.ledger_cmds import JSON_OPTION, _ledger, _print_json, err
+from bounceback.cli.app import app
+from bounceback.cli.common import JSON_OPTION, err, open_ledger, print_json
 
 rules_app = typer.Typer(help="User rules kept in the database.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -45,7 +45,7 @@ def _rule_ledger() -> Iterator[Any]:
     """The ledger, for a command on one rule: no such rule is an error (exit 2)."""
     from bounceback.ledger.rules_store import RuleNotFound
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         try:
             yield ledger
         except RuleNotFound as exc:
@@ -80,15 +80,15 @@ def rules_list(builtin: bool = BUILTIN_OPTION, as_json: bool = JSON_OPTION) -> N
         from bounceback.classify.pack import as_json as pack_json
 
         if as_json:
-            _print_json(pack_json())
+            print_json(pack_json())
         else:
             _show_builtin()
         return
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         rows = list_rules(ledger)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
         _show(rows)
 
@@ -122,10 +122,10 @@ def rules_add(
         data["pattern"] = pattern
     else:
         data.update(text=text, type=rule_type, section=section)
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         row = create(ledger, data, position)
     if as_json:
-        _print_json(row)
+        print_json(row)
     else:
         Console().print(f"added rule {row['id']} (user:{row['rule_id']}) at {row['position']}")
 
@@ -187,7 +187,7 @@ def rules_import(
     except (OSError, UnicodeDecodeError) as exc:
         err.print(f"[red]error:[/red] {path}: cannot read the rules file: {exc}")
         raise typer.Exit(2) from exc
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         try:
             rows = import_toml(ledger, text, replace)
         except RuleError as exc:
@@ -211,7 +211,7 @@ def rules_export(
         err.print("[red]error:[/red] --json is for --builtin (stored rules export as TOML)")
         raise typer.Exit(2)
     else:
-        with _ledger() as ledger:
+        with open_ledger() as ledger:
             text = export_toml(ledger)
     if output is None:
         typer.echo(text, nl=False)
@@ -243,10 +243,10 @@ def rules_test(
     except OSError as exc:
         err.print(f"[red]error:[/red] {path}: {exc.strerror or exc}")
         raise typer.Exit(2) from exc
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         result = try_message(data, current_rules(ledger))
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     table = Table(title=f"{path}: {result['kind']} ({result['detector'] or 'no detector'})")
     for column in ("recipient", "reason", "hard", "bounce type", "rule", "built-in", "changed"):

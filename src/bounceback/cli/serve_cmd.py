@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bounceback.cli import app
+from bounceback.cli.app import app
 
 
 @app.command("serve")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bounceback.cli import app
+from bounceback.cli.app import app
 
 
 @app.command("smtpd")
@@ -25,7 +25,7 @@ def smtpd(
     max_connections: int = typer.Option(20, "--max-connections", help="Per client address."),
 ) -> None:
     """Receive bounces by SMTP; 250 only after the ledger has committed them."""
-    from bounceback.cli.ledger_cmds import _ledger
+    from bounceback.cli.common import open_ledger
     from bounceback.sources.smtpd import SmtpdConfig, run_smtpd
 
     host, _, port = listen.rpartition(":")
@@ -42,7 +42,7 @@ def smtpd(
         max_connections_per_client=max_connections,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         if ledger.signer is None and not domain and not catch_all:
             typer.echo("error: configure [verp] or give --domain/--catch-all", err=True)
             raise typer.Exit(2)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bounceback.cli import app
-from bounceback.cli.ledger_cmds import JSON_OPTION, _ledger, _pairs, _print_json
+from bounceback.cli.app import app
+from bounceback.cli.common import JSON_OPTION, open_ledger, pairs, print_json
 
 stats_app = typer.Typer(help="Bounce and send statistics (rollups).", no_args_is_help=True)
 app.add_typer(stats_app, name="stats")
@@ -16,9 +16,9 @@ def stats_rebuild(as_json: bool = JSON_OPTION) -> None:
     """Recompute the daily rollups from the stored bounces and the send log."""
     from bounceback.ledger.rollups import rebuild_stats
 
-    with _ledger() as ledger:
+    with open_ledger() as ledger:
         result = rebuild_stats(ledger.engine)
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
-        _pairs("stats rebuilt (rows)", dict(result))
+        pairs("stats rebuilt (rows)", dict(result))

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bounceback.cli import app
+from bounceback.cli.app import app
 from bounceback.match.verp import VerpError, VerpSigner, civicrm_send_id
 
 verp_app = typer.Typer(
@@ -31,7 +31,7 @@ def _signer(config_file: Path | None) -> tuple[VerpSigner, str]:
     """The configured signer and the domain unsigned ids are trusted on ("" = none)."""
     from bounceback.config import ConfigError
     from bounceback.config import load as load_config
-    from bounceback.ledger.service import signer_from
+    from bounceback.ledger.store import signer_from
 
     try:
         config = load_config(config_file)

@@ -14,8 +14,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from bounceback.cli import app
-from bounceback.cli.ledger_cmds import _ledger, _table
+from bounceback.cli.app import app
+from bounceback.cli.common import open_ledger, table
 
 apikeys_app = typer.Typer(help="API keys for the HTTP API (stored hashed).", no_args_is_help=True)
 users_app = typer.Typer(
@@ -48,7 +48,7 @@ def apikeys_create(
     """Create a key and print it once: only its hash is kept."""
     from bounceback.web.auth import create_api_key
 
-    with _ledger(config_file=config_file) as ledger:
+    with open_ledger(config_file=config_file) as ledger:
         key = create_api_key(ledger, name, scope)
     err.print(f"API key {name!r} ({scope}); store it now, it is not shown again:")
     sys.stdout.write(key + "\n")
@@ -59,10 +59,10 @@ def apikeys_list(config_file: Path | None = CONFIG_OPTION) -> None:
     """The keys: name, prefix, scope, last use, revocation."""
     from bounceback.web.auth import list_api_keys
 
-    with _ledger(config_file=config_file) as ledger:
+    with open_ledger(config_file=config_file) as ledger:
         rows = list_api_keys(ledger)
     columns = ["name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
-    _table("API keys", rows, columns, _cell)
+    table("API keys", rows, columns, _cell)
 
 
 @apikeys_app.command("revoke")
@@ -73,7 +73,7 @@ def apikeys_revoke(
     """Revoke a key (running servers refuse it within 10 seconds)."""
     from bounceback.web.auth import revoke_api_key
 
-    with _ledger(config_file=config_file) as ledger:
+    with open_ledger(config_file=config_file) as ledger:
         done = revoke_api_key(ledger, name)
     if not done:
         err.print(f"no live API key named {name!r}")
@@ -111,7 +111,7 @@ def users_create(
     from bounceback.web.auth import create_user
 
     password = _password(password_stdin)
-    with _ledger(config_file=config_file) as ledger:
+    with open_ledger(config_file=config_file) as ledger:
         create_user(ledger, username, password, role)
     err.print(f"user {username!r} ({role}) created")
 
@@ -121,9 +121,9 @@ def users_list(config_file: Path | None = CONFIG_OPTION) -> None:
     """The users: name, role, last login."""
     from bounceback.web.auth import list_users
 
-    with _ledger(config_file=config_file) as ledger:
+    with open_ledger(config_file=config_file) as ledger:
         rows = list_users(ledger)
-    _table("Users", rows, ["username", "role", "disabled", "created_at", "last_login_at"], _cell)
+    table("Users", rows, ["username", "role", "disabled", "created_at", "last_login_at"], _cell)
 
 
 @users_app.command("passwd")
@@ -136,7 +136,7 @@ def users_passwd(
     from bounceback.web.auth import set_password
 
     password = _password(password_stdin)
-    with _ledger(config_file=config_file) as ledger:
+    with open_ledger(config_file=config_file) as ledger:
         done = set_password(ledger, username, password)
     if not done:
         err.print(f"no user named {username!r}")

@@ -8,7 +8,7 @@ decided, and compares the verdict stored then with the one the rules give now.
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -16,24 +16,23 @@ from sqlalchemy.exc import DBAPIError
 from bounceback.classify import RuleSet, classify_each, decide_reason
 from bounceback.classify.reasons import reason
 from bounceback.config import PolicyConfig
-from bounceback.explain import _rule_words, detector_words, structure
+from bounceback.explain import detector_words, rule_words, structure
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.models import iso
 from bounceback.ledger.policy import hold_after, never_counts
 from bounceback.ledger.rules_store import verdict
+from bounceback.ledger.store import Store
 from bounceback.model import Bounce, Kind, Report
 from bounceback.parse import parse
-
-if TYPE_CHECKING:
-    from bounceback.ledger.service import Ledger
+from bounceback.rule_ref import RuleRef
 
 
 class EventNotFound(LookupError):
     """No bounce event has this id."""
 
 
-def _event(ledger: Ledger, event_id: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _event(ledger: Store, event_id: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The event row and its message row (None when the event has no message)."""
     e, m = t.events, t.messages
     try:
@@ -50,7 +49,7 @@ def _event(ledger: Ledger, event_id: int) -> tuple[dict[str, Any], dict[str, Any
     return dict(event), None if message is None else dict(message)
 
 
-def raw_message(ledger: Ledger, event_id: int) -> bytes | None:
+def raw_message(ledger: Store, event_id: int) -> bytes | None:
     """The message bytes the event came from; None when none were kept (logs, webhooks)."""
     _, message = _event(ledger, event_id)
     if message is None or message["raw"] is None:
@@ -58,7 +57,7 @@ def raw_message(ledger: Ledger, event_id: int) -> bytes | None:
     return zlib.decompress(message["raw"])
 
 
-def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[str, Any]:
+def explanation(ledger: Store, event_id: int, rules: RuleSet | None) -> dict[str, Any]:
     """What was found where, which rule decided and why; ``rules``: the rules in force now."""
     event, message = _event(ledger, event_id)
     stored = {
@@ -75,7 +74,7 @@ def explanation(ledger: Ledger, event_id: int, rules: RuleSet | None) -> dict[st
         "source": event["source"],
         "stored": {
             **stored,
-            "rule_words": _rule_words(event["rule"]),
+            "rule_words": rule_words(event["rule"]),
             "reason_meaning": reason(event["reason"]).meaning,
             "status": event["status"],
             "effects": event["effects"] or {},
@@ -157,12 +156,12 @@ def _recipient(
         "found": found,
         **verdict(bounce),
         "reason_meaning": reason(bounce.reason).meaning,
-        "rule_words": _rule_words(bounce.rule),
+        "rule_words": rule_words(bounce.rule),
         "evidence": decision.evidence,
         # A user rule decided: what the built-in rules alone said.
         "builtin": (
             {"reason": decision.reason, "rule": decision.rule}
-            if bounce.rule.startswith("user:")
+            if RuleRef.parse(bounce.rule).is_user
             else None
         ),
         # Bounces of this type that put the address on hold (None: this one never does).

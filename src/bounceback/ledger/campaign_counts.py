@@ -15,8 +15,40 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, and_, case, distinct, func, select, update
 
+from bounceback.config import PolicyConfig
 from bounceback.ledger import tables as t
 from bounceback.ledger.lookup import chunks
+from bounceback.model import Kind
+
+
+def is_closed(status: str, policy: PolicyConfig) -> bool:
+    """A closed campaign counts no more bounces (its figures are final)."""
+    return status.lower() in policy.closed_campaign_statuses
+
+
+def open_campaigns(conn: Connection, campaign_ids: Iterable[int], policy: PolicyConfig) -> set[int]:
+    """Those of ``campaign_ids`` that still count bounces."""
+    c = t.campaigns.c
+    return {
+        row.id
+        for batch in chunks(sorted(set(campaign_ids)))
+        for row in conn.execute(select(c.id, c.status).where(c.id.in_(batch)))
+        if not is_closed(row.status, policy)
+    }
+
+
+def counts_as(kind: str, hardbounce: bool, verified: bool, campaign_open: bool) -> str:
+    """What a bounce counts as in its campaign: "hard", "soft" or "" (not at all). Only
+    a bounce (not a complaint or a reply) proved to answer our send, while the campaign
+    is open, counts."""
+    if not campaign_open or kind != Kind.BOUNCE or not verified:
+        return ""
+    return hard_or_soft(hardbounce)
+
+
+def hard_or_soft(hardbounce: bool) -> str:
+    """A counted bounce's verdict (``events.campaign_counted``)."""
+    return "hard" if hardbounce else "soft"
 
 
 class Tally:

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from bounceback.classify.rules import MAX_TEXT, combine
 from bounceback.ledger import rules_store
 from bounceback.ledger import tables as t
+from bounceback.ledger.policy import SENDER
 from bounceback.ledger.replay import RunReport, replay
-from bounceback.ledger.service import Ledger
+from bounceback.ledger.store import Store
 from bounceback.parse import parse
 
 DRAFT_RULE = "user:draft-1"  # the draft's id in a dry run (rules_from_json names it so)
@@ -88,9 +89,9 @@ class Draft:
     problems: list[str] = field(default_factory=list)
 
 
-def _event(ledger: Ledger, event_id: int) -> dict[str, Any] | None:
+def _event(ledger: Store, event_id: int) -> dict[str, Any] | None:
     e, m = t.events.c, t.messages.c
-    with ledger._read() as conn:
+    with ledger.read() as conn:
         row = (
             conn.execute(
                 select(e.id, e.diagnostic, e.bounce_type, e.kind, e.email, m.raw)
@@ -107,7 +108,7 @@ def suggested_bounce_type(verdict: Verdict, stored: str) -> str:
     """The hold category the rule sets ("" keeps what the evidence says)."""
     if verdict is Verdict.NOT_A_BOUNCE:
         return ""  # an ignore rule drops the record: no category applies
-    if verdict is Verdict.HARD and stored in ("", "Sender"):
+    if verdict is Verdict.HARD and stored in ("", SENDER):
         return "Invalid"  # a hard verdict that never counted would change nothing
     return ""
 
@@ -115,7 +116,7 @@ def suggested_bounce_type(verdict: Verdict, stored: str) -> str:
 _RULE_TYPES = {Verdict.HARD: "hard", Verdict.SOFT: "soft", Verdict.NOT_A_BOUNCE: "ignore"}
 
 
-def draft(ledger: Ledger, event_id: int, verdict: Verdict, user: str) -> Draft | None:
+def draft(ledger: Store, event_id: int, verdict: Verdict, user: str) -> Draft | None:
     """The rule that makes this bounce ``verdict``, from its diagnostic (section body,
     which holds the diagnostic), else its subject, else its From; None: no such event."""
     event = _event(ledger, event_id)
@@ -152,7 +153,7 @@ class Preview:
     report: RunReport
 
 
-def preview(ledger: Ledger, event_id: int, values: dict[str, Any]) -> Preview:
+def preview(ledger: Store, event_id: int, values: dict[str, Any]) -> Preview:
     """A replay dry run with the draft before today's rules. Raises RuleError for a bad
     draft (the store's own check)."""
     draft_rules = rules_store.rules_from_json([{k: v for k, v in values.items()}])
@@ -166,7 +167,7 @@ def preview(ledger: Ledger, event_id: int, values: dict[str, Any]) -> Preview:
     return Preview(matches, by_rule, len(report.changes) - len(by_rule), report)
 
 
-def _decides(ledger: Ledger, event_id: int, rules: Any) -> bool | None:
+def _decides(ledger: Store, event_id: int, rules: Any) -> bool | None:
     """Whether the draft matches this bounce's message (when it changes nothing stored:
     the bounce already had that verdict); None when the message is not kept."""
     event = _event(ledger, event_id)
@@ -176,7 +177,7 @@ def _decides(ledger: Ledger, event_id: int, rules: Any) -> bool | None:
     return any(r["rule"] == DRAFT_RULE for r in tried["recipients"])
 
 
-def apply(ledger: Ledger, values: dict[str, Any]) -> tuple[dict[str, Any], RunReport]:
+def apply(ledger: Store, values: dict[str, Any]) -> tuple[dict[str, Any], RunReport]:
     """Save the rule (first: a correction is the user's latest word), then replay the
     stored bounces for real under the rules in force."""
     saved = rules_store.create(ledger, values, position=0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -106,3 +107,10 @@ def unavailable(exc: BaseException) -> LedgerUnavailable:
     if "locked" in detail or "busy" in detail:
         return LedgerUnavailable(f"the database is locked by another process: {detail}")
     return LedgerUnavailable(f"the database cannot be used: {detail}")
+
+
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING on either database."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

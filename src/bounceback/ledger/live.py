@@ -8,17 +8,12 @@ another process sharing the database applies an edit before its next batch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import Connection, Integer, Text, cast, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bounceback.ledger import tables as t
-from bounceback.ledger.db import unavailable
-from bounceback.ledger.process import dialect_insert
-
-if TYPE_CHECKING:
-    from bounceback.ledger.service import Ledger
+from bounceback.ledger.db import dialect_insert, unavailable
+from bounceback.ledger.store import Store
 
 VERSION_KEY = "live.version"
 
@@ -44,10 +39,10 @@ def version(conn: Connection) -> str:
     return str(found.scalar() or "0")
 
 
-def current(ledger: Ledger) -> str:
+def current(store: Store) -> str:
     """The counter now; a locked or unreachable database says so, as the rest does."""
     try:
-        with ledger.engine.connect() as conn:
+        with store.engine.connect() as conn:
             return version(conn)
     except DBAPIError as exc:
         raise unavailable(exc) from exc

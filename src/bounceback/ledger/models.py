@@ -32,6 +32,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def naive_utc(value: dt.datetime | None) -> dt.datetime:
+    """A time as stored (naive UTC); None is now."""
+    if value is None:
+        return utcnow()
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
 def iso(value: dt.datetime | dt.date | None) -> str | None:
     """A stored time as text (naive UTC, as stored); None stays None."""
     return None if value is None else value.isoformat()

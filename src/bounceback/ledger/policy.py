@@ -9,9 +9,31 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bounceback.config import PolicyConfig
+
+
+class BulkMail(StrEnum):
+    """A contact's bulk-mail flag, as stored (``contacts.bulk_mail``)."""
+
+    ALLOWED = "allowed"
+    DO_NOT_ALLOW = "do_not_allow"
+
+
+class SuppressionSource(StrEnum):
+    """Who put an address on the suppression list (``suppressions.source``)."""
+
+    MANUAL = "manual"
+    BOUNCE = "bounce"
+    COMPLAINT = "complaint"
+
+
+# The bounce type that says the fault is ours (blocked, rate limited, bad reputation):
+# shown in sender health, never counted against an address. Bounce types are
+# user-configurable (the bounce_types table), so this names one rather than closing a set.
+SENDER = "Sender"
 
 # Kinds that tell the address works: they reset the consecutive count.
 ENGAGEMENT = frozenset({"delivered", "open", "click"})
@@ -47,7 +69,7 @@ class AddressState:
 
 @dataclass(slots=True)
 class ContactState:
-    bulk_mail: str = "allowed"
+    bulk_mail: str = BulkMail.ALLOWED
     disabled: bool = False
 
 
@@ -75,6 +97,12 @@ _NEVER_COUNT = frozenset({*ENGAGEMENT, "delay", "not_bounce", "unparseable"})
 _PROVES_MAILBOX = frozenset({"autoreply"})
 
 
+UNVERIFIED = (
+    "unverified — it proves no send of ours (no signed return path, no id or"
+    " Message-ID of ours), so anyone could have forged it; kept as evidence only"
+)
+
+
 def never_counts(kind: str, bounce_type: str, verified: bool = True) -> str:
     """Why a bounce of this kind and type never counts against an address ("" if it does).
 
@@ -82,15 +110,12 @@ def never_counts(kind: str, bounce_type: str, verified: bool = True) -> str:
     """
     if kind in _NEVER_COUNT:
         return f"a {kind.replace('_', ' ')} never counts"
-    if bounce_type == "Sender":
+    if bounce_type == SENDER:
         return "a sender-side failure does not count against the address"
     if not bounce_type:
         return "no bounce type"
     if not verified:
-        return (
-            "unverified — it proves no send of ours (no signed return path, no id or"
-            " Message-ID of ours), so anyone could have forged it; kept as evidence only"
-        )
+        return UNVERIFIED
     return ""
 
 
@@ -169,16 +194,16 @@ def apply(
         effects.held = True
 
     if facts.kind == "complaint":
-        effects.suppressed = "complaint"
+        effects.suppressed = SuppressionSource.COMPLAINT
     elif facts.hardbounce and facts.kind == "bounce":
-        effects.suppressed = "bounce"
+        effects.suppressed = SuppressionSource.BOUNCE
         address.bounced = True
         if policy.remove_address_on_hard_bounce and address.email:
             address.bounced_address = address.email
             address.email = None
             effects.removed = True
-    if effects.suppressed and contact.bulk_mail != "do_not_allow":
-        contact.bulk_mail = "do_not_allow"
+    if effects.suppressed and contact.bulk_mail != BulkMail.DO_NOT_ALLOW:
+        contact.bulk_mail = BulkMail.DO_NOT_ALLOW
         effects.bulk_off = True
 
     if (

@@ -28,7 +28,6 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bounceback.classify import RuleSet, classify, classify_each
@@ -36,11 +35,12 @@ from bounceback.config import Config
 from bounceback.ledger import campaign_counts
 from bounceback.ledger import tables as t
 from bounceback.ledger.activities import Purpose, Reply, file_replies, read_reply
-from bounceback.ledger.db import unavailable
+from bounceback.ledger.db import dialect_insert, unavailable
 from bounceback.ledger.deadline import TooSlow, limit, run_within
 from bounceback.ledger.lookup import BatchLookup, SendRef, chunks
-from bounceback.ledger.models import utcnow
+from bounceback.ledger.models import naive_utc, utcnow
 from bounceback.ledger.orphans import die_with_parent
+from bounceback.ledger.outcomes import MessageOutcome
 from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts, apply
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
 from bounceback.match.matcher import MatchResult, find_send
@@ -49,7 +49,6 @@ from bounceback.model import Bounce, Kind, RawMessage, Report, SourceEvent
 from bounceback.parse import parse
 
 KEY_LENGTH = 200  # messages.idempotency_key
-OUTCOMES = ("matched", "unmatched", "ignored", "quarantined", "duplicate", "error", "filed")
 
 
 @dataclass(slots=True)
@@ -57,7 +56,7 @@ class Outcome:
     """What became of one message; ``error`` means nothing was written (do not ack)."""
 
     label: str
-    outcome: str
+    outcome: MessageOutcome
     key: str
     records: int = 0
     error: str = ""
@@ -78,10 +77,9 @@ class Summary:
 
     def add(self, outcome: Outcome) -> None:
         self.processed += 1
-        name = "duplicates" if outcome.outcome == "duplicate" else outcome.outcome
-        name = "errors" if name == "error" else name
-        setattr(self, name, getattr(self, name) + 1)
-        if outcome.outcome in ("matched", "unmatched"):
+        kind = MessageOutcome(outcome.outcome)  # a caller may hand the plain string
+        setattr(self, kind.summary_field, getattr(self, kind.summary_field) + 1)
+        if kind.applies_bounces:
             self.bounces += outcome.records
 
     def as_dict(self) -> dict[str, int]:
@@ -93,7 +91,7 @@ class _Item:
     label: str
     raw: RawMessage
     key: str
-    outcome: str = ""
+    outcome: MessageOutcome | None = None  # decided by prepare, or later
     error: str = ""
     report: Report | None = None
     bounces: list[Bounce] = field(default_factory=list)
@@ -105,9 +103,15 @@ class _Item:
     message_id: int | None = None
     compressed: bytes | None = None  # the raw bytes, zlib, as stored
     # What prepare() decided, before any transaction: a retry starts from here.
-    prepared: tuple[str, str] = ("", "")
+    prepared: tuple[MessageOutcome | None, str] = (None, "")
     replaces: int | None = None  # a quarantined message row this one takes the place of
     reply: Reply | None = None  # a human reply's fields, read once when it is filed
+
+    def decided(self) -> MessageOutcome:
+        """The outcome once committed (every path through ``_commit`` sets one)."""
+        if self.outcome is None:
+            raise RuntimeError(f"{self.label}: committed without an outcome")
+        return self.outcome
 
 
 # A message parsed and classified, waiting for its transaction (Ledger.prepare, .commit).
@@ -129,21 +133,6 @@ def fit_key(key: str) -> str:
     return "long:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def naive_utc(value: dt.datetime | None) -> dt.datetime:
-    if value is None:
-        return utcnow()
-    if value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def dialect_insert(conn: Connection, table: Table) -> Any:
-    """An INSERT that can say ON CONFLICT DO NOTHING on either database."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _retryable(exc: DBAPIError) -> bool:
     """PostgreSQL deadlock or serialization failure: try again, it is nobody's fault."""
     code = getattr(exc.orig, "sqlstate", None)
@@ -159,17 +148,23 @@ def prepare(
     takes longer is quarantined as too slow (ledger.deadline)."""
     item = _Item(label=label, raw=raw, key=idempotency_key(raw))
     if max_bytes and len(raw.data) > max_bytes:
-        item.outcome, item.error = "quarantined", f"message too large: {len(raw.data)} bytes"
+        item.outcome, item.error = (
+            MessageOutcome.QUARANTINED,
+            f"message too large: {len(raw.data)} bytes",
+        )
     else:
         try:
             _analyse(item, rules, deadline)
         except TooSlow as slow:  # kept, with the reason, for a retry after a fix
             item.report, item.bounces = None, []
-            item.outcome, item.error = "quarantined", str(slow)
+            item.outcome, item.error = MessageOutcome.QUARANTINED, str(slow)
         except Exception as exc:  # an engine bug: keep the message, do not stop the run
             item.report, item.bounces = None, []
-            item.outcome, item.error = "quarantined", f"engine error: {type(exc).__name__}: {exc}"
-    if item.outcome != "ignored":
+            item.outcome, item.error = (
+                MessageOutcome.QUARANTINED,
+                f"engine error: {type(exc).__name__}: {exc}",
+            )
+    if item.outcome != MessageOutcome.IGNORED:
         item.compressed = zlib.compress(raw.data, 6)
     item.prepared = (item.outcome, item.error)
     return item
@@ -192,14 +187,14 @@ def _analyse(item: _Item, rules: RuleSet | None, deadline: float) -> None:
     report, bounces = run_within(deadline, analyse, data, rules)
     item.report = report
     if report.kind == Kind.UNPARSEABLE:
-        item.outcome, item.error = "quarantined", report.error or "unparseable"
+        item.outcome, item.error = MessageOutcome.QUARANTINED, report.error or "unparseable"
         return
     item.bounces = bounces
     # Records but no bounces: every record was ignored by a user rule (not a bounce).
     if not item.bounces and (report.kind == Kind.NOT_BOUNCE or report.records):
-        item.outcome = "ignored"
+        item.outcome = MessageOutcome.IGNORED
     elif not item.bounces:
-        item.outcome, item.error = "quarantined", f"{report.kind} without a recipient"
+        item.outcome, item.error = MessageOutcome.QUARANTINED, f"{report.kind} without a recipient"
 
 
 def prepare_event(event: SourceEvent, rules: RuleSet | None) -> _Item:
@@ -214,7 +209,7 @@ def prepare_event(event: SourceEvent, rules: RuleSet | None) -> _Item:
     item = _Item(label=event.ref, raw=raw, key=fit_key(event.key), report=event.report)
     item.bounces = classify(event.report, rules)
     if not item.bounces:
-        item.outcome = "ignored"
+        item.outcome = MessageOutcome.IGNORED
     item.prepared = (item.outcome, item.error)
     return item
 
@@ -317,7 +312,7 @@ class Processor:
             prepared = ([self.prepare(label, raw) for label, raw in b] for b in batches)
         for items in prepared:
             for outcome in self._commit_safely(items):
-                if on_committed is not None and outcome.outcome != "error":
+                if on_committed is not None and outcome.outcome != MessageOutcome.ERROR:
                     on_committed(outcome)
                 yield outcome
 
@@ -347,7 +342,7 @@ class Processor:
         this run must not pick up a second time.
         """
         m = t.messages.c
-        stmt = select(m.id).where(m.outcome == "quarantined", m.raw.is_not(None))
+        stmt = select(m.id).where(m.outcome == MessageOutcome.QUARANTINED, m.raw.is_not(None))
         if only is not None:
             stmt = stmt.where(m.id.in_(sorted(set(only))))
         with self.engine.connect() as conn:
@@ -356,7 +351,10 @@ class Processor:
             with self.engine.connect() as conn:
                 rows = conn.execute(
                     select(m.id, m.raw, m.source, m.ref, m.received_at)
-                    .where(m.id.in_(ids[start : start + batch_size]), m.outcome == "quarantined")
+                    .where(
+                        m.id.in_(ids[start : start + batch_size]),
+                        m.outcome == MessageOutcome.QUARANTINED,
+                    )
                     .order_by(m.id)
                 ).all()
             items = []
@@ -397,7 +395,9 @@ class Processor:
     def _failed(item: _Item, exc: BaseException) -> Outcome:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
         text = f"{type(exc).__name__}: {detail[0] if detail else ''}"
-        return Outcome(item.label, "error", item.key, len(item.bounces), text, item.raw)
+        return Outcome(
+            item.label, MessageOutcome.ERROR, item.key, len(item.bounces), text, item.raw
+        )
 
     def _commit(self, items: list[_Item]) -> list[Outcome]:
         for item in items:  # a retry starts from what prepare() found
@@ -408,25 +408,37 @@ class Processor:
             for batch in chunks(retried):
                 # In this same transaction: the old row goes only if the new one lands.
                 m = t.messages.c
-                conn.execute(delete(t.messages).where(m.id.in_(batch), m.outcome == "quarantined"))
+                conn.execute(
+                    delete(t.messages).where(
+                        m.id.in_(batch), m.outcome == MessageOutcome.QUARANTINED
+                    )
+                )
             fresh = self._skip_seen(conn, items)
             self._match(conn, [i for i in fresh if i.bounces and not i.outcome])
             self._claim(conn, fresh)
-            self._apply(conn, [i for i in fresh if i.outcome in ("matched", "unmatched")])
-            filed = [i for i in fresh if i.outcome == "filed" and i.message_id is not None]
+            self._apply(
+                conn, [i for i in fresh if i.outcome is not None and i.outcome.applies_bounces]
+            )
+            filed = [
+                i for i in fresh if i.outcome == MessageOutcome.FILED and i.message_id is not None
+            ]
             if filed:
                 file_replies(conn, [(i.message_id or 0, i.key, i.reply) for i in filed if i.reply])
-        return [Outcome(i.label, i.outcome, i.key, len(i.bounces), i.error, i.raw) for i in items]
+        return [Outcome(i.label, i.decided(), i.key, len(i.bounces), i.error, i.raw) for i in items]
 
     def _set_purpose(self, item: _Item) -> None:
         """Bounces are not applied for "activities"; human replies are filed unless "bounces"."""
-        if self.purpose == "bounces" or item.outcome == "quarantined":
+        if self.purpose == "bounces" or item.outcome == MessageOutcome.QUARANTINED:
             return
         if self.purpose == "activities" and item.bounces:
-            item.outcome, item.error = "ignored", ""
+            item.outcome, item.error = MessageOutcome.IGNORED, ""
             return
         report = item.report
-        if item.outcome != "ignored" or report is None or report.kind != Kind.NOT_BOUNCE:
+        if (
+            item.outcome != MessageOutcome.IGNORED
+            or report is None
+            or report.kind != Kind.NOT_BOUNCE
+        ):
             return
         if not item.raw.data:  # an event from a log or webhook, not a message
             return
@@ -434,12 +446,15 @@ class Processor:
             try:
                 item.reply = read_reply(item.raw.data)
             except Exception as exc:  # keep it for a person rather than lose it
-                item.outcome, item.error = "quarantined", f"reply: {type(exc).__name__}: {exc}"
+                item.outcome, item.error = (
+                    MessageOutcome.QUARANTINED,
+                    f"reply: {type(exc).__name__}: {exc}",
+                )
                 item.compressed = item.compressed or zlib.compress(item.raw.data, 6)
                 return
         if item.reply.automated:  # a notification or list mail: nobody to file it on
             return
-        item.outcome = "filed"
+        item.outcome = MessageOutcome.FILED
         if item.compressed is None:  # the activity's raw message lives on the messages row
             item.compressed = zlib.compress(item.raw.data, 6)
 
@@ -451,7 +466,7 @@ class Processor:
         fresh = []
         for item in items:
             if item.key in seen:
-                item.outcome, item.error = "duplicate", ""
+                item.outcome, item.error = MessageOutcome.DUPLICATE, ""
             else:
                 seen.add(item.key)
                 fresh.append(item)
@@ -482,7 +497,10 @@ class Processor:
             for bounce in item.bounces:
                 result = find(item, bounce)
                 if result.problem:
-                    item.outcome, item.error = "quarantined", f"matching: {result.problem}"
+                    item.outcome, item.error = (
+                        MessageOutcome.QUARANTINED,
+                        f"matching: {result.problem}",
+                    )
                     break
                 ref = lookup.by_id(result.send_id) if result.send_id is not None else None
                 item.refs.append(ref)
@@ -533,7 +551,9 @@ class Processor:
                 if found is not None and item.methods[n] == "none":
                     item.methods[n] = "address"
             item.outcome = (
-                "matched" if any(x is not None for x in item.address_ids) else "unmatched"
+                MessageOutcome.MATCHED
+                if any(x is not None for x in item.address_ids)
+                else MessageOutcome.UNMATCHED
             )
 
     def _claim(self, conn: Connection, items: list[_Item]) -> None:
@@ -571,100 +591,117 @@ class Processor:
         for item in items:
             item.message_id = claimed.get(item.key)
             if item.message_id is None:
-                item.outcome, item.error = "duplicate", ""
+                item.outcome, item.error = MessageOutcome.DUPLICATE, ""
 
     def _apply(self, conn: Connection, items: list[_Item]) -> None:
+        """Each bounce through the policy, in order, then every change written at once."""
         if not items:
             return
+        batch = self._load_state(conn, items)
+        events = [
+            self._apply_bounce(batch, item, n, bounce)
+            for item in items
+            for n, bounce in enumerate(item.bounces)
+        ]
+        conn.execute(t.events.insert(), events)
+        count_in_rollups(conn, events)  # W2: daily_stats, same transaction
+        batch.write(conn)
+
+    def _load_state(self, conn: Connection, items: list[_Item]) -> _Batch:
+        """The batch's addresses and contacts (locked), and its open campaigns' counts."""
         ids = sorted({a for i in items for a in i.address_ids if a is not None})
         addresses = _lock_rows(conn, t.addresses, ids)
         contact_ids = sorted({row["contact_id"] for row in addresses.values()})
         contacts = _lock_rows(conn, t.contacts, contact_ids)
         campaign_ids = {r.campaign_id for i in items for r in i.refs if r and r.campaign_id}
-        closed = self.policy.closed_campaign_statuses
-        open_campaigns = {
-            row.id
-            for batch in chunks(campaign_ids)
-            for row in conn.execute(
-                select(t.campaigns.c.id, t.campaigns.c.status).where(t.campaigns.c.id.in_(batch))
-            )
-            if row.status.lower() not in closed
-        }
-        states = {aid: _address_state(row) for aid, row in addresses.items()}
-        people = {
-            cid: ContactState(row["bulk_mail"], row["disabled"]) for cid, row in contacts.items()
-        }
-        dirty: set[int] = set()
-        tally = campaign_counts.Tally(
-            conn,
-            (
-                (cid, aid)
-                for i in items
-                for ref, aid in zip(i.refs, i.address_ids, strict=True)
-                if ref is not None
-                and (cid := ref.campaign_id) is not None
-                and cid in open_campaigns
-                and aid is not None
-            ),
+        still_open = campaign_counts.open_campaigns(conn, campaign_ids, self.policy)
+        return _Batch(
+            addresses=addresses,
+            contacts=contacts,
+            states={aid: _address_state(row) for aid, row in addresses.items()},
+            people={
+                cid: ContactState(row["bulk_mail"], row["disabled"])
+                for cid, row in contacts.items()
+            },
+            open_campaigns=still_open,
+            tally=campaign_counts.Tally(conn, _campaign_addresses(items, still_open)),
         )
-        events: list[dict[str, Any]] = []
-        suppress: dict[str, dict[str, Any]] = {}
-        for item in items:
-            at = naive_utc(item.raw.received_at)
-            for n, bounce in enumerate(item.bounces):
-                aid = item.address_ids[n]
-                ref = item.refs[n]
-                effects = Effects()
-                email = bounce.recipient.lower()
-                contact_id = None
-                if aid is not None and aid in states:
-                    state = states[aid]
-                    email = state.email or state.bounced_address or email
-                    contact_id = addresses[aid]["contact_id"]
-                    facts = Facts(
-                        str(bounce.kind),
-                        bounce.hardbounce,
-                        bounce.bounce_type,
-                        bounce.reason,
-                        at,
-                        verified=item.verified[n],
-                    )
-                    effects = apply(facts, state, people[contact_id], self.policy)
-                    dirty.add(aid)
-                    if effects.suppressed:
-                        suppress.setdefault(
-                            email,
-                            {
-                                "email": email,
-                                "reason": bounce.reason or effects.suppressed,
-                                "source": effects.suppressed,
-                                "since": at,
-                            },
-                        )
-                counted = ""
-                campaign_id = ref.campaign_id if ref else None
-                if (
-                    campaign_id is not None
-                    and campaign_id in open_campaigns
-                    and bounce.kind == Kind.BOUNCE
-                    and item.verified[n]
-                ):
-                    counted = "hard" if bounce.hardbounce else "soft"
-                    tally.add(campaign_id, aid, counted)
-                events.append(
-                    _event_row(item, n, bounce, aid, contact_id, ref, email, at, effects, counted)
+
+    def _apply_bounce(self, batch: _Batch, item: _Item, n: int, bounce: Bounce) -> dict[str, Any]:
+        """One bounce: the policy on its address and contact, its campaign count; the
+        event row that records it."""
+        at = naive_utc(item.raw.received_at)
+        aid, ref = item.address_ids[n], item.refs[n]
+        effects = Effects()
+        email = bounce.recipient.lower()
+        contact_id = None
+        if aid is not None and aid in batch.states:
+            state = batch.states[aid]
+            email = state.email or state.bounced_address or email
+            contact_id = batch.addresses[aid]["contact_id"]
+            facts = Facts(
+                str(bounce.kind),
+                bounce.hardbounce,
+                bounce.bounce_type,
+                bounce.reason,
+                at,
+                verified=item.verified[n],
+            )
+            effects = apply(facts, state, batch.people[contact_id], self.policy)
+            batch.dirty.add(aid)
+            if effects.suppressed:
+                batch.suppress.setdefault(
+                    email,
+                    {
+                        "email": email,
+                        "reason": bounce.reason or effects.suppressed,
+                        "source": effects.suppressed,
+                        "since": at,
+                    },
                 )
-        conn.execute(t.events.insert(), events)
-        count_in_rollups(conn, events)  # W2: daily_stats, same transaction
-        if dirty:
-            _write_addresses(conn, {aid: states[aid] for aid in sorted(dirty)})
-            _write_contacts(conn, people, contacts)
-        if suppress:
+        campaign_id = ref.campaign_id if ref else None
+        counted = campaign_counts.counts_as(
+            str(bounce.kind),
+            bounce.hardbounce,
+            item.verified[n],
+            campaign_open=campaign_id in batch.open_campaigns,
+        )
+        if counted and campaign_id is not None:
+            batch.tally.add(campaign_id, aid, counted)
+        return _event_row(item, n, bounce, aid, contact_id, ref, email, at, effects, counted)
+
+
+def _campaign_addresses(items: list[_Item], still_open: set[int]) -> Iterator[tuple[int, int]]:
+    """(campaign id, address id) of each bounce that may count in an open campaign."""
+    for item in items:
+        for ref, aid in zip(item.refs, item.address_ids, strict=True):
+            if ref is not None and ref.campaign_id in still_open and aid is not None:
+                yield ref.campaign_id, aid
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one transaction's bounces change, loaded once and written once."""
+
+    addresses: dict[int, dict[str, Any]]
+    contacts: dict[int, dict[str, Any]]
+    states: dict[int, AddressState]
+    people: dict[int, ContactState]
+    open_campaigns: set[int]
+    tally: campaign_counts.Tally
+    dirty: set[int] = field(default_factory=set)  # address ids the policy touched
+    suppress: dict[str, dict[str, Any]] = field(default_factory=dict)  # by email
+
+    def write(self, conn: Connection) -> None:
+        if self.dirty:
+            _write_addresses(conn, {aid: self.states[aid] for aid in sorted(self.dirty)})
+            _write_contacts(conn, self.people, self.contacts)
+        if self.suppress:
             stmt = dialect_insert(conn, t.suppressions).on_conflict_do_nothing(
                 index_elements=["email"]
             )
-            conn.execute(stmt, [suppress[k] for k in sorted(suppress)])
-        tally.write(conn)
+            conn.execute(stmt, [self.suppress[k] for k in sorted(self.suppress)])
+        self.tally.write(conn)
 
 
 def _lock_rows(conn: Connection, table: Table, ids: list[int]) -> dict[int, dict[str, Any]]:

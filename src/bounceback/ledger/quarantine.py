@@ -8,6 +8,7 @@ import zlib
 from sqlalchemy import delete, select, update
 
 from bounceback.ledger import tables as t
+from bounceback.ledger.outcomes import MessageOutcome
 from bounceback.ledger.process import Outcome, Processor
 from bounceback.ledger.service import Ledger
 
@@ -21,7 +22,7 @@ class NotQuarantined(LookupError):
 def raw_bytes(ledger: Ledger, message_id: int) -> bytes | None:
     """The kept bytes of an inbound message (any outcome), None when none are kept."""
     m = t.messages.c
-    with ledger._read() as conn:
+    with ledger.read() as conn:
         kept = conn.execute(select(m.raw).where(m.id == message_id)).scalar()
     return zlib.decompress(kept) if kept is not None else None
 
@@ -42,12 +43,12 @@ def release(ledger: Ledger, message_id: int, user: str) -> None:
     """Take it out of the quarantine as "ignored": bytes and error text kept, nothing
     applied (its idempotency key still stops the same message coming in again)."""
     m = t.messages.c
-    with ledger._write() as conn:
+    with ledger.write() as conn:
         note = RELEASED_NOTE.format(user=user)
         done = conn.execute(
             update(t.messages)
-            .where(m.id == message_id, m.outcome == "quarantined")
-            .values(outcome="ignored", error=note + m.error)
+            .where(m.id == message_id, m.outcome == MessageOutcome.QUARANTINED)
+            .values(outcome=MessageOutcome.IGNORED, error=note + m.error)
         )
         if not done.rowcount:
             raise NotQuarantined(f"no quarantined message {message_id}")
@@ -56,9 +57,9 @@ def release(ledger: Ledger, message_id: int, user: str) -> None:
 def delete_message(ledger: Ledger, message_id: int) -> None:
     """Delete a quarantined message and its bytes (the same message may then come in anew)."""
     m = t.messages.c
-    with ledger._write() as conn:
+    with ledger.write() as conn:
         done = conn.execute(
-            delete(t.messages).where(m.id == message_id, m.outcome == "quarantined")
+            delete(t.messages).where(m.id == message_id, m.outcome == MessageOutcome.QUARANTINED)
         )
         if not done.rowcount:
             raise NotQuarantined(f"no quarantined message {message_id}")

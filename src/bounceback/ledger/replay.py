@@ -21,12 +21,15 @@ from bounceback.classify import RuleSet, decide_reason
 from bounceback.config import PolicyConfig
 from bounceback.ledger import campaign_counts, retention
 from bounceback.ledger import tables as t
+from bounceback.ledger.contact_flags import sync_contacts
+from bounceback.ledger.db import dialect_insert
 from bounceback.ledger.deadline import TooSlow, limit, run_within
 from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
-from bounceback.ledger.process import address_values, analyse_each, dialect_insert
+from bounceback.ledger.process import address_values, analyse_each
 from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
-from bounceback.ledger.service import Ledger, sync_contact
+from bounceback.ledger.store import Store
+from bounceback.rule_ref import RuleRef
 
 _CLASSIFIED = ("reason", "hardbounce", "permanent", "bounce_type", "rule", "status")
 
@@ -80,7 +83,7 @@ class RunReport:
 
 
 def replay(
-    ledger: Ledger,
+    ledger: Store,
     rules: RuleSet | None,
     since: dt.datetime | None = None,
     dry_run: bool = False,
@@ -176,7 +179,7 @@ def replay(
 
 
 def undo(
-    ledger: Ledger,
+    ledger: Store,
     since: dt.datetime,
     until: dt.datetime,
     reason: str = "",
@@ -252,7 +255,7 @@ def _ignored_change(row: dict[str, Any], parsed: Any, rules: RuleSet | None) -> 
         "old": {k: row[k] for k in ("reason", "hardbounce", "bounce_type")},
         # Not a bounce: the event is undone.
         "new": {"reason": "", "hardbounce": False, "bounce_type": "", "ignored": True},
-        "rule": f"user:{found.id}" if found is not None else "",
+        "rule": str(RuleRef.user(found.id)) if found is not None else "",
     }
 
 
@@ -324,8 +327,7 @@ def _settle(
         if email:
             _sync_suppression(conn, email, was_suppressed, now_suppressed, new_facts)
         contacts_touched.add(address["contact_id"])
-    for cid in sorted(contacts_touched):
-        sync_contact(conn, cid, policy)
+    sync_contacts(conn, sorted(contacts_touched), policy)
     return out
 
 
@@ -373,9 +375,9 @@ def _recount_campaigns(
             .where(e.id.in_(batch), e.campaign_counted != "")
         ).all()
         for row in rows:
-            if row.status.lower() in policy.closed_campaign_statuses:
+            if campaign_counts.is_closed(row.status, policy):
                 continue
-            new = "hard" if new_values[row.id]["hardbounce"] else "soft"
+            new = campaign_counts.hard_or_soft(new_values[row.id]["hardbounce"])
             if new == row.campaign_counted:
                 continue
             touched.add(row.campaign_id)

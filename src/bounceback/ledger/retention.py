@@ -51,8 +51,8 @@ from sqlalchemy import (
 from bounceback.config import RetentionConfig
 from bounceback.ledger import campaign_counts, partitions
 from bounceback.ledger import tables as t
+from bounceback.ledger.db import dialect_insert
 from bounceback.ledger.lookup import chunks
-from bounceback.ledger.process import dialect_insert
 from bounceback.logfmt import kv
 
 log = logging.getLogger("bounceback.retention")

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -28,14 +28,13 @@ from bounceback.ledger import live
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import unavailable
 from bounceback.ledger.models import iso, utcnow
+from bounceback.ledger.store import Store
 from bounceback.model import Bounce, Report
 from bounceback.parse import parse
-
-if TYPE_CHECKING:
-    from bounceback.ledger.service import Ledger
+from bounceback.rule_ref import STORED_PREFIX, RuleRef
 
 LAST_ID_KEY = "rules.last_id"
-ID_PREFIX = "db-"  # a database rule's id in Bounce.rule: user:db-<row id>
+ID_PREFIX = STORED_PREFIX  # a database rule's id in Bounce.rule: user:db-<row id>
 FORMS = ("section", "pattern")
 SECTIONS = ("body", "subject", "from", "to", "rule")
 MAX_PATTERN = 1000  # pattern lines have no 100-character limit; this only bounds abuse
@@ -148,7 +147,7 @@ def _view(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def _changing(ledger: Ledger) -> Iterator[Connection]:
+def _changing(ledger: Store) -> Iterator[Connection]:
     """A transaction that changes the rules: the version moves with it, or neither does."""
     try:
         with ledger.engine.begin() as conn:
@@ -177,7 +176,7 @@ version = live.version  # moves with every edit of the rules (and of settings, t
 
 
 # --- reading ------------------------------------------------------------------------
-def current_version(ledger: Ledger) -> str:
+def current_version(ledger: Store) -> str:
     return live.current(ledger)
 
 
@@ -190,7 +189,7 @@ def _rows(conn: Connection, enabled_only: bool = False) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def _reading(ledger: Ledger) -> Iterator[Connection]:
+def _reading(ledger: Store) -> Iterator[Connection]:
     try:
         with ledger.engine.connect() as conn:
             yield conn
@@ -198,13 +197,13 @@ def _reading(ledger: Ledger) -> Iterator[Connection]:
         raise unavailable(exc) from exc
 
 
-def list_rules(ledger: Ledger) -> list[dict[str, Any]]:
+def list_rules(ledger: Store) -> list[dict[str, Any]]:
     """Every stored rule, in order (disabled ones too)."""
     with _reading(ledger) as conn:
         return [_view(row) for row in _rows(conn)]
 
 
-def get_rule(ledger: Ledger, rule_id: int) -> dict[str, Any]:
+def get_rule(ledger: Store, rule_id: int) -> dict[str, Any]:
     with _reading(ledger) as conn:
         row = _row(conn, rule_id)
     return _view(row)
@@ -222,7 +221,7 @@ def database_rules(conn: Connection) -> RuleSet:
     return RuleSet(tuple(as_rule(row) for row in _rows(conn, enabled_only=True)))
 
 
-def ruleset(ledger: Ledger) -> RuleSet | None:
+def ruleset(ledger: Store) -> RuleSet | None:
     """The rules in force: the database's enabled rules, then the config file's."""
     with _reading(ledger) as conn:
         stored = database_rules(conn)
@@ -236,7 +235,7 @@ def _combined(stored: RuleSet, base: RuleSet | None) -> RuleSet | None:
 
 
 # --- writing ------------------------------------------------------------------------
-def create(ledger: Ledger, data: Mapping[str, Any], position: int | None = None) -> dict[str, Any]:
+def create(ledger: Store, data: Mapping[str, Any], position: int | None = None) -> dict[str, Any]:
     """Store a new rule, last unless ``position`` (0-based) says where."""
     values = validate(data)
     with _changing(ledger) as conn:
@@ -264,7 +263,7 @@ def _insert(conn: Connection, values: dict[str, Any], position: int | None) -> i
 
 
 def update_rule(
-    ledger: Ledger, rule_id: int, data: Mapping[str, Any], partial: bool = False
+    ledger: Store, rule_id: int, data: Mapping[str, Any], partial: bool = False
 ) -> dict[str, Any]:
     """Replace a rule's fields (``partial``: only those given, the rest kept)."""
     with _changing(ledger) as conn:
@@ -286,14 +285,14 @@ def update_rule(
         return _view(_row(conn, rule_id))
 
 
-def delete_rule(ledger: Ledger, rule_id: int) -> None:
+def delete_rule(ledger: Store, rule_id: int) -> None:
     with _changing(ledger) as conn:
         done = conn.execute(delete(t.user_rules).where(t.user_rules.c.id == rule_id))
         if not done.rowcount:
             raise RuleNotFound(f"no rule with id {rule_id}")
 
 
-def reorder(ledger: Ledger, ids: Sequence[int]) -> list[dict[str, Any]]:
+def reorder(ledger: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Give the rules the order of ``ids``, which must name every stored rule once."""
     with _changing(ledger) as conn:
         _reorder(conn, ids)
@@ -319,7 +318,7 @@ def _reorder(conn: Connection, ids: Sequence[int]) -> None:
         conn.execute(update(t.user_rules).where(r.id == rule_id).values(position=position))
 
 
-def move(ledger: Ledger, rule_id: int, position: int) -> list[dict[str, Any]]:
+def move(ledger: Store, rule_id: int, position: int) -> list[dict[str, Any]]:
     """Move one rule to ``position`` (0-based; past the end: last)."""
     with _changing(ledger) as conn:
         order = [row["id"] for row in _rows(conn)]
@@ -332,7 +331,7 @@ def move(ledger: Ledger, rule_id: int, position: int) -> list[dict[str, Any]]:
 
 
 # --- TOML, the --rules file's format -------------------------------------------------
-def import_toml(ledger: Ledger, text: str, replace: bool = False) -> list[dict[str, Any]]:
+def import_toml(ledger: Store, text: str, replace: bool = False) -> list[dict[str, Any]]:
     """Add the rules of a ``--rules`` file (after the stored ones; ``replace``: instead).
 
     The whole file is checked first: a bad rule stores nothing.
@@ -358,7 +357,7 @@ def _values_of(rule: Rule) -> dict[str, Any]:
     }
 
 
-def export_toml(ledger: Ledger) -> str:
+def export_toml(ledger: Store) -> str:
     """The enabled rules as a ``--rules`` file (disabled ones as comments)."""
     return to_toml(list_rules(ledger))
 
@@ -427,11 +426,11 @@ class _Cached:
     rules: RuleSet | None
 
 
-_cache: weakref.WeakKeyDictionary[Ledger, _Cached] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Store, _Cached] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def current_rules(ledger: Ledger, now: str | None = None) -> RuleSet | None:
+def current_rules(ledger: Store, now: str | None = None) -> RuleSet | None:
     """The rules in force, re-read only when the live counter moved. ``now``: the
     counter as the caller just read it (read here when not given)."""
     if now is None:
@@ -462,7 +461,7 @@ def try_message(data: bytes, rules: RuleSet | None) -> dict[str, Any]:
             if plain is not None:
                 recipients.append(_ignored(report, plain, rules))
             continue
-        matched = bounce.rule[5:] if bounce.rule.startswith("user:") else None
+        matched = RuleRef.parse(bounce.rule).user_rule
         recipients.append(
             {
                 **verdict(bounce),
@@ -493,7 +492,7 @@ def _ignored(report: Report, plain: Bounce, rules: RuleSet | None) -> dict[str, 
         "hardbounce": False,
         "permanent": False,
         "bounce_type": "",
-        "rule": f"user:{name}",
+        "rule": str(RuleRef.user(name)),
         "ignored": True,
         "recipient": plain.recipient,
         "status": plain.status,

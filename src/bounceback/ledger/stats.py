@@ -16,16 +16,16 @@ import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from bounceback.ledger import bounces, campaigns
 from bounceback.ledger import tables as t
+from bounceback.ledger.outcomes import MessageOutcome
 from bounceback.ledger.rollups import CATEGORIES, rebuild_stats
-from bounceback.ledger.web_settings import HealthLimits, health_limits
-
-if TYPE_CHECKING:
-    from bounceback.ledger.service import Ledger
+from bounceback.ledger.settings import HealthLimits, health_limits
+from bounceback.ledger.store import Store
 
 MAX_DAYS = 3660
 
@@ -178,7 +178,7 @@ def _days(w: Window, counts: dict[Any, dict[str, int]], sends: dict[Any, int]) -
 
 
 def by_day(
-    ledger: Ledger, w: Window, campaign: str | None = None, domain: str = ""
+    ledger: Store, w: Window, campaign: str | None = None, domain: str = ""
 ) -> list[dict[str, Any]]:
     """Every day of the window (zeros included): counts per category, sends, rates."""
     ds, ss = t.daily_stats.c, t.send_stats.c
@@ -197,7 +197,7 @@ def by_day(
 
 
 def _campaign_rows(
-    ledger: Ledger,
+    ledger: Store,
     conn: Connection,
     counts: dict[Any, dict[str, int]],
     sends: dict[Any, int],
@@ -221,7 +221,7 @@ def _campaign_rows(
 
 
 def by_campaign(
-    ledger: Ledger, w: Window, limit: int | None = None, offset: int = 0
+    ledger: Store, w: Window, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Campaigns with bounces or sends in the window, most bounces first.
 
@@ -259,7 +259,7 @@ def _top_domains(conn: Connection, w: Window, limit: int, offset: int = 0) -> li
 
 
 def by_domain(
-    ledger: Ledger, w: Window, limit: int | None = None, offset: int = 0
+    ledger: Store, w: Window, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Recipient domains, most bounces first, with their provider, sends and rates.
 
@@ -296,7 +296,7 @@ def _reason_rows(counts: dict[Any, dict[str, int]]) -> list[dict[str, Any]]:
 
 
 def by_reason(
-    ledger: Ledger, w: Window, limit: int | None = None, offset: int = 0
+    ledger: Store, w: Window, limit: int | None = None, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Reasons, most frequent first; a reason's share of all events in the window."""
     ds = t.daily_stats.c
@@ -305,7 +305,7 @@ def by_reason(
     return _ranked(_reason_rows(counts), limit, offset)
 
 
-def outcome_counts(ledger: Ledger) -> dict[str, int]:
+def outcome_counts(ledger: Store) -> dict[str, int]:
     """Messages waiting for a person: unmatched and quarantined (indexed counts)."""
     with ledger.engine.connect() as conn:
         return _outcomes(conn)
@@ -319,11 +319,11 @@ def _outcomes(conn: Connection) -> dict[str, int]:
                 select(func.count()).select_from(t.messages).where(m.outcome == outcome)
             ).scalar_one()
         )
-        for outcome in ("unmatched", "quarantined")
+        for outcome in (MessageOutcome.UNMATCHED, MessageOutcome.QUARANTINED)
     }
 
 
-def overview(ledger: Ledger, days: int = 30, top: int = 10) -> dict[str, Any]:
+def overview(ledger: Store, days: int = 30, top: int = 10) -> dict[str, Any]:
     """The dashboard's front page: series per day, top campaigns, domains and reasons.
 
     Four scans of the window's rollup rows (day x campaign, reason, domain ranking,
@@ -408,7 +408,7 @@ def _health_entry(entry: dict[str, Any], limits: HealthLimits) -> dict[str, Any]
 
 
 def sender_health(
-    ledger: Ledger, days: int = 30, limits: HealthLimits | None = None, top: int = 50
+    ledger: Store, days: int = 30, limits: HealthLimits | None = None, top: int = 50
 ) -> dict[str, Any]:
     """Bounce and complaint rates per recipient domain, per provider and per day, checked
     against the limits (warnings need ``min_volume`` sends), plus the Sender-type bursts.
@@ -443,13 +443,13 @@ def sender_health(
         "domain_warnings": flagged[:top],
         "domain_warning_count": len(flagged),
         "days": daily,
-        "sender": ledger.health(),
+        "sender": bounces.health(ledger),
     }
 
 
 # --- campaigns -------------------------------------------------------------------------
 def campaign_list(
-    ledger: Ledger, limit: int = 50, after: str | None = None, status: str | None = None
+    ledger: Store, limit: int = 50, after: str | None = None, status: str | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Campaigns by name (after ``after``): the campaign counters (closed ones stop
     counting), sends from the rollup, rate, status; and the name to continue after."""
@@ -494,9 +494,9 @@ def campaign_row(row: Any, sent: int, closed: frozenset[str]) -> dict[str, Any]:
     }
 
 
-def campaign_detail(ledger: Ledger, name: str, days: int = 90) -> dict[str, Any]:
+def campaign_detail(ledger: Store, name: str, days: int = 90) -> dict[str, Any]:
     """One campaign: its counters, reasons and types, and its bounces per day."""
-    stats = ledger.campaign_stats(name)
+    stats = campaigns.campaign_stats(ledger, name)
     stats["daily"] = [
         {k: d[k] for k in ("day", "hard", "soft", "complaint", "sends")}
         for d in by_day(ledger, window(days), campaign=name)

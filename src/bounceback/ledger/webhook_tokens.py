@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import Engine, delete
 
 from bounceback.ledger import tables as t
-from bounceback.ledger.process import dialect_insert
+from bounceback.ledger.db import dialect_insert
 
 
 def _naive_utc(when: dt.datetime) -> dt.datetime:
@@ -17,7 +17,7 @@ def _naive_utc(when: dt.datetime) -> dt.datetime:
 
 
 class LedgerTokens:
-    """A ``mailgun.TokenStore`` on the database; ``provider`` keeps providers apart."""
+    """A ``mailgun_replay.TokenStore`` on the database; ``provider`` keeps providers apart."""
 
     def __init__(self, engine: Engine, provider: str) -> None:
         self.engine = engine

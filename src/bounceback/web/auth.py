@@ -29,15 +29,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
-from bounceback.ledger import tables as t
-from bounceback.ledger.db import LedgerUnavailable
-from bounceback.ledger.models import iso, utcnow
-from bounceback.ledger.service import Ledger, LedgerError
+from bounceback.ledger import users
+from bounceback.ledger.models import utcnow
+from bounceback.ledger.store import Store
+from bounceback.ledger.users import AuthError as AuthError  # raised here too
+from bounceback.ledger.users import list_api_keys as list_api_keys
+from bounceback.ledger.users import list_users as list_users
 
 SCOPES = ("read", "admin")
 ROLES = ("read", "admin")
@@ -50,10 +48,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,254}$")
 
 # scrypt cost: n=2**14, r=8, p=1 takes ~50 ms and 16 MiB: slow for a guesser, fine for a login.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LEN = 2**14, 8, 1, 32
-
-
-class AuthError(LedgerError):
-    """A key or user request refused (bad name, unknown scope, name taken...)."""
 
 
 # --- API keys -------------------------------------------------------------------------
@@ -80,7 +74,7 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def create_api_key(ledger: Ledger, name: str, scope: str) -> str:
+def create_api_key(ledger: Store, name: str, scope: str) -> str:
     """A new key named ``name``; returns the key itself (only its hash is kept)."""
     name = name.strip()
     if not _NAME.match(name):
@@ -89,19 +83,11 @@ def create_api_key(ledger: Ledger, name: str, scope: str) -> str:
         raise AuthError(f"scope must be one of {', '.join(SCOPES)}")
     prefix = secrets.token_hex(4)
     token = f"bb_{prefix}_{secrets.token_urlsafe(32)}"
-    try:
-        with ledger._write() as conn:
-            conn.execute(
-                insert(t.api_keys).values(
-                    name=name, prefix=prefix, key_hash=_hash(token), scope=scope
-                )
-            )
-    except IntegrityError as exc:
-        raise AuthError(f"an API key named {name!r} exists") from exc
+    users.add_api_key(ledger, name, prefix, _hash(token), scope)
     return token
 
 
-def verify_api_key(ledger: Ledger, token: str) -> str | None:
+def verify_api_key(ledger: Store, token: str) -> str | None:
     """The key's scope, or None for a malformed, unknown or revoked key."""
     if not _KEY.match(token):
         return None  # no database query for garbage
@@ -119,11 +105,11 @@ def verify_api_key(ledger: Ledger, token: str) -> str | None:
     wall = utcnow()
     if found.used_at is None or wall - found.used_at >= LAST_USED_EVERY:
         found.used_at = wall  # first, so concurrent requests do not all write
-        _touch(ledger, found.key_id, wall)
+        users.touch_api_key(ledger, found.key_id, wall)
     return found.scope
 
 
-def cached_scope(ledger: Ledger, token: str) -> str | None:
+def cached_scope(ledger: Store, token: str) -> str | None:
     """The scope when ``verify_api_key`` would answer it from the cache without any query
     or write; None means "ask ``verify_api_key``" (perhaps in a thread), not "refused"."""
     found = _cache.get((id(ledger.engine), _hash(token)))
@@ -134,56 +120,18 @@ def cached_scope(ledger: Ledger, token: str) -> str | None:
     return found.scope
 
 
-def _load_key(ledger: Ledger, digest: str, now: float) -> _Cached | None:
-    k = t.api_keys.c
-    with ledger._read() as conn:
-        row = conn.execute(
-            select(k.id, k.scope, k.last_used_at, k.revoked_at).where(k.key_hash == digest)
-        ).first()
-    if row is None or row.revoked_at is not None:
+def _load_key(ledger: Store, digest: str, now: float) -> _Cached | None:
+    key = users.live_api_key(ledger, digest)
+    if key is None:
         return None
-    return _Cached(row.scope, int(row.id), now + CACHE_TTL, row.last_used_at)
+    return _Cached(key.scope, key.id, now + CACHE_TTL, key.last_used_at)
 
 
-def _touch(ledger: Ledger, key_id: int, when: dt.datetime) -> None:
-    """Record use; a busy database only delays the record, it never fails the request."""
-    try:
-        with ledger._write() as conn:
-            conn.execute(
-                update(t.api_keys).where(t.api_keys.c.id == key_id).values(last_used_at=when)
-            )
-    except (DBAPIError, LedgerUnavailable):
-        pass
-
-
-def list_api_keys(ledger: Ledger) -> list[dict[str, Any]]:
-    k = t.api_keys.c
-    with ledger._read() as conn:
-        rows = conn.execute(select(t.api_keys).order_by(k.name)).mappings().all()
-    return [
-        {
-            "name": r["name"],
-            "prefix": f"bb_{r['prefix']}_",
-            "scope": r["scope"],
-            "created_at": iso(r["created_at"]),
-            "last_used_at": iso(r["last_used_at"]),
-            "revoked_at": iso(r["revoked_at"]),
-        }
-        for r in rows
-    ]
-
-
-def revoke_api_key(ledger: Ledger, name: str) -> bool:
+def revoke_api_key(ledger: Store, name: str) -> bool:
     """Revoke the key named ``name``; False when there is no such live key."""
-    k = t.api_keys.c
-    with ledger._write() as conn:
-        done = conn.execute(
-            update(t.api_keys)
-            .where(k.name == name.strip(), k.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+    done = users.revoke_api_key(ledger, name)
     clear_cache()
-    return bool(done.rowcount)
+    return done
 
 
 # --- users ----------------------------------------------------------------------------
@@ -224,72 +172,31 @@ def _check_new(password: str, role: str) -> None:
         raise AuthError(f"role must be one of {', '.join(ROLES)}")
 
 
-def create_user(ledger: Ledger, username: str, password: str, role: str = "admin") -> int:
+def create_user(ledger: Store, username: str, password: str, role: str = "admin") -> int:
     """A dashboard user; returns its id."""
     username = username.strip()
     if not _NAME.match(username):
         raise AuthError(f"bad username {username!r}: letters, digits and ._@- only")
     _check_new(password, role)
-    try:
-        with ledger._write() as conn:
-            return int(
-                conn.execute(
-                    insert(t.users)
-                    .values(username=username, password_hash=hash_password(password), role=role)
-                    .returning(t.users.c.id)
-                ).scalar_one()
-            )
-    except IntegrityError as exc:
-        raise AuthError(f"a user named {username!r} exists") from exc
+    return users.add_user(ledger, username, hash_password(password), role)
 
 
-def verify_user(ledger: Ledger, username: str, password: str) -> str | None:
+def verify_user(ledger: Store, username: str, password: str) -> str | None:
     """The user's role when the password is right and the user is enabled, else None."""
-    u = t.users.c
-    with ledger._read() as conn:
-        row = conn.execute(
-            select(u.id, u.password_hash, u.role, u.disabled).where(u.username == username.strip())
-        ).first()
-    if row is None:
+    found = users.user(ledger, username.strip())
+    if found is None:
         check_password(password, _dummy())
         return None
-    if not check_password(password, row.password_hash) or row.disabled:
+    if not check_password(password, found.password_hash) or found.disabled:
         return None
-    try:
-        with ledger._write() as conn:
-            conn.execute(update(t.users).where(u.id == row.id).values(last_login_at=utcnow()))
-    except (DBAPIError, LedgerUnavailable):
-        pass
-    return str(row.role)
+    users.record_login(ledger, found.id)
+    return found.role
 
 
-def set_password(ledger: Ledger, username: str, password: str) -> bool:
+def set_password(ledger: Store, username: str, password: str) -> bool:
     """A new password for ``username``; False when there is no such user."""
     _check_new(password, "admin")
-    u = t.users.c
-    with ledger._write() as conn:
-        done = conn.execute(
-            update(t.users)
-            .where(u.username == username.strip())
-            .values(password_hash=hash_password(password))
-        )
-    return bool(done.rowcount)
-
-
-def list_users(ledger: Ledger) -> list[dict[str, Any]]:
-    u = t.users.c
-    with ledger._read() as conn:
-        rows = conn.execute(select(t.users).order_by(u.username)).mappings().all()
-    return [
-        {
-            "username": r["username"],
-            "role": r["role"],
-            "disabled": r["disabled"],
-            "created_at": iso(r["created_at"]),
-            "last_login_at": iso(r["last_login_at"]),
-        }
-        for r in rows
-    ]
+    return users.set_password_hash(ledger, username.strip(), hash_password(password))
 
 
 def _b64(data: bytes) -> str:

@@ -14,16 +14,13 @@ import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
-from sqlalchemy import delete, select
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Receive, Scope, Send
 
-from bounceback.ledger import tables as t
+from bounceback.ledger import users
 from bounceback.ledger.models import utcnow
-from bounceback.ledger.process import dialect_insert
 from bounceback.web.context import WebContext
 
-SECRET_SETTING = "http.session_secret"
 COOKIE = "bounceback_session"
 MAX_AGE = 12 * 3600  # a working day; log in again after
 CSRF_FIELD = "csrf_token"
@@ -34,17 +31,7 @@ def session_secret(ctx: WebContext) -> str:
     """The configured key, else the stored one; the first process to ask stores it."""
     if ctx.secret_key:
         return ctx.secret_key
-    with ctx.ledger.engine.begin() as conn:
-        # Insert-if-absent then read: two processes starting together agree on one secret.
-        conn.execute(
-            dialect_insert(conn, t.settings)
-            .values(key=SECRET_SETTING, value=secrets.token_urlsafe(48))
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        value = conn.execute(
-            select(t.settings.c.value).where(t.settings.c.key == SECRET_SETTING)
-        ).scalar_one()
-    return str(value)
+    return users.session_secret(ctx.ledger)
 
 
 class DashboardSessions(SessionMiddleware):
@@ -105,17 +92,10 @@ def _stamp(password_hash: str) -> str:
 def user_state(ctx: WebContext, username: str, sid: str = "") -> tuple[str, str] | None:
     """(role, password stamp) of an enabled user, from the database; None otherwise,
     and None when ``sid`` names a session that logged out."""
-    u, r = t.users.c, t.revoked_sessions.c
-    revoked = select(r.sid).where(r.sid == sid).exists()
-    with ctx.ledger.engine.connect() as conn:
-        row = conn.execute(
-            select(u.role, u.password_hash, u.disabled, revoked.label("revoked")).where(
-                u.username == username
-            )
-        ).first()
-    if row is None or row.disabled or row.revoked:
+    found = users.session_user(ctx.ledger, username, sid)
+    if found is None:
         return None
-    return str(row.role), _stamp(row.password_hash)
+    return found.role, _stamp(found.password_hash)
 
 
 def log_in(request: Request, ctx: WebContext, username: str) -> bool:
@@ -162,15 +142,7 @@ def log_out(request: Request, ctx: WebContext) -> None:
     data.clear()
     if not isinstance(sid, str) or not sid or not isinstance(user, str):
         return
-    now = utcnow()
-    r = t.revoked_sessions.c
-    with ctx.ledger.engine.begin() as conn:
-        conn.execute(delete(t.revoked_sessions).where(r.expires_at < now))
-        conn.execute(
-            dialect_insert(conn, t.revoked_sessions)
-            .values(sid=sid, username=user[:255], expires_at=now + dt.timedelta(seconds=MAX_AGE))
-            .on_conflict_do_nothing(index_elements=["sid"])
-        )
+    users.revoke_session(ctx.ledger, sid, user, utcnow() + dt.timedelta(seconds=MAX_AGE))
 
 
 def current_user(request: Request) -> tuple[str, str] | None:

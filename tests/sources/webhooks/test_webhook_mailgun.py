@@ -13,6 +13,7 @@ from webhook_payloads import mailgun_failed
 from bounceback import classify
 from bounceback.model import Kind
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, mailgun
+from bounceback.sources.webhooks.mailgun_replay import ReplayGuard
 
 KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
 NOW = dt.datetime(2026, 11, 20, 9, 15, tzinfo=dt.UTC)
@@ -68,7 +69,7 @@ def test_old_timestamp_refused() -> None:
 
 
 def test_a_token_is_claimed_once() -> None:
-    store = mailgun.ReplayGuard()
+    store = ReplayGuard()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     mailgun.claim(store, "a" * 50, later)
     with pytest.raises(Forbidden, match="replayed"):

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from webhook_payloads import POSTMARK_BOUNCE, SENDGRID_EVENTS, SES_BOUNCE, mailgun_failed
 from webhook_signing import SendGridKeys, Sns
 
-from bounceback.sources import SourceEvent
+from bounceback.model import SourceEvent
 from bounceback.sources.webhooks.routes import WebhookSettings, make_router
 from bounceback.sources.webhooks.sns import SnsVerifier
 

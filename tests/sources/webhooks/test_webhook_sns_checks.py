@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from webhook_payloads import SES_BOUNCE
 from webhook_signing import CERT_URL, TOPIC, Sns, sns_time
 
-from bounceback.sources import SourceEvent
+from bounceback.model import SourceEvent
 from bounceback.sources.webhooks.routes import WebhookSettings, make_router
 from bounceback.sources.webhooks.sns import SnsVerifier
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bounceback.ledger import browse, rules_store
+from bounceback.ledger import bounces, rules_store
 from bounceback.ledger import tables as t
 from bounceback.ledger.corrections import distinctive_phrase
 from bounceback.ledger.replay import replay
@@ -17,11 +17,11 @@ from bounceback.ledger.replay import replay
 
 def _soft_bounce(site: Any) -> dict[str, Any]:
     """A stored soft bounce of the mailbox-full kind with a diagnostic to draw on."""
-    items, _ = browse.list_bounces(
-        site.ledger, browse.BounceFilters(hard=False, kind="bounce", reason="mailboxfull"), 50
+    items, _ = bounces.list_bounces(
+        site.ledger, bounces.BounceFilters(hard=False, kind="bounce", reason="mailboxfull"), 50
     )
     for item in items:
-        detail = browse.bounce_detail(site.ledger, item["id"])
+        detail = bounces.bounce_detail(site.ledger, item["id"])
         if detail and distinctive_phrase(detail["diagnostic"]) and detail["message"]:
             return detail
     raise AssertionError("the corpus has a mailbox-full bounce with a diagnostic")
@@ -74,7 +74,7 @@ def test_mark_a_soft_bounce_hard_preview_and_confirm(
         assert (
             rule["note"] == f"correction of bounce {event['id']}: a hard bounce (marked by admin)"
         )
-        after = browse.bounce_detail(site.ledger, event["id"])
+        after = bounces.bounce_detail(site.ledger, event["id"])
         assert after is not None and after["hardbounce"] is True
         assert after["rule"] == f"user:{rule['rule_id']}"
         assert f"Rule {rule['rule_id']} saved" in page.locator(".flash-ok").inner_text()
@@ -87,7 +87,7 @@ def test_mark_a_soft_bounce_hard_preview_and_confirm(
     finally:
         rules_store.delete_rule(site.ledger, rule["id"])
         replay(site.ledger, rules_store.current_rules(site.ledger))
-    restored = browse.bounce_detail(site.ledger, event["id"])
+    restored = bounces.bounce_detail(site.ledger, event["id"])
     assert restored is not None and restored["hardbounce"] is False
 
 

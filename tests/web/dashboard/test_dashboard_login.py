@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bounceback.web.session import COOKIE, SECRET_SETTING
+from bounceback.ledger.users import SECRET_SETTING
+from bounceback.web.session import COOKIE
 
 
 def test_pages_redirect_to_login_and_back(

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from bounceback.ledger import browse, web_settings
+from bounceback.ledger import bounces, contacts
+from bounceback.ledger import settings as ledger_settings
 from bounceback.ledger import tables as t
 from bounceback.model import RawMessage
 
@@ -188,7 +189,9 @@ def test_contacts_bounced_filter_and_kind(page: Any, site: Any, login: Callable[
     assert rows.count() > 3
     cells = page.locator("#contacts-table tbody td[data-field=bounced]")
     assert all(cells.nth(i).inner_text() == "yes" for i in range(cells.count()))
-    expected, _ = browse.search_contacts(site.ledger, "", browse.ContactFilters(bounced=True), 50)
+    expected, _ = contacts.search_contacts(
+        site.ledger, "", contacts.ContactFilters(bounced=True), 50
+    )
     assert cells.count() == len(expected)
 
     page.goto("/contacts?kind=company")
@@ -220,9 +223,9 @@ def test_replies_filed_on_the_contact(
 def test_a_complaint_reads_as_a_complaint(
     page: Any, site: Any, login: Callable[..., None], screenshot: Callable[..., None]
 ) -> None:
-    items, _ = browse.list_bounces(site.ledger, browse.BounceFilters(kind="complaint"), 50)
-    event = next(i for i in items if browse.bounce_detail(site.ledger, i["id"])["feedback_type"])
-    feedback = browse.bounce_detail(site.ledger, event["id"])["feedback_type"]
+    items, _ = bounces.list_bounces(site.ledger, bounces.BounceFilters(kind="complaint"), 50)
+    event = next(i for i in items if bounces.bounce_detail(site.ledger, i["id"])["feedback_type"])
+    feedback = bounces.bounce_detail(site.ledger, event["id"])["feedback_type"]
     login(page)
     page.goto(f"/bounces/{event['id']}")
     verdict = page.locator("#verdict").inner_text()
@@ -238,7 +241,7 @@ def test_an_unverified_bounce_says_it_acts_on_nobody(
 ) -> None:
     # As the ledger records one when signed VERP is on and nothing proves a send: kept,
     # flagged, no effect (the policy's own words for it).
-    items, _ = browse.list_bounces(site.ledger, browse.BounceFilters(hard=True, kind="bounce"), 1)
+    items, _ = bounces.list_bounces(site.ledger, bounces.BounceFilters(hard=True, kind="bounce"), 1)
     event_id = items[0]["id"]
     with site.ledger.engine.begin() as conn:
         conn.execute(
@@ -264,9 +267,9 @@ def test_sender_health_lists_only_bursts_under_the_burst_heading(
 ) -> None:
     """Under the heading: only domains with the configured burst size or more within the
     window; the rest folded below. A burst of 2 over 30 days gives both kinds here."""
-    before = web_settings.get_settings(site.ledger)
+    before = ledger_settings.get_settings(site.ledger)
     keep = {k: before[k] for k in ("sender_health_burst", "sender_health_window_hours")}
-    web_settings.update_settings(
+    ledger_settings.update_settings(
         site.ledger, {"sender_health_burst": 2, "sender_health_window_hours": 24 * 30}
     )
     try:
@@ -285,7 +288,7 @@ def test_sender_health_lists_only_bursts_under_the_burst_heading(
         assert {folded.nth(i).get_attribute("data-domain") for i in range(folded.count())} == below
         screenshot(page, "health-bursts")
     finally:
-        web_settings.update_settings(site.ledger, keep)
+        ledger_settings.update_settings(site.ledger, keep)
 
 
 NARROW_PAGES = ("/", "/contacts", "/holds", "/suppression", "/bounces", "/quarantine", "/rules")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bounceback.ledger import browse, web_settings
+from bounceback.ledger import bounces
+from bounceback.ledger import settings as ledger_settings
 
 
 def test_bounce_list_and_detail(
@@ -19,7 +20,7 @@ def test_bounce_list_and_detail(
     assert all("hard" in rows.nth(i).inner_text() for i in range(rows.count()))
     screenshot(page, "bounces")
 
-    items, _ = browse.list_bounces(site.ledger, browse.BounceFilters(hard=True), 1)
+    items, _ = bounces.list_bounces(site.ledger, bounces.BounceFilters(hard=True), 1)
     event = items[0]
     page.goto(f"/bounces/{event['id']}")
     assert page.locator("#decided-rule").inner_text() == event["rule"]
@@ -54,7 +55,7 @@ def test_settings_saved_through_the_form(
     page.fill("input[name=bounce_rate_limit]", "2.5")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_selector(".flash-ok")
-    values = web_settings.get_settings(site.ledger)
+    values = ledger_settings.get_settings(site.ledger)
     assert values["disable_after"] == 7
     assert values["thresholds"]["Quota"] == 4
     assert values["bounce_rate_limit"] == 0.025
@@ -70,4 +71,4 @@ def test_settings_saved_through_the_form(
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_selector(".flash-error")
     assert "at most 1" in page.locator(".flash-error").inner_text()
-    assert web_settings.get_settings(site.ledger)["disable_after"] == 7
+    assert ledger_settings.get_settings(site.ledger)["disable_after"] == 7

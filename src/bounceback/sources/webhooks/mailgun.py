@@ -16,27 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from bounceback.model import DeliveryRecord, Kind, OriginalMessage
-from bounceback.sources import SourceEvent
+from bounceback.model import DeliveryRecord, Kind, OriginalMessage, SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, Unauthorized, load_json, text
+from bounceback.sources.webhooks.mailgun_replay import DEFAULT_MAX_AGE, TokenStore
 from bounceback.sources.webhooks.provider import Received, WebhookKind
 
 if TYPE_CHECKING:
     from bounceback.sources.webhooks.settings import WebhookSettings
 
 SOURCE = "webhook:mailgun"
-# Mailgun retries a failed delivery for 8 hours, and retries are reported to carry
-# the original signature: a shorter window would turn a database outage into lost
-# events. Replays inside the window are stopped by the token store.
-DEFAULT_MAX_AGE = 9 * 3600.0
-
 # Mailgun's ``reason`` for a failure: suppressions mean Mailgun did not try.
 REASONS: dict[str, str] = {
     "suppress-bounce": "suppressed",
@@ -45,41 +38,6 @@ REASONS: dict[str, str] = {
     "old": "expired",
 }
 REASON_FALLBACKS: dict[str, str] = {"espblock": "blocked"}
-
-
-class TokenStore(Protocol):
-    """Tokens already used. ``claim`` is atomic: of two requests with one token, one
-    wins; ``release`` gives a token back when its events could not be stored."""
-
-    def claim(self, token: str, expires_at: dt.datetime) -> bool: ...
-
-    def release(self, token: str) -> None: ...
-
-
-class ReplayGuard:
-    """A TokenStore in memory (bounded): for tests and one-off use. ``serve`` keeps the
-    tokens in the database (``ledger.webhook_tokens.LedgerTokens``), so a restart forgets none."""
-
-    def __init__(self, max_tokens: int = 100_000) -> None:
-        self.max_tokens = max_tokens
-        self._seen: OrderedDict[str, dt.datetime] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def claim(self, token: str, expires_at: dt.datetime) -> bool:
-        now = dt.datetime.now(dt.UTC)
-        with self._lock:
-            for old in [t for t, until in self._seen.items() if until < now]:
-                del self._seen[old]
-            if token in self._seen:
-                return False
-            self._seen[token] = expires_at
-            while len(self._seen) > self.max_tokens:
-                self._seen.popitem(last=False)
-            return True
-
-    def release(self, token: str) -> None:
-        with self._lock:
-            self._seen.pop(token, None)
 
 
 MAX_TOKEN = 255  # Mailgun's are 50 characters; the column holds 255

@@ -39,8 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bounceback.model import DeliveryRecord, Kind, OriginalMessage
-from bounceback.sources import SourceEvent
+from bounceback.model import DeliveryRecord, Kind, OriginalMessage, SourceEvent
 from bounceback.sources.records import (
     build_report,
     fallback_hint,

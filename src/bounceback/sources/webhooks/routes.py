@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bounceback.sources import SourceEvent
+from bounceback.model import SourceEvent
 from bounceback.sources.webhooks import WebhookError, mailgun, postmark, sendgrid, ses
 from bounceback.sources.webhooks.provider import AnyKind, WebhookProvider
 from bounceback.sources.webhooks.settings import WebhookSettings

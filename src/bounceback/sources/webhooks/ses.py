@@ -28,18 +28,22 @@ says the failure is temporary, and without a code it would pass for permanent.
 
 from __future__ import annotations
 
-import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bounceback.model import Kind, Report
+from bounceback.model import Kind, Report, SourceEvent
 from bounceback.parse.lhost.amazonses import notification_records
-from bounceback.sources import SourceEvent
 from bounceback.sources.records import build_report, digest, fallback_hint, now, parse_time
 from bounceback.sources.webhooks import BadRequest, Forbidden, load_json, text
 from bounceback.sources.webhooks.provider import Received, WebhookKind
-from bounceback.sources.webhooks.sns import SnsVerifier, is_sns_url, parse_envelope
+from bounceback.sources.webhooks.sns import (
+    Confirmer,
+    SnsVerifier,
+    default_confirmer,
+    is_sns_url,
+    parse_envelope,
+)
 
 if TYPE_CHECKING:
     from bounceback.sources.webhooks.settings import WebhookSettings
@@ -57,13 +61,6 @@ DELAY_FALLBACKS: dict[str, str] = {
     "IPFailure": "blocked",
     "TransientCommunicationFailure": "networkerror",
 }
-
-Confirmer = Callable[[str], None]
-
-
-def default_confirmer(url: str) -> None:  # pragma: no cover - touches the network
-    with urllib.request.urlopen(url, timeout=10) as response:
-        response.read(1 << 16)
 
 
 def handle(

@@ -215,3 +215,12 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict) or "Type" not in data:
         raise BadRequest("not an SNS message")
     return data
+
+
+# Confirming a subscription is a GET of the URL SNS sent (checked by the caller first).
+Confirmer = Callable[[str], None]
+
+
+def default_confirmer(url: str) -> None:  # pragma: no cover - touches the network
+    with urllib.request.urlopen(url, timeout=10) as response:
+        response.read(1 << 16)

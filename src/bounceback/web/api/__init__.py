@@ -47,6 +47,7 @@ def make_api(ctx: WebContext) -> FastAPI:
         redoc_url=None,
     )
     deps.install(api, ctx)
+    suppression.install_fast_path(api, ctx)
     for module in _RESOURCES:
         api.include_router(module.router(ctx))
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from bounceback.ledger import browse
+from bounceback.ledger import bounces
 from bounceback.web.api.deps import (
     ApiError,
     Cursor,
@@ -53,7 +53,7 @@ def router(ctx: WebContext) -> APIRouter:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:
-        filters = browse.BounceFilters(
+        filters = bounces.BounceFilters(
             since=naive_utc(since),
             until=naive_utc(until),
             campaign=campaign,
@@ -65,7 +65,7 @@ def router(ctx: WebContext) -> APIRouter:
             kind=kind,
         )
         after = cursor_key(cursor, cursor_time, cursor_int)
-        items, key = browse.list_bounces(ctx.ledger, filters, limit, after)
+        items, key = bounces.list_bounces(ctx.ledger, filters, limit, after)
         return page_of(items, key)
 
     @r.get(
@@ -75,7 +75,7 @@ def router(ctx: WebContext) -> APIRouter:
         responses={404: {"description": "No such bounce."}},
     )
     def get_bounce(event_id: EventId) -> dict[str, Any]:
-        found = browse.bounce_detail(ctx.ledger, event_id)
+        found = bounces.bounce_detail(ctx.ledger, event_id)
         if found is None:
             raise ApiError(404, f"no bounce with id {event_id}")
         return found

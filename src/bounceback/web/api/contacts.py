@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from bounceback.ledger import browse
+from bounceback.ledger import contacts
 from bounceback.web.api.deps import (
     AdminAccess,
     ApiError,
@@ -59,9 +59,9 @@ def router(ctx: WebContext) -> APIRouter:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> dict[str, Any]:
-        filters = browse.ContactFilters(on_hold=on_hold, bounced=bounced, kind=kind)
+        filters = contacts.ContactFilters(on_hold=on_hold, bounced=bounced, kind=kind)
         after = cursor_key(cursor, cursor_int)
-        items, key = browse.search_contacts(ctx.ledger, q, filters, limit, after)
+        items, key = contacts.search_contacts(ctx.ledger, q, filters, limit, after)
         return page_of(items, key)
 
     # Before the contact itself: {email:path} would take "x@y/timeline" whole.
@@ -73,7 +73,7 @@ def router(ctx: WebContext) -> APIRouter:
     )
     def timeline(email: EmailPath, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
         after = cursor_key(cursor, cursor_time, cursor_int)
-        found = browse.contact_timeline(ctx.ledger, email_param(email), limit, after)
+        found = contacts.contact_timeline(ctx.ledger, email_param(email), limit, after)
         if found is None:
             raise ApiError(404, f"no contact has the address {email}")
         body, key = found
@@ -87,7 +87,7 @@ def router(ctx: WebContext) -> APIRouter:
     )
     def activities(email: EmailPath, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
         after = cursor_key(cursor, cursor_time, cursor_int)
-        found = browse.contact_activities(ctx.ledger, email_param(email), limit, after)
+        found = contacts.contact_activities(ctx.ledger, email_param(email), limit, after)
         if found is None:
             raise ApiError(404, f"no contact has the address {email}")
         body, key = found

@@ -29,8 +29,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from bounceback.ledger.addresses import normalise, valid_email
 from bounceback.ledger.db import LedgerUnavailable
-from bounceback.ledger.service import LedgerError, normalise, valid_email
+from bounceback.ledger.store import LedgerError
 from bounceback.web.auth import cached_scope, verify_api_key
 from bounceback.web.context import WebContext
 
@@ -338,14 +339,12 @@ def install(api: FastAPI, ctx: WebContext) -> None:
     """JSON error handlers, the context the dependencies read, a key on every route.
 
     Call before the resources' routers are included: the API's own router
-    dependencies are copied onto each route as it is added.
+    dependencies are copied onto each route as it is added. (The suppression check's
+    fast path is installed by ``make_api``, after this: it uses this module.)
     """
-    from bounceback.web.api.suppression import install_fast_path  # it uses this module
-
     api.state.ctx = ctx
     api.router.dependencies.extend([ReadAccess, Depends(_known_query)])
     _document_errors(api)
-    install_fast_path(api, ctx)
     api.add_exception_handler(HTTPException, _http_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(LedgerError, _ledger_error)

@@ -8,10 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 
-from bounceback.ledger import erasure
-from bounceback.ledger import tables as t
+from bounceback.ledger import erasure, users
 from bounceback.ledger.service import Ledger
 from bounceback.web.api.deps import AdminAccess, Limit, Page, email_param
 from bounceback.web.api.schemas import Erased
@@ -26,9 +24,7 @@ def key_operator(ledger: Ledger, request: Request) -> str:
     parts = token.split("_")
     if len(parts) < 3:
         return "api"
-    k = t.api_keys.c
-    with ledger.engine.connect() as conn:
-        name = conn.execute(select(k.name).where(k.prefix == parts[1])).scalar()
+    name = users.api_key_name(ledger, parts[1])
     return f"api key {name}" if name else "api"
 
 

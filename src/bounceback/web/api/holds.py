@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bounceback.ledger import browse
+from bounceback.ledger import holds
 from bounceback.web.api.deps import (
     AdminAccess,
     Cursor,
@@ -56,8 +56,8 @@ def router(ctx: WebContext) -> APIRouter:
         cursor: Cursor = None,
     ) -> dict[str, Any]:
         after = cursor_key(cursor, cursor_time, cursor_int)
-        filters = browse.HoldFilters(bounce_type=bounce_type, domain=domain, since=naive_utc(since))
-        items, key = browse.list_holds(ctx.ledger, filters, limit, after)
+        filters = holds.HoldFilters(bounce_type=bounce_type, domain=domain, since=naive_utc(since))
+        items, key = holds.list_holds(ctx.ledger, filters, limit, after)
         return page_of(items, key)
 
     @r.post(
@@ -67,12 +67,12 @@ def router(ctx: WebContext) -> APIRouter:
         summary="Unhold every held address matching the filter",
     )
     def unhold(body: UnholdFilter) -> dict[str, int]:
-        filters = browse.HoldFilters(
+        filters = holds.HoldFilters(
             bounce_type=body.bounce_type,
             domain=body.domain,
             since=naive_utc(body.since),
             emails=[email_param(x) for x in body.emails],
         )
-        return {"unheld": browse.unhold_matching(ctx.ledger, filters)}
+        return {"unheld": holds.unhold_matching(ctx.ledger, filters)}
 
     return r

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from bounceback.ledger import browse
+from bounceback.ledger import sends
 from bounceback.ledger.stamping import register_send
 from bounceback.web.api.deps import AdminAccess, ApiError, email_param
 from bounceback.web.api.schemas import SendDetail, SendStamp
@@ -48,7 +48,7 @@ def router(ctx: WebContext) -> APIRouter:
         responses={404: {"description": "No such send."}},
     )
     def show(send_id: SendId) -> dict[str, Any]:
-        found = browse.send_detail(ctx.ledger, send_id)
+        found = sends.send_detail(ctx.ledger, send_id)
         if found is None:
             raise ApiError(404, f"no send with id {send_id}")
         return found

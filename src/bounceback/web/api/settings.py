@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path
 from pydantic import BaseModel, ConfigDict
 
 from bounceback.classify.reasons import BOUNCE_TYPES
-from bounceback.ledger import web_settings
+from bounceback.ledger import settings as ledger_settings
 from bounceback.web.api.deps import AdminAccess, ApiError
 from bounceback.web.api.schemas import Settings, ThresholdOut
 from bounceback.web.context import WebContext
@@ -23,7 +23,7 @@ class Threshold(BaseModel):
     threshold: int | None
 
 
-def _invalid(exc: web_settings.SettingsError) -> ApiError:
+def _invalid(exc: ledger_settings.SettingsError) -> ApiError:
     return ApiError(422, f"invalid request: {exc}")
 
 
@@ -36,7 +36,7 @@ def router(ctx: WebContext) -> APIRouter:
         summary="Every editable setting in force, with the hold thresholds",
     )
     def get_settings() -> dict[str, Any]:
-        return web_settings.get_settings(ctx.ledger)
+        return ledger_settings.get_settings(ctx.ledger)
 
     @r.patch(
         "/settings",
@@ -49,13 +49,13 @@ def router(ctx: WebContext) -> APIRouter:
             dict[str, Any],
             Body(
                 examples=[{"disable_after": 5, "closed_campaign_statuses": ["closed"]}],
-                description=f"Any of: {', '.join(web_settings.KEYS)}, thresholds.",
+                description=f"Any of: {', '.join(ledger_settings.KEYS)}, thresholds.",
             ),
         ],
     ) -> dict[str, Any]:
         try:
-            return web_settings.update_settings(ctx.ledger, changes)
-        except web_settings.SettingsError as exc:
+            return ledger_settings.update_settings(ctx.ledger, changes)
+        except ledger_settings.SettingsError as exc:
             raise _invalid(exc) from exc
 
     @r.get(
@@ -80,8 +80,8 @@ def router(ctx: WebContext) -> APIRouter:
         if bounce_type not in BOUNCE_TYPES:
             raise ApiError(404, f"no bounce type named {bounce_type!r}")
         try:
-            return web_settings.set_threshold(ctx.ledger, bounce_type, body.threshold)
-        except web_settings.SettingsError as exc:
+            return ledger_settings.set_threshold(ctx.ledger, bounce_type, body.threshold)
+        except ledger_settings.SettingsError as exc:
             raise _invalid(exc) from exc
 
     return r

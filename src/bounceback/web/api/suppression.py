@@ -22,9 +22,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bounceback.ledger import browse
+from bounceback.ledger import suppression
+from bounceback.ledger.addresses import normalise, valid_email
 from bounceback.ledger.fastcheck import SuppressionLookup
-from bounceback.ledger.service import normalise, valid_email
 from bounceback.web.api.deps import (
     AdminAccess,
     ApiError,
@@ -124,11 +124,11 @@ class FastCheck:
             return None
 
 
-def _csv_rows(ledger: Any) -> Iterator[str]:
+def csv_rows(ledger: Any) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["email", "reason", "source", "since"])
-    for n, row in enumerate(browse.iter_suppressions(ledger), 1):
+    for n, row in enumerate(suppression.iter_suppressions(ledger), 1):
         writer.writerow(row)
         if n % 1000 == 0:
             yield out.getvalue()
@@ -148,7 +148,7 @@ def router(ctx: WebContext) -> APIRouter:
     )
     def export() -> StreamingResponse:
         return StreamingResponse(
-            _csv_rows(ctx.ledger),
+            csv_rows(ctx.ledger),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="suppression.csv"'},
         )
@@ -180,7 +180,7 @@ def router(ctx: WebContext) -> APIRouter:
         cursor: Cursor = None,
     ) -> dict[str, Any]:
         after = cursor_key(cursor, cursor_int)
-        items, key = browse.list_suppressions(ctx.ledger, source, limit, after)
+        items, key = suppression.list_suppressions(ctx.ledger, source, limit, after)
         return page_of(items, key)
 
     @r.post(

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bounceback.ledger import bounce_source, browse
+from bounceback.ledger import bounce_source, bounces
 from bounceback.ledger.policy import policy_steps
-from bounceback.ledger.rules_store import ID_PREFIX, RuleNotFound, current_rules, get_rule
+from bounceback.ledger.rules_store import RuleNotFound, current_rules, get_rule
+from bounceback.rule_ref import RuleRef
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
     PAGE_SIZE,
@@ -72,8 +73,8 @@ def _yes_no(value: str, yes: str, no: str) -> bool | None:
     return True if value == yes else False if value == no else None
 
 
-def bounce_filters(args: dict[str, str]) -> browse.BounceFilters:
-    return browse.BounceFilters(
+def bounce_filters(args: dict[str, str]) -> bounces.BounceFilters:
+    return bounces.BounceFilters(
         since=date_arg(args["since"]),
         until=date_arg(args["until"]),
         campaign=args["campaign"] or None,
@@ -95,11 +96,11 @@ def routes(ctx: WebContext) -> APIRouter:
 
     def _user_rule(rule: str) -> dict[str, Any] | None:
         """The stored rule that decided (a person's correction says so in its note)."""
-        number = rule.removeprefix(f"user:{ID_PREFIX}")
-        if number == rule or not number.isdigit():
+        number = RuleRef.parse(rule).stored_id
+        if number is None:
             return None
         try:
-            return get_rule(ctx.ledger, int(number))
+            return get_rule(ctx.ledger, number)
         except RuleNotFound:
             return None  # deleted since
 
@@ -108,7 +109,7 @@ def routes(ctx: WebContext) -> APIRouter:
         request: Request, user: Annotated[User, Depends(require_user)], cursor: str = ""
     ) -> Response:
         args = {k: request.query_params.get(k, "").strip() for k in FILTERS}
-        rows, key = browse.list_bounces(
+        rows, key = bounces.list_bounces(
             ctx.ledger, bounce_filters(args), PAGE_SIZE, decode_cursor(cursor)
         )
         return render(
@@ -127,7 +128,7 @@ def routes(ctx: WebContext) -> APIRouter:
         request: Request, event_id: str, user: Annotated[User, Depends(require_user)]
     ) -> Response:
         number = _event_id(event_id)
-        found = browse.bounce_detail(ctx.ledger, number) if number else None
+        found = bounces.bounce_detail(ctx.ledger, number) if number else None
         if number is None or found is None:
             return not_found(request, f"No bounce has the id {event_id}.")
         why = bounce_source.explanation(ctx.ledger, number, current_rules(ctx.ledger))

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from bounceback.ledger import browse
-from bounceback.ledger.service import LedgerError, normalise
+from bounceback.ledger import contacts
+from bounceback.ledger.addresses import normalise
+from bounceback.ledger.store import LedgerError
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
@@ -50,12 +51,14 @@ def routes(ctx: WebContext) -> APIRouter:
     ) -> Response:
         bounced = bounced if bounced in ("yes", "no") else ""
         kind = kind if kind in KINDS else ""
-        filters = browse.ContactFilters(
+        filters = contacts.ContactFilters(
             on_hold=True if on_hold else None,
             bounced={"yes": True, "no": False}.get(bounced),
             kind=kind or None,
         )
-        rows, key = browse.search_contacts(ctx.ledger, q, filters, PAGE_SIZE, decode_cursor(cursor))
+        rows, key = contacts.search_contacts(
+            ctx.ledger, q, filters, PAGE_SIZE, decode_cursor(cursor)
+        )
         return render(
             request,
             "contacts.html",
@@ -80,11 +83,11 @@ def routes(ctx: WebContext) -> APIRouter:
         activities_cursor: str = "",
     ) -> Response:
         view = ctx.ledger.contact_view(email)
-        found = browse.contact_timeline(ctx.ledger, email, PAGE_SIZE, decode_cursor(cursor))
+        found = contacts.contact_timeline(ctx.ledger, email, PAGE_SIZE, decode_cursor(cursor))
         if view is None or found is None:
             return not_found(request, f"No contact has the address {email}.")
         timeline, key = found
-        filed = browse.contact_activities(
+        filed = contacts.contact_activities(
             ctx.ledger, email, ACTIVITIES_SHOWN, decode_cursor(activities_cursor)
         )
         activities, activities_key = filed if filed is not None else ({"activities": []}, None)

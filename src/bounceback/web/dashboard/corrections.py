@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from bounceback.classify.reasons import BOUNCE_TYPES
 from bounceback.classify.rules import RuleError
-from bounceback.ledger import browse, corrections, rules_store
+from bounceback.ledger import bounces, corrections, rules_store
 from bounceback.ledger.corrections import Verdict
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
@@ -83,7 +83,7 @@ def routes(ctx: WebContext) -> APIRouter:
         )
 
     def found(event_id: int) -> dict[str, Any] | None:
-        return browse.bounce_detail(ctx.ledger, event_id)
+        return bounces.bounce_detail(ctx.ledger, event_id)
 
     @r.post("/bounces/{event_id}/correct")
     async def mark(request: Request, event_id: int) -> Response:

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from bounceback.ledger import erasure
-from bounceback.ledger.service import normalise, valid_email
+from bounceback.ledger.addresses import normalise, valid_email
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import field, posted, redirect, require_user

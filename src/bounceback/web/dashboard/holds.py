@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from bounceback.classify.reasons import BOUNCE_TYPES
-from bounceback.ledger import browse
+from bounceback.ledger import holds as ledger_holds
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
@@ -27,8 +27,8 @@ from bounceback.web.dashboard.common import (
 )
 
 
-def hold_filters(bounce_type: str, domain: str, since: str) -> browse.HoldFilters:
-    return browse.HoldFilters(
+def hold_filters(bounce_type: str, domain: str, since: str) -> ledger_holds.HoldFilters:
+    return ledger_holds.HoldFilters(
         bounce_type=bounce_type or None, domain=domain.strip() or None, since=date_arg(since)
     )
 
@@ -46,7 +46,7 @@ def routes(ctx: WebContext) -> APIRouter:
         cursor: str = "",
     ) -> Response:
         filters = hold_filters(bounce_type, domain, since)
-        rows, key = browse.list_holds(ctx.ledger, filters, PAGE_SIZE, decode_cursor(cursor))
+        rows, key = ledger_holds.list_holds(ctx.ledger, filters, PAGE_SIZE, decode_cursor(cursor))
         return render(
             request,
             "holds.html",
@@ -72,7 +72,7 @@ def routes(ctx: WebContext) -> APIRouter:
             if not filters.emails:
                 sess.flash(request, "Nothing selected: tick the addresses to unhold.", "error")
                 return redirect(query_url("/holds", shown))
-        n = await run_in_threadpool(browse.unhold_matching, ctx.ledger, filters)
+        n = await run_in_threadpool(ledger_holds.unhold_matching, ctx.ledger, filters)
         sess.flash(request, f"{n} address{'es' if n != 1 else ''} taken off hold.")
         return redirect(query_url("/holds", shown))
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from bounceback.ledger import browse, quarantine
+from bounceback.ledger import messages, quarantine
+from bounceback.ledger.outcomes import MessageOutcome
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
@@ -39,14 +40,14 @@ def routes(ctx: WebContext) -> APIRouter:
     def quarantine_list(
         request: Request, user: Annotated[User, Depends(require_user)], cursor: str = ""
     ) -> Response:
-        rows, key = browse.list_messages(
-            ctx.ledger, "quarantined", PAGE_SIZE, decode_cursor(cursor, times=False)
+        rows, key = messages.list_messages(
+            ctx.ledger, MessageOutcome.QUARANTINED, PAGE_SIZE, decode_cursor(cursor, times=False)
         )
         return render(
             request,
             "quarantine.html",
             rows=rows,
-            total=browse.count_messages(ctx.ledger, "quarantined"),
+            total=messages.count_messages(ctx.ledger, MessageOutcome.QUARANTINED),
             cursor=cursor,
             next_cursor=encode_cursor(key),
             params={},
@@ -90,9 +91,9 @@ def routes(ctx: WebContext) -> APIRouter:
         except quarantine.NotQuarantined as exc:
             sess.flash(request, str(exc), "error")
             return redirect("/quarantine")
-        if outcome.outcome == "quarantined":
+        if outcome.outcome == MessageOutcome.QUARANTINED:
             sess.flash(request, f"Still quarantined: {outcome.error}", "error")
-        elif outcome.outcome == "error":
+        elif outcome.outcome == MessageOutcome.ERROR:
             sess.flash(request, f"Not processed (kept as it was): {outcome.error}", "error")
         else:
             found = f" ({outcome.records} bounce{'s' if outcome.records != 1 else ''})"

@@ -1,5 +1,5 @@
 """Settings: hold thresholds per type, the address and disable policy, closed campaign
-statuses, sender-health limits (all through ``web_settings``), and the sources (read-only)."""
+statuses, sender-health limits (all through ``ledger.settings``), and the sources (read-only)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from bounceback.classify.reasons import BOUNCE_TYPES
-from bounceback.ledger import web_settings
+from bounceback.ledger import settings as ledger_settings
 from bounceback.web import session as sess
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import User, field, posted, redirect, render, require_user
@@ -51,7 +51,7 @@ def _number(name: str, text: str, kind: str) -> Any:
 
 
 def changes_from(form: FormData) -> dict[str, Any]:
-    """The settings the form sets, typed as web_settings validates them."""
+    """The settings the form sets, typed as ledger.settings validates them."""
     changes: dict[str, Any] = {}
     for name, (_, kind, _) in POLICY_FIELDS.items():
         if kind == "bool":
@@ -84,7 +84,7 @@ def routes(ctx: WebContext) -> APIRouter:
         return render(
             request,
             "settings.html",
-            values=web_settings.get_settings(ctx.ledger),
+            values=ledger_settings.get_settings(ctx.ledger),
             fields=POLICY_FIELDS,
             defaults=BOUNCE_TYPES,
             sources=ctx.source_state().get("sources", {}),
@@ -95,8 +95,8 @@ def routes(ctx: WebContext) -> APIRouter:
         form = await posted(request)
         try:
             changes = changes_from(form)
-            await run_in_threadpool(web_settings.update_settings, ctx.ledger, changes)
-        except (FormError, web_settings.SettingsError) as exc:
+            await run_in_threadpool(ledger_settings.update_settings, ctx.ledger, changes)
+        except (FormError, ledger_settings.SettingsError) as exc:
             sess.flash(request, f"Not saved: {exc}", "error")
         else:
             sess.flash(request, "Settings saved; they apply to bounces processed from now on.")

@@ -12,10 +12,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
-from bounceback.ledger import browse
+from bounceback.ledger import suppression
 from bounceback.ledger.service import LedgerError
 from bounceback.web import session as sess
-from bounceback.web.api.suppression import _csv_rows as csv_rows  # the API's own export
+from bounceback.web.api.suppression import csv_rows  # the API's own export
 from bounceback.web.context import WebContext
 from bounceback.web.dashboard.common import (
     PAGE_SIZE,
@@ -86,7 +86,7 @@ def routes(ctx: WebContext) -> APIRouter:
         cursor: str = "",
     ) -> Response:
         wanted = source if source in SOURCES else ""
-        rows, key = browse.list_suppressions(
+        rows, key = suppression.list_suppressions(
             ctx.ledger, wanted or None, PAGE_SIZE, decode_cursor(cursor, times=False), q
         )
         return render(
@@ -144,7 +144,7 @@ def routes(ctx: WebContext) -> APIRouter:
             return redirect("/suppression")
         try:
             result = await run_in_threadpool(
-                browse.import_suppressions, ctx.ledger, csv_lines(_decoded(upload))
+                suppression.import_suppressions, ctx.ledger, csv_lines(_decoded(upload))
             )
         except (LedgerError, csv.Error) as exc:
             sess.flash(request, f"Nothing more imported: {exc}", "error")

@@ -3,7 +3,7 @@
 Each one is stored as JSON under ``web.<name>`` and applied over the config file's
 value when the ledger opens and whenever it changes (in place, on the policy object
 the processors share). Hold thresholds keep their own table (``bounce_types``,
-``Ledger.set_threshold``); they are shown and edited here too for one settings page.
+``store_threshold``); they are shown and edited here too for one settings page.
 Every change also bumps the live counter (``ledger.live``); a ledger checks it before
 each batch of work (``refresh``), so another process sharing the database applies it too.
 """
@@ -14,16 +14,14 @@ import json
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from bounceback.classify.reasons import BOUNCE_TYPES
 from bounceback.ledger import live
 from bounceback.ledger import tables as t
-
-if TYPE_CHECKING:
-    from bounceback.ledger.service import Ledger
+from bounceback.ledger.store import LedgerError, Store
 
 PREFIX = "web."
 
@@ -96,9 +94,50 @@ def validate(name: str, value: Any) -> Any:
     raise SettingsError(f"unknown setting {name!r} (known: {', '.join(KEYS)})")
 
 
-def _stored(ledger: Ledger) -> dict[str, Any]:
+def load_thresholds(store: Store) -> None:
+    """The bounce_types table's thresholds, with the config file's on top."""
+    with store.read() as conn:
+        table = {r.name: r.threshold for r in conn.execute(select(t.bounce_types))}
+    policy = store.config.policy
+    policy.thresholds = {**policy.thresholds, **table, **policy.threshold_overrides}
+
+
+def thresholds(store: Store) -> dict[str, int | None]:
+    """The hold thresholds in force: the bounce_types table, the config file on top."""
+    load_thresholds(store)
+    return dict(store.config.policy.thresholds)
+
+
+def store_threshold(store: Store, bounce_type: str, threshold: int | None) -> None:
+    """One type's threshold in the bounce_types table (unvalidated: see ``set_threshold``)."""
+    with store.write() as conn:
+        done = conn.execute(
+            update(t.bounce_types)
+            .where(t.bounce_types.c.name == bounce_type)
+            .values(threshold=threshold)
+        )
+        if not done.rowcount:
+            raise LedgerError(f"no bounce type named {bounce_type!r}")
+        live.bump(conn)
+    store.config.policy.thresholds[bounce_type] = threshold
+
+
+def setting(store: Store, key: str) -> str | None:
+    """A raw value of the settings table."""
+    with store.read() as conn:
+        found = conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
+        return None if found is None else str(found)
+
+
+def set_setting(store: Store, key: str, value: str) -> None:
+    with store.write() as conn:
+        conn.execute(delete(t.settings).where(t.settings.c.key == key))
+        conn.execute(insert(t.settings).values(key=key, value=value))
+
+
+def _stored(store: Store) -> dict[str, Any]:
     s = t.settings.c
-    with ledger.engine.connect() as conn:
+    with store.read() as conn:
         rows = conn.execute(select(s.key, s.value).where(s.key.startswith(PREFIX))).all()
     out: dict[str, Any] = {}
     for key, value in rows:
@@ -110,8 +149,8 @@ def _stored(ledger: Ledger) -> dict[str, Any]:
     return out
 
 
-def _apply_policy(ledger: Ledger, values: dict[str, Any]) -> None:
-    policy = ledger.config.policy
+def _apply_policy(store: Store, values: dict[str, Any]) -> None:
+    policy = store.config.policy
     for name in POLICY_KEYS:
         if name not in values:
             continue
@@ -121,32 +160,32 @@ def _apply_policy(ledger: Ledger, values: dict[str, Any]) -> None:
         setattr(policy, name, value)
 
 
-_seen: weakref.WeakKeyDictionary[Ledger, str] = weakref.WeakKeyDictionary()
+_seen: weakref.WeakKeyDictionary[Store, str] = weakref.WeakKeyDictionary()
 _seen_lock = threading.Lock()
 
 
-def apply_settings(ledger: Ledger) -> None:
+def apply_settings(store: Store) -> None:
     """Stored settings over the config's (``Ledger.open`` calls this)."""
-    now = live.current(ledger)  # first: a change landing in between is applied next time
-    _apply_policy(ledger, _stored(ledger))
+    now = live.current(store)  # first: a change landing in between is applied next time
+    _apply_policy(store, _stored(store))
     with _seen_lock:
-        _seen[ledger] = now
+        _seen[store] = now
 
 
-def refresh(ledger: Ledger, now: str) -> None:
+def refresh(store: Store, now: str) -> None:
     """Apply settings and thresholds changed (maybe by another process) since this
     ledger last looked; ``now`` is the live counter as just read."""
     with _seen_lock:
-        if _seen.get(ledger) == now:
+        if _seen.get(store) == now:
             return
-    _apply_policy(ledger, _stored(ledger))
-    ledger.load_thresholds()
+    _apply_policy(store, _stored(store))
+    load_thresholds(store)
     with _seen_lock:
-        _seen[ledger] = now
+        _seen[store] = now
 
 
-def health_limits(ledger: Ledger) -> HealthLimits:
-    stored = _stored(ledger)
+def health_limits(store: Store) -> HealthLimits:
+    stored = _stored(store)
     return HealthLimits(
         bounce_rate=stored.get("bounce_rate_limit", DEFAULT_LIMITS.bounce_rate),
         complaint_rate=stored.get("complaint_rate_limit", DEFAULT_LIMITS.complaint_rate),
@@ -154,10 +193,10 @@ def health_limits(ledger: Ledger) -> HealthLimits:
     )
 
 
-def get_settings(ledger: Ledger) -> dict[str, Any]:
+def get_settings(store: Store) -> dict[str, Any]:
     """Every editable setting in force, with the hold thresholds."""
-    policy = ledger.config.policy
-    limits = health_limits(ledger)
+    policy = store.config.policy
+    limits = health_limits(store)
     return {
         "closed_campaign_statuses": sorted(policy.closed_campaign_statuses),
         "remove_address_on_hard_bounce": policy.remove_address_on_hard_bounce,
@@ -167,7 +206,7 @@ def get_settings(ledger: Ledger) -> dict[str, Any]:
         "bounce_rate_limit": limits.bounce_rate,
         "complaint_rate_limit": limits.complaint_rate,
         "health_min_volume": limits.min_volume,
-        "thresholds": ledger.thresholds(),
+        "thresholds": thresholds(store),
     }
 
 
@@ -190,7 +229,7 @@ def validate_threshold(
     return number or None  # 0, like the config file: never held
 
 
-def update_settings(ledger: Ledger, changes: dict[str, Any]) -> dict[str, Any]:
+def update_settings(store: Store, changes: dict[str, Any]) -> dict[str, Any]:
     """Validate every change first (all or nothing), store, apply; the settings after."""
     if not isinstance(changes, dict) or not changes:
         raise SettingsError("nothing to change: send an object of settings")
@@ -202,24 +241,24 @@ def update_settings(ledger: Ledger, changes: dict[str, Any]) -> dict[str, Any]:
                 raise SettingsError("thresholds: expected an object of bounce type: number")
             for bounce_type, number in value.items():
                 thresholds[bounce_type] = validate_threshold(
-                    bounce_type, number, ledger.config.policy.threshold_overrides
+                    bounce_type, number, store.config.policy.threshold_overrides
                 )
         else:
             values[name] = validate(name, value)
-    with ledger.engine.begin() as conn:
+    with store.write() as conn:
         s = t.settings.c
         for name, value in values.items():
             conn.execute(delete(t.settings).where(s.key == PREFIX + name))
             conn.execute(insert(t.settings).values(key=PREFIX + name, value=json.dumps(value)))
         live.bump(conn)
     for bounce_type, number in thresholds.items():
-        ledger.set_threshold(bounce_type, number)
-    _apply_policy(ledger, values)
-    return get_settings(ledger)
+        store_threshold(store, bounce_type, number)
+    _apply_policy(store, values)
+    return get_settings(store)
 
 
-def set_threshold(ledger: Ledger, bounce_type: str, value: Any) -> dict[str, Any]:
+def set_threshold(store: Store, bounce_type: str, value: Any) -> dict[str, Any]:
     """One type's hold threshold (None or 0: never held)."""
-    overrides = ledger.config.policy.threshold_overrides
-    ledger.set_threshold(bounce_type, validate_threshold(bounce_type, value, overrides))
-    return {"bounce_type": bounce_type, "threshold": ledger.thresholds().get(bounce_type)}
+    overrides = store.config.policy.threshold_overrides
+    store_threshold(store, bounce_type, validate_threshold(bounce_type, value, overrides))
+    return {"bounce_type": bounce_type, "threshold": thresholds(store).get(bounce_type)}
