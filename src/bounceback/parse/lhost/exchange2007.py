@@ -29,9 +29,10 @@ from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost import office365
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "exchange2007"
-ORDER = 70
+ORDER = Band.EXCHANGE
 
 # Exchange 2010+: "<date> - Remote Server at mx.example.jp (192.0.2.1) returned '550 ...'",
 # one line per attempt, the last attempt first.

@@ -25,13 +25,14 @@ from bounceback.model import DeliveryRecord, OriginalMessage, Report
 from bounceback.parse import dsn, mime
 from bounceback.parse.base import make_report, original_from_headers
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 if TYPE_CHECKING:
     from bounceback.parse.mime import AnyMessage
 
 NAME = "office365"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _HEADER_PARSER = HeaderParser(_class=mime.BoundedMessage)
 _FIELD_RE = re.compile(
