@@ -430,10 +430,13 @@ class PhraseIndex:
             if key in text:
                 mask |= key_mask
         items = self._items
-        while mask:
-            low = mask & -mask
-            mask ^= low
-            item = items[low.bit_length() - 1]
+        # The candidates' bits, lowest first, as text: a substring search finds each
+        # next one (picking bits off a thousand-bit int allocates at every step).
+        bits = bin(mask)[:1:-1]
+        at = bits.find("1")
+        while at >= 0:
+            item = items[at]
+            at = bits.find("1", at + 1)
             if item.pattern is None:
                 if item.phrase in text:
                     return item.rule, item.phrase

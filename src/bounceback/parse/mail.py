@@ -374,9 +374,10 @@ class Mail:
         if m:
             return self.text[m.end() :]
         # Right after DSN fields printed as text (a message without MIME structure).
-        tails = list(_DSN_TAIL_RE.finditer(self.text))
-        if tails:
-            last = tails[-1]
+        last = None
+        for last in _DSN_TAIL_RE.finditer(self.text):  # noqa: B007 (the last one is wanted)
+            pass
+        if last is not None:
             after = self.text[last.end() :].lstrip("\n")
             head = after.split("\n\n", 1)[0].lower()
             if HEADER_LINE_RE.match(after) and any(

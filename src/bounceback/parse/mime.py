@@ -348,7 +348,8 @@ class _Parser:
             raw.extend(fields)
             index: dict[str, list[tuple[str, Any]]] = {}
             for field in fields:
-                key = field[0].lower()
+                name: str = field[0]  # typed: a direct str.lower, not a method lookup
+                key = name.lower()
                 if key in index:
                     index[key].append(field)
                 else:

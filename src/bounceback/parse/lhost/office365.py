@@ -75,6 +75,16 @@ def _from_microsoft_cloud(mail: Mail, generating: str) -> bool:
     return False
 
 
+_ADMIN_HEADING = "diagnostic information for administrators"
+
+
+def _may_have_admin_section(mail: Mail) -> bool:
+    """False only when _ADMIN_RE cannot match: ASCII text is lower-cased already
+    (text_lc), and the report text is the start of it, so a substring test stands in
+    for the case-blind search that tries every line of the text."""
+    return not mail.text.isascii() or _ADMIN_HEADING in mail.text_lc
+
+
 def _admin_section(text: str) -> tuple[str, dict[str, tuple[str, str]]]:
     """(generating server, {recipient: (remote MTA, reply)}) from the admin section."""
     m = _ADMIN_RE.search(text)
@@ -130,7 +140,7 @@ def detect(mail: Mail) -> Report | None:
     if not _maybe_exchange(mail):
         return None
     text = mail.report_text
-    generating, admin = _admin_section(text)
+    generating, admin = _admin_section(text) if _may_have_admin_section(mail) else ("", {})
     if not _from_microsoft_cloud(mail, generating):
         return None
     records = [r for r in dsn.records(mail) if r.recipient]
