@@ -54,7 +54,7 @@ def detect(mail: Mail) -> Report | None:
     if not _is_exchange(mail):
         return None
     text = mail.report_text
-    generating, admin = office365._admin_section(text)
+    generating, admin = office365._admin_section(text, mail.text_lc)
     if office365._from_microsoft_cloud(mail, generating):
         return None  # Exchange Online: the office365 module's
     records = [r for r in dsn.records(mail) if r.recipient]

@@ -26,7 +26,7 @@ from bounceback.parse import dsn, mime
 from bounceback.parse.base import make_report, original_from_headers
 from bounceback.parse.mail import Mail
 from bounceback.parse.registry import Band
-from bounceback.parse.text import find_address, squeeze
+from bounceback.parse.text import find_address, search_heading, squeeze
 
 if TYPE_CHECKING:
     from bounceback.parse.mime import AnyMessage
@@ -75,22 +75,20 @@ def _from_microsoft_cloud(mail: Mail, generating: str) -> bool:
     return False
 
 
+# What every match of _ADMIN_RE and _END_RE holds (search_heading finds them by it).
 _ADMIN_HEADING = "diagnostic information for administrators"
+_END_HEADING = "original message headers"
 
 
-def _may_have_admin_section(mail: Mail) -> bool:
-    """False only when _ADMIN_RE cannot match: ASCII text is lower-cased already
-    (text_lc), and the report text is the start of it, so a substring test stands in
-    for the case-blind search that tries every line of the text."""
-    return not mail.text.isascii() or _ADMIN_HEADING in mail.text_lc
+def _admin_section(text: str, low: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """(generating server, {recipient: (remote MTA, reply)}) from the admin section.
 
-
-def _admin_section(text: str) -> tuple[str, dict[str, tuple[str, str]]]:
-    """(generating server, {recipient: (remote MTA, reply)}) from the admin section."""
-    m = _ADMIN_RE.search(text)
+    ``low`` starts with ``text.lower()`` (Mail.text_lc for the report text).
+    """
+    m = search_heading(_ADMIN_RE, _ADMIN_HEADING, text, low)
     if m is None:
         return "", {}
-    end = _END_RE.search(text, m.end())
+    end = search_heading(_END_RE, _END_HEADING, text, low, m.end())
     section = text[m.end() : end.start() if end else len(text)]
     generating = ""
     gen = _GENERATING_RE.search(section)
@@ -140,7 +138,7 @@ def detect(mail: Mail) -> Report | None:
     if not _maybe_exchange(mail):
         return None
     text = mail.report_text
-    generating, admin = _admin_section(text) if _may_have_admin_section(mail) else ("", {})
+    generating, admin = _admin_section(text, mail.text_lc)
     if not _from_microsoft_cloud(mail, generating):
         return None
     records = [r for r in dsn.records(mail) if r.recipient]
@@ -171,7 +169,7 @@ def _listed_original(mail: Mail, found: OriginalMessage) -> OriginalMessage:
     attached copy is sometimes missing or damaged.
     """
     text = mail.text
-    m = _END_RE.search(text)
+    m = search_heading(_END_RE, _END_HEADING, text, mail.text_lc)
     if m is None:
         return found
     section = text[m.end() :].lstrip("\n").split("\n\n", 1)[0]
