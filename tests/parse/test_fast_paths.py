@@ -10,7 +10,7 @@ import pytest
 
 from bounceback.parse import mime
 from bounceback.parse.mail import content_charset, decode_bytes, html_to_text, part_text
-from bounceback.parse.text import ADDRESS_RE, find_address, find_addresses
+from bounceback.parse.text import ADDRESS_RE, find_address, find_addresses, search_heading
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "emails").glob("*.eml"))
 
@@ -117,3 +117,23 @@ def test_remembered_content_types_are_the_stdlib_ones() -> None:
         for part in msg.walk():
             assert isinstance(part, mime.ParsedMessage)
             assert part.content_type == Message.get_content_type(part), name
+
+
+_HEADING_RE = re.compile(r"^[ \t]*original message headers:?[ \t]*$", re.I | re.M)
+_HEADING_TEXTS = [
+    "Original Message Headers:\nFrom: a@b",
+    "x original message headers\n  ORIGINAL MESSAGE HEADERS  \nrest",
+    "original message headers are below\noriginal message headers",
+    "no heading here at all",
+    "Ünïcode first\r\n\toriginal message headers:\t\nafter",  # not ASCII: the regex itself
+    "ſ original message headers\noriginal meſſage headers",
+]
+
+
+@pytest.mark.parametrize("text", _HEADING_TEXTS)
+def test_search_heading_finds_what_the_regex_finds(text: str) -> None:
+    low = text.lower() + "\nmore lowered text of which this is the start"
+    for pos in range(len(text) + 1):
+        want = _HEADING_RE.search(text, pos)
+        got = search_heading(_HEADING_RE, "original message headers", text, low, pos)
+        assert (got and got.span()) == (want and want.span()), pos

@@ -27,54 +27,68 @@ def records_from_fields(
     for raw_name, value in fields:
         name = raw_name.lower()
         if name in _RECIPIENT_STARTS:
-            starts_new = (
-                current is None
-                or (
-                    name == "final-recipient"
-                    and (current.recipient or not current.original_recipient)
-                )
-                or (name == "original-recipient" and (current.original_recipient or current.action))
-            )
-            if starts_new:
-                current = DeliveryRecord(
-                    reporting_mta=per_message.get("reporting-mta", ""),
-                )
+            if _starts_record(current, name):
+                current = DeliveryRecord(reporting_mta=per_message.get("reporting-mta", ""))
                 records.append(current)
-            assert current is not None
-            if name == "final-recipient":
-                current.recipient = address_field(value)
-            else:
-                current.original_recipient = address_field(value)
-            continue
-        if current is None:
+            _set_recipient(current, name, value)
+        elif current is None:
             per_message[name] = value
-            continue
-        if name == "action":
-            current.action = value
-        elif name == "status":
-            current.status = value
-        elif name == "diagnostic-code":
-            kind, sep, text = value.partition(";")
-            if sep and " " not in kind.strip():
-                current.diagnostic_type = kind.strip().lower()
-                current.diagnostic = text.strip()
-            else:
-                current.diagnostic = value
-        elif name == "remote-mta":
-            current.remote_mta = value
-        elif name == "last-attempt-date":
-            current.last_attempt = value
-        elif name == "x-actual-recipient":
-            actual = address_field(value)
-            if actual and "@" in actual and "@" not in current.recipient:
-                current.recipient = actual
-        elif name == "reporting-mta" and not current.reporting_mta:
-            current.reporting_mta = value
+        else:
+            _set_field(current, name, value)
     for rec in records:
         if not rec.recipient or "@" not in rec.recipient:
             rec.recipient = rec.original_recipient or rec.recipient
         _misplaced_fields(rec, per_message)
     return records
+
+
+def _starts_record(current: DeliveryRecord | None, name: str) -> bool:
+    """Whether a recipient field opens a new record rather than completing this one:
+    a second Final-Recipient, or an Original-Recipient after the record's own."""
+    if current is None:
+        return True
+    if name == "final-recipient":
+        return bool(current.recipient or not current.original_recipient)
+    return bool(current.original_recipient or current.action)
+
+
+def _set_recipient(rec: DeliveryRecord | None, name: str, value: str) -> None:
+    assert rec is not None  # _starts_record opened one when there was none
+    if name == "final-recipient":
+        rec.recipient = address_field(value)
+    else:
+        rec.original_recipient = address_field(value)
+
+
+def _set_field(rec: DeliveryRecord, name: str, value: str) -> None:
+    """One per-recipient field (RFC 3464 section 2.3) into the record."""
+    if name == "action":
+        rec.action = value
+    elif name == "status":
+        rec.status = value
+    elif name == "diagnostic-code":
+        set_diagnostic_code(rec, value)
+    elif name == "remote-mta":
+        rec.remote_mta = value
+    elif name == "last-attempt-date":
+        rec.last_attempt = value
+    elif name == "x-actual-recipient":
+        actual = address_field(value)
+        if actual and "@" in actual and "@" not in rec.recipient:
+            rec.recipient = actual
+    elif name == "reporting-mta" and not rec.reporting_mta:
+        rec.reporting_mta = value
+
+
+def set_diagnostic_code(rec: DeliveryRecord, value: str) -> None:
+    """A Diagnostic-Code value ("smtp; 550 5.1.1 ...") into type and text; a value
+    whose part before the first ";" is not one word has no type: all of it is text."""
+    kind, sep, text = value.partition(";")
+    if sep and " " not in kind.strip():
+        rec.diagnostic_type = kind.strip().lower()
+        rec.diagnostic = text.strip()
+    else:
+        rec.diagnostic = value
 
 
 def _misplaced_fields(rec: DeliveryRecord, per_message: dict[str, str]) -> None:
@@ -86,12 +100,7 @@ def _misplaced_fields(rec: DeliveryRecord, per_message: dict[str, str]) -> None:
     if not rec.remote_mta and "remote-mta" in per_message:
         rec.remote_mta = per_message["remote-mta"]
     if not rec.diagnostic and "diagnostic-code" in per_message:
-        kind, sep, text = per_message["diagnostic-code"].partition(";")
-        if sep and " " not in kind.strip():
-            rec.diagnostic_type = kind.strip().lower()
-            rec.diagnostic = text.strip()
-        else:
-            rec.diagnostic = per_message["diagnostic-code"]
+        set_diagnostic_code(rec, per_message["diagnostic-code"])
 
 
 def records(mail: Mail) -> list[DeliveryRecord]:

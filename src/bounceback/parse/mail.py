@@ -374,9 +374,10 @@ class Mail:
         if m:
             return self.text[m.end() :]
         # Right after DSN fields printed as text (a message without MIME structure).
-        tails = list(_DSN_TAIL_RE.finditer(self.text))
-        if tails:
-            last = tails[-1]
+        last = None
+        for last in _DSN_TAIL_RE.finditer(self.text):  # noqa: B007 (the last one is wanted)
+            pass
+        if last is not None:
             after = self.text[last.end() :].lstrip("\n")
             head = after.split("\n\n", 1)[0].lower()
             if HEADER_LINE_RE.match(after) and any(
@@ -560,71 +561,76 @@ class Mail:
         return self._lazy_text_lc
 
     def _walk(self) -> None:
-        stack: list[tuple[AnyMessage, int, bool]] = [(self.msg, 0, False)]
+        """Read every part, depth first in document order, each by its content type."""
+        stack: list[tuple[AnyMessage, int]] = [(self.msg, 0)]
         while stack:
-            part, depth, in_original = stack.pop()
+            part, depth = stack.pop()
             if depth > MAX_DEPTH:
                 raise ParseError(f"MIME parts nested deeper than {MAX_DEPTH} levels")
             ctype = mime.content_type(part)
             self.content_types.append(ctype)
-            if ctype in _ORIGINAL_TYPES:
-                if in_original or self._original is not None:
-                    continue
-                inner = part.get_payload()
-                first = inner[0] if isinstance(inner, list) and inner else None
-                if (
-                    _holds_original(part, 2)
-                    and isinstance(first, Message)
-                    and not _holds_original(first)
-                ):
-                    # No blank line after the part's Content-Type: the returned
-                    # headers were read as the part's own (two of them, as some
-                    # generators give the part a Message-ID of its own).
-                    self._original = part
-                elif isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                    self._original = inner[0]
-                    body = inner[0].get_payload()
-                    if not inner[0].keys() and isinstance(body, str):
-                        # A blank line too many after the part's headers: the
-                        # returned headers were read as the body.
-                        self._set_original_text(body)
-                elif isinstance(inner, str):
-                    self._set_original_text(inner)
-                continue
-            if ctype in _STATUS_TYPES:
-                if not in_original:
-                    self._add_status(part)
-                continue
-            if part.is_multipart():
-                payload = part.get_payload()
-                if isinstance(payload, list):
-                    for sub in reversed(payload):
-                        if isinstance(sub, Message):
-                            stack.append((sub, depth + 1, in_original))
-                continue
-            if ctype.startswith("multipart/") and not in_original:
-                repaired = _repair_multipart(part, ctype)
-                if repaired is not None:
-                    stack.append((repaired, depth + 1, in_original))
-                    continue
-            if in_original:
-                continue
-            if ctype == "message/feedback-report":
-                groups = parse_fields(part_text(part))
-                self.feedback_fields = [f for g in groups for f in g]
-            elif ctype in _ORIGINAL_HEADER_TYPES and self._original is None:
-                if _holds_original(part, 2):
-                    self._original = part  # the headers run on from the part's own
-                else:
-                    self._set_original_text(part_text(part))
-            elif ctype == "text/html":
-                self.html_parts.append(part_text(part))
-            elif ctype.startswith("text/") or (ctype == "application/octet-stream" and depth == 0):
-                self.text_parts.append(part_text(part))
+            for sub in reversed(self._visit(part, ctype, depth)):
+                stack.append((sub, depth + 1))
         # Here, not in __init__: there mypy (and so the compiled code) would still take
         # _original for the None it was just set to.
         if self._original is not None and self._original.defects:
             self._original = repair_headers(self._original)
+
+    def _visit(self, part: AnyMessage, ctype: str, depth: int) -> list[AnyMessage]:
+        """Read one part; the parts inside it, to read next (a returned message's
+        parts are not read: its text is not the bounce's)."""
+        if ctype in _ORIGINAL_TYPES:
+            if self._original is None:
+                self._take_original(part)
+            return []
+        if ctype in _STATUS_TYPES:
+            self._add_status(part)
+            return []
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                return [sub for sub in payload if isinstance(sub, Message)]
+            return []
+        if ctype.startswith("multipart/"):
+            repaired = _repair_multipart(part, ctype)
+            if repaired is not None:
+                return [repaired]
+        self._read_leaf(part, ctype, depth)
+        return []
+
+    def _take_original(self, part: AnyMessage) -> None:
+        """The returned message from a message/rfc822 (or global, partial) part."""
+        inner = part.get_payload()
+        first = inner[0] if isinstance(inner, list) and inner else None
+        if _holds_original(part, 2) and isinstance(first, Message) and not _holds_original(first):
+            # No blank line after the part's Content-Type: the returned
+            # headers were read as the part's own (two of them, as some
+            # generators give the part a Message-ID of its own).
+            self._original = part
+        elif isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            self._original = inner[0]
+            body = inner[0].get_payload()
+            if not inner[0].keys() and isinstance(body, str):
+                # A blank line too many after the part's headers: the
+                # returned headers were read as the body.
+                self._set_original_text(body)
+        elif isinstance(inner, str):
+            self._set_original_text(inner)
+
+    def _read_leaf(self, part: AnyMessage, ctype: str, depth: int) -> None:
+        """A part with no parts inside: feedback fields, returned headers, or text."""
+        if ctype == "message/feedback-report":
+            groups = parse_fields(part_text(part))
+            self.feedback_fields = [f for g in groups for f in g]
+        elif ctype in _ORIGINAL_HEADER_TYPES and self._original is None:
+            if _holds_original(part, 2):
+                self._original = part  # the headers run on from the part's own
+            else:
+                self._set_original_text(part_text(part))
+        elif ctype == "text/html":
+            self.html_parts.append(part_text(part))
+        elif ctype.startswith("text/") or (ctype == "application/octet-stream" and depth == 0):
+            self.text_parts.append(part_text(part))
 
     def _add_status(self, part: AnyMessage) -> None:
         payload = part.get_payload()

@@ -193,6 +193,29 @@ def find_smtp_command(text: str, low: str | None = None) -> str:
     return verb.split()[0]
 
 
+def search_heading(
+    regex: re.Pattern[str], heading: str, text: str, low: str, pos: int = 0
+) -> re.Match[str] | None:
+    """``regex.search(text, pos)``, for a case-blind multi-line ``regex`` whose every
+    match starts at a line start and holds ``heading`` (lower case).
+
+    On ASCII text only the lines where the heading occurs are tried: the regex alone
+    tries every position. ``low`` starts with ``text.lower()`` (it may go on, as the
+    lowered whole of which ``text`` is the start).
+    """
+    if not text.isascii():
+        return regex.search(text, pos)
+    at = low.find(heading, pos, len(text))
+    while at >= 0:
+        line_start = low.rfind("\n", 0, at) + 1
+        if line_start >= pos:
+            found = regex.match(text, line_start)
+            if found is not None:
+                return found
+        at = low.find(heading, at + 1, len(text))
+    return None
+
+
 def find_phrase(text: str, phrase: str) -> int:
     """Where a lower-case phrase first occurs in text, in any case; -1 when nowhere.
 

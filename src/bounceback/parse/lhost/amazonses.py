@@ -22,10 +22,11 @@ from bounceback.model import DeliveryRecord, Kind, OriginalMessage, Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, find_status
 
 NAME = "amazonses"
-ORDER = 50
+ORDER = Band.PROVIDER
 
 # Email notifications wrap long lines at 998 octets with "!" + newline + space.
 _WRAP_RE = re.compile(r"!\r?\n ")

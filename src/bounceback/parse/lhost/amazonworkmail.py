@@ -13,10 +13,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail, parse_fields
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address
 
 NAME = "amazonworkmail"
-ORDER = 45
+ORDER = Band.PROVIDER - 5  # before amazonses
 
 _LIST_RE = re.compile(
     r"an error occurred while trying to deliver the mail to the following recipients:",

@@ -23,9 +23,10 @@ from bounceback.parse.base import make_report
 from bounceback.parse.lhost import postfix
 from bounceback.parse.lhost._via import in_domains, read_with, sender_domain
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "aol"
-ORDER = 90
+ORDER = Band.PROVIDER_DOMAIN
 
 _DOMAINS = ("aol.com",)
 

@@ -12,10 +12,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_addresses
 
 NAME = "apachejames"
-ORDER = 150
+ORDER = Band.MTA
 
 _ERROR_RE = re.compile(r"^[^\S\n]*error message below:[^\S\n]*$", re.I | re.M)
 _DETAILS_RE = re.compile(r"^[^\S\n]*message details:[^\S\n]*$", re.I | re.M)

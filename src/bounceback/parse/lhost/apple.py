@@ -15,9 +15,10 @@ from bounceback.parse import dsn
 from bounceback.parse.lhost import postfix
 from bounceback.parse.lhost._via import in_domains, read_with, sender_domain
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "apple"
-ORDER = 90
+ORDER = Band.PROVIDER_DOMAIN
 
 _DOMAINS = ("apple.com", "icloud.com", "me.com", "mac.com")
 

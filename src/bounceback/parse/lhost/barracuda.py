@@ -19,10 +19,11 @@ from bounceback.parse import dsn
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._via import read_with
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "barracuda"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _RCPT_RE = re.compile(
     r"^[^\S\n]*Your message to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M

@@ -15,9 +15,10 @@ from bounceback.parse import dsn
 from bounceback.parse.lhost import sendmail
 from bounceback.parse.lhost._via import in_domains, read_with, sender_domain
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "bigfoot"
-ORDER = 90
+ORDER = Band.PROVIDER_DOMAIN
 
 _DOMAINS = ("bigfoot.com", "bigfoot.net")
 

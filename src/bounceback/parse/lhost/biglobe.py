@@ -13,10 +13,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "biglobe"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 
 def detect(mail: Mail) -> Report | None:

@@ -14,10 +14,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, merge_records, paragraph, split_blocks
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import join_reply_lines
 
 NAME = "courier"
-ORDER = 150
+ORDER = Band.MTA
 
 _START_RE = re.compile(r"^<([^<>\s][^<>\s@]*+@[^<>\s]++)>:\s*$")
 _HOST_RE = re.compile(r"^\s+([A-Za-z0-9][A-Za-z0-9.\-]*)\s*(?:\[[0-9A-Fa-f.:]+\])?:\s*$")

@@ -20,10 +20,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "deliveryfailure"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _INTRO = "this delivery status notification is sent from mta"
 _RCPT_RE = re.compile(r"^\s*Delivery failed:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?\s*$", re.I)

@@ -25,10 +25,11 @@ from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, find_status, squeeze
 
 NAME = "domino"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 
 def detect(mail: Mail) -> Report | None:

@@ -12,9 +12,10 @@ import re
 from bounceback.model import Report
 from bounceback.parse.base import make_report, paragraph, split_blocks, text_record
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "dragonfly"
-ORDER = 150
+ORDER = Band.MTA
 
 _START_RE = re.compile(
     r"^\s*There was an error delivering your mail to <?([^<>\s][^<>\s@]*+@[^<>\s]+?)>?\.?\s*$"

@@ -22,9 +22,10 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "exchange2003"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _MARKERS = (
     "did not reach the following recipient",

@@ -29,9 +29,10 @@ from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost import office365
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "exchange2007"
-ORDER = 70
+ORDER = Band.EXCHANGE
 
 # Exchange 2010+: "<date> - Remote Server at mx.example.jp (192.0.2.1) returned '550 ...'",
 # one line per attempt, the last attempt first.
@@ -53,7 +54,7 @@ def detect(mail: Mail) -> Report | None:
     if not _is_exchange(mail):
         return None
     text = mail.report_text
-    generating, admin = office365._admin_section(text)
+    generating, admin = office365._admin_section(text, mail.text_lc)
     if office365._from_microsoft_cloud(mail, generating):
         return None  # Exchange Online: the office365 module's
     records = [r for r in dsn.records(mail) if r.recipient]

@@ -23,9 +23,10 @@ from bounceback.model import Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost.exchange2003 import block_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "exchange2003"  # the same format, the same name
-ORDER = 75
+ORDER = Band.EXCHANGE + 5
 
 # "<host #5.1.1>" ending a block (not "<host #5.0.0 smtp;550 ...>", a quoted reply).
 _TRAILER_RE = re.compile(r"<[A-Za-z0-9][A-Za-z0-9.\-]{0,253} #[245]\.\d{1,3}\.\d{1,3}>")

@@ -15,10 +15,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, merge_records, text_record
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, find_addresses, find_phrase
 
 NAME = "exim"
-ORDER = 150
+ORDER = Band.MTA
 
 # The line that introduces the list; the specific wordings first, so that the
 # general sentence before them ("could not be delivered to ...") is skipped.

@@ -14,9 +14,10 @@ from __future__ import annotations
 from bounceback.model import Report
 from bounceback.parse.lhost._netscape import parse
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "ezweb"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 
 def detect(mail: Mail) -> Report | None:

@@ -14,10 +14,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "fml"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 # fml's fixed notices and the reason each states.
 _NOTICES = (

@@ -13,10 +13,11 @@ from contextvars import ContextVar
 
 from bounceback.model import Report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import ADDRESS_RE
 
 NAME = "forwarded"
-ORDER = 140
+ORDER = Band.FORWARDED
 
 # One level only: a forwarded bounce inside a forwarded bounce is not followed.
 _INSIDE: ContextVar[bool] = ContextVar("forwarded_inside", default=False)

@@ -21,10 +21,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._google import failed_recipients, from_google
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "gmail"
-ORDER = 50
+ORDER = Band.PROVIDER
 
 _LIST_RE = re.compile(
     r"^[ \t]*delivery to the following recipients? (failed permanently|has been delayed|failed)"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bounceback.model import Report
 from bounceback.parse.lhost._unitedinternet import MARKER, parse
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "gmx"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 
 def detect(mail: Mail) -> Report | None:

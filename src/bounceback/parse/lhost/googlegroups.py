@@ -12,10 +12,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._google import failed_recipients, from_google
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "googlegroups"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _MARKERS = ("groups.google.com", "google groups")
 

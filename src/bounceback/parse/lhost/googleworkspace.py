@@ -20,10 +20,11 @@ from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._google import failed_recipients, from_google
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "googleworkspace"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _HEADING_RE = re.compile(r"^[ \t]*\*\* ?([^*\n]{3,80}?) ?\*\*[ \t]*$", re.M)
 _RESPONSE_RE = re.compile(

@@ -18,10 +18,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import join_reply_lines
 
 NAME = "imailserver"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 # The reason has at least two words, so header lines such as "To: x@y" are skipped.
 _LINE_RE = re.compile(r"^\s*([A-Za-z][^\s:]*\s.*?):\s+<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?\s*$")

@@ -12,10 +12,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "kddi"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _RCPT_RE = re.compile(
     r"^[^\S\n]*Could not be delivered to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M

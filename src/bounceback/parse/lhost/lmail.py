@@ -23,10 +23,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "lmail"
-ORDER = 100
+ORDER = Band.DEFAULT
 
 _START_RE = re.compile(r"^\s*error-for:[ \t]*(\S[^\n]{0,300})$", re.I)
 _FIELD_RE = re.compile(r"^\s*(alias|error-code|error-text|error-end):[ \t]*([^\n]{0,1000})$", re.I)

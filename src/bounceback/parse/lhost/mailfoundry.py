@@ -15,10 +15,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "mailfoundry"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _RCPT_RE = re.compile(
     r"^[^\S\n]*Unable to deliver message to:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$",

@@ -22,10 +22,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, join_reply_lines
 
 NAME = "mailmarshal"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _AFFECTED = "the following recipients were affected"
 _REMOTE_RE = re.compile(r"^[^\S\n]*Remote-MTA:\s*<?([^<>\s]+)>?", re.I | re.M)

@@ -19,9 +19,10 @@ from bounceback.model import Report
 from bounceback.parse.lhost import exim
 from bounceback.parse.lhost._via import in_domains, read_with, sender_domain
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "mailru"
-ORDER = 90
+ORDER = Band.PROVIDER_DOMAIN
 
 _DOMAINS = ("mail.ru",)
 

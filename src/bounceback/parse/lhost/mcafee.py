@@ -18,9 +18,10 @@ from bounceback.parse import dsn
 from bounceback.parse.lhost import sendmail
 from bounceback.parse.lhost._via import read_with
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "mcafee"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 
 def detect(mail: Mail) -> Report | None:

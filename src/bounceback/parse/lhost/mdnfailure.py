@@ -27,10 +27,11 @@ from bounceback.parse.autoreply import QUOTED_FIELD_RE
 from bounceback.parse.base import make_report
 from bounceback.parse.fallback import own_parties
 from bounceback.parse.mail import Mail, parse_fields
+from bounceback.parse.registry import Band
 from bounceback.parse.text import address_field, find_address, find_addresses, squeeze
 
 NAME = "mdnfailure"
-ORDER = 30
+ORDER = Band.DISGUISED
 
 _FAILED_DISPOSITIONS = ("deleted", "failed", "denied")
 _FAILED_MODIFIERS = ("error", "failed", "mailbox-terminated", "expired")

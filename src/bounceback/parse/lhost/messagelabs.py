@@ -19,10 +19,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "messagelabs"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _LIST_RE = re.compile(r"i was unable to deliver your message to the following addresses:", re.I)
 _REASON_RE = re.compile(r"^[ \t]*reason:[ \t]*", re.I | re.M)

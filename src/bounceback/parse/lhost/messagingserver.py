@@ -20,10 +20,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, find_status
 
 NAME = "messagingserver"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _INTRO = "this report relates to a message you sent with the following header fields"
 _PMDF_INTRO = "cannot be delivered to the following recipients"

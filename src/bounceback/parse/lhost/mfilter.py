@@ -18,10 +18,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import SMTP_COMMANDS, find_address, join_reply_lines
 
 NAME = "mfilter"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _FAILED = "以下のメールアドレスへの送信に失敗しました"
 

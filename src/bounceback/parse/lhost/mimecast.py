@@ -20,10 +20,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "mimecast"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _ITEM_RE = re.compile(r"^\s*--\s+(.+)$")
 _SMTP_PREFIX_RE = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\s+SMTP;\s*", re.I)

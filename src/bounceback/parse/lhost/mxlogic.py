@@ -21,10 +21,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "mxlogic"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _RCPT_RE = re.compile(r"^\s*<([^\s<>][^\s<>@]*+@[^\s<>]++)>:\s*(.*)$")
 _HEADER_COPY = "included is a copy of the message header"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from bounceback.model import Report
 from bounceback.parse.lhost._netscape import INTRO, parse
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "netscape"
-ORDER = 41
+ORDER = Band.PRODUCT_TEXT + 1
 
 
 def detect(mail: Mail) -> Report | None:

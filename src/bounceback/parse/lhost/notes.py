@@ -17,10 +17,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import ADDRESS_RE, squeeze
 
 NAME = "notes"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _START = "------- failure reasons"
 _RETURNED = "------- returned message"

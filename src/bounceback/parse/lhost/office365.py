@@ -25,13 +25,14 @@ from bounceback.model import DeliveryRecord, OriginalMessage, Report
 from bounceback.parse import dsn, mime
 from bounceback.parse.base import make_report, original_from_headers
 from bounceback.parse.mail import Mail
-from bounceback.parse.text import find_address, squeeze
+from bounceback.parse.registry import Band
+from bounceback.parse.text import find_address, search_heading, squeeze
 
 if TYPE_CHECKING:
     from bounceback.parse.mime import AnyMessage
 
 NAME = "office365"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _HEADER_PARSER = HeaderParser(_class=mime.BoundedMessage)
 _FIELD_RE = re.compile(
@@ -74,12 +75,20 @@ def _from_microsoft_cloud(mail: Mail, generating: str) -> bool:
     return False
 
 
-def _admin_section(text: str) -> tuple[str, dict[str, tuple[str, str]]]:
-    """(generating server, {recipient: (remote MTA, reply)}) from the admin section."""
-    m = _ADMIN_RE.search(text)
+# What every match of _ADMIN_RE and _END_RE holds (search_heading finds them by it).
+_ADMIN_HEADING = "diagnostic information for administrators"
+_END_HEADING = "original message headers"
+
+
+def _admin_section(text: str, low: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """(generating server, {recipient: (remote MTA, reply)}) from the admin section.
+
+    ``low`` starts with ``text.lower()`` (Mail.text_lc for the report text).
+    """
+    m = search_heading(_ADMIN_RE, _ADMIN_HEADING, text, low)
     if m is None:
         return "", {}
-    end = _END_RE.search(text, m.end())
+    end = search_heading(_END_RE, _END_HEADING, text, low, m.end())
     section = text[m.end() : end.start() if end else len(text)]
     generating = ""
     gen = _GENERATING_RE.search(section)
@@ -129,7 +138,7 @@ def detect(mail: Mail) -> Report | None:
     if not _maybe_exchange(mail):
         return None
     text = mail.report_text
-    generating, admin = _admin_section(text)
+    generating, admin = _admin_section(text, mail.text_lc)
     if not _from_microsoft_cloud(mail, generating):
         return None
     records = [r for r in dsn.records(mail) if r.recipient]
@@ -160,7 +169,7 @@ def _listed_original(mail: Mail, found: OriginalMessage) -> OriginalMessage:
     attached copy is sometimes missing or damaged.
     """
     text = mail.text
-    m = _END_RE.search(text)
+    m = search_heading(_END_RE, _END_HEADING, text, mail.text_lc)
     if m is None:
         return found
     section = text[m.end() :].lstrip("\n").split("\n\n", 1)[0]

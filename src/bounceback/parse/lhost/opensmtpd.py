@@ -13,9 +13,10 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, merge_records
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "opensmtpd"
-ORDER = 150
+ORDER = Band.MTA
 
 _INTRO_RE = re.compile(r"following\s+list\s+of\s+recipients:", re.I)
 _LINE_RE = re.compile(r"^\s*<?([^\s<>:][^\s<>:@]*+@[^\s<>:]++)>?:\s+(.+)$")

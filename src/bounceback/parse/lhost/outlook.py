@@ -17,10 +17,11 @@ from bounceback.model import Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address
 
 NAME = "outlook"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _SENDER_RE = re.compile(r"postmaster@(?:[\w-]+\.)*(?:hotmail|outlook|live|msn)\.", re.I)
 _BOILERPLATE_RE = re.compile(

@@ -15,10 +15,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, merge_records, split_blocks, text_record
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_addresses
 
 NAME = "postfix"
-ORDER = 150
+ORDER = Band.MTA
 
 _START_RE = re.compile(
     r'^<?("[^"]+"@[^\s<>]+|[^\s<>"][^\s<>"@]*+@[^\s<>][^\s<>:]*+)>?'

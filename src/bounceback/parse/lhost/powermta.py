@@ -20,9 +20,10 @@ from bounceback.model import Report
 from bounceback.parse import dsn
 from bounceback.parse.lhost._via import read_with
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "powermta"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 
 def _categories(mail: Mail) -> list[str]:

@@ -13,9 +13,10 @@ from bounceback.model import Report
 from bounceback.parse.base import make_report, merge_records, paragraph, split_blocks, text_record
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "qmail"
-ORDER = 150
+ORDER = Band.MTA
 
 _START_RE = re.compile(r"^<([^<>\s][^<>\s@]*+@[^<>\s]++)>:\s*(.*)$")
 _GIVING_UP_RE = re.compile(r"^\s*Giving up on \S+\.?\s*$", re.I)

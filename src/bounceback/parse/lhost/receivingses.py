@@ -11,9 +11,10 @@ from bounceback.model import Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "receivingses"
-ORDER = 45
+ORDER = Band.PROVIDER - 5  # before amazonses
 
 
 def _reported_by_ses_inbound(mail: Mail) -> bool:

@@ -11,9 +11,10 @@ from bounceback.model import Report
 from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "sendgrid"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 
 def _from_sendgrid(mail: Mail) -> bool:

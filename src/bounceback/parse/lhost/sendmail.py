@@ -16,10 +16,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, merge_records, split_blocks
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import join_reply_lines
 
 NAME = "sendmail"
-ORDER = 150
+ORDER = Band.MTA
 
 _TRANSCRIPT_RE = re.compile(
     r"^[^\S\n]*-+\s*Transcript of session follows\s*-+[^\S\n]*$", re.I | re.M

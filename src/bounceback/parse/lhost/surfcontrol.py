@@ -22,9 +22,10 @@ from bounceback.parse import dsn
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._via import read_with
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "surfcontrol"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 # "user@example.com: [192.0.2.5], 550 user@example.com... No such user"
 _FAILED_RE = re.compile(

@@ -18,10 +18,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "trendmicro"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _SENT_RE = re.compile(
     r"^[^\S\n]*Sent <<<\s*(RCPT TO|MAIL FROM|DATA|EHLO|HELO)\b:?\s*<?([^\s<>]*)>?", re.I | re.M

@@ -11,9 +11,10 @@ from bounceback.model import Report
 from bounceback.parse.base import make_report, merge_records
 from bounceback.parse.lhost.sendmail import fatal_list_records, transcript_records
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "v5sendmail"
-ORDER = 150
+ORDER = Band.MTA
 
 
 def detect(mail: Mail) -> Report | None:

@@ -14,10 +14,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after, set_inline_original
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, join_reply_lines, squeeze
 
 NAME = "verizon"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _RCPT_TO_RE = re.compile(
     r"^[^\S\n]*RCPT TO:\s*<?([^\s<>][^\s<>@]*+@[^\s<>]+?)>?[^\S\n]*$", re.I | re.M

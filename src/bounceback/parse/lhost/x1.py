@@ -22,9 +22,10 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "x1"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _MARKER = "---the following addresses had delivery errors---"
 _LINE_RE = re.compile(r"^\s*<?([^\s<>\[\]@]++@[^\s<>\[\]]++)>?\s+\[(.+)\]\s*$")

@@ -20,10 +20,11 @@ from bounceback.parse.base import make_report, paragraph
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.lhost._textbounce import after
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_reply_code, find_status, squeeze
 
 NAME = "x3"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _INTRO = "this is an automatically generated delivery status notification"
 _LIST_RE = re.compile(

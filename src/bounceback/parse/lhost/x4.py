@@ -16,10 +16,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph, split_blocks
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "x4"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _INTRO = "your mail message to the following address(es) could not be delivered"
 _START_RE = re.compile(r"^\s*<([^\s<>][^\s<>@]*+@[^\s<>]++)>:\s*(.*)$")

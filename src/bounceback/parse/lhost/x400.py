@@ -25,10 +25,11 @@ from bounceback.parse.base import make_report
 from bounceback.parse.dsn import records as dsn_records
 from bounceback.parse.fallback import looks_like_bounce, own_parties
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "x400"
-ORDER = 160
+ORDER = Band.ADDRESS_FORM
 
 _KEYS = ("rfc-822=", "rfc822=", "dda:smtp=", "dda:internet=")
 _ATTRIBUTE_RE = re.compile(r"(?:rfc-?822|dda:smtp|dda:internet)=([^/;\s]{1,256})", re.I)

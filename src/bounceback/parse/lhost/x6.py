@@ -17,10 +17,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "x6"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _INTRO = "we had trouble delivering your message. full details follow:"
 _REJECTED_RE = re.compile(

@@ -18,10 +18,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import find_address, squeeze
 
 NAME = "yahoo"
-ORDER = 60
+ORDER = Band.GATEWAY
 
 _INTRO = "sorry, we were unable to deliver your message to the following address"
 _RECIPIENT_RE = re.compile(r"^[ \t]*<([^<>\s][^<>\s@]*+@[^<>\s]++)>:[ \t]*$", re.M)

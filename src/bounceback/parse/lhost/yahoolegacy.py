@@ -20,10 +20,11 @@ import re
 from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report, paragraph, split_blocks
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "yahoolegacy"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 _INTRO = "unable to deliver message to the following address(es)."
 _GAVE_UP = "this message has been in the queue too long"

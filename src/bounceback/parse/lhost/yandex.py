@@ -14,9 +14,10 @@ from bounceback.parse import dsn
 from bounceback.parse.lhost import postfix
 from bounceback.parse.lhost._via import in_domains, read_with, sender_domain
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 
 NAME = "yandex"
-ORDER = 90
+ORDER = Band.PROVIDER_DOMAIN
 
 # Yandex's own domains; its bounces come from mailer-daemon@yandex.ru.
 _DOMAINS = ("yandex.ru", "yandex.net", "yandex.com", "yandex.com.tr", "yandex.by", "yandex.kz")

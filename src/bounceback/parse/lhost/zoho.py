@@ -14,10 +14,11 @@ from bounceback.model import DeliveryRecord, Report
 from bounceback.parse.base import make_report
 from bounceback.parse.lhost._textbounce import set_inline_original
 from bounceback.parse.mail import Mail
+from bounceback.parse.registry import Band
 from bounceback.parse.text import squeeze
 
 NAME = "zoho"
-ORDER = 40
+ORDER = Band.PRODUCT_TEXT
 
 # "address [Zoho's words], ERROR_CODE :550, ERROR_CODE :remote text"; newer
 # servers write "ERROR CODE" and may join the parts with " - ".
