@@ -38,11 +38,20 @@ accept_unsigned = false                # true: also CiviCRM's unsigned id.<n>@do
 
 [rules]
 rules_file = "rules.toml"
+
+[retention]                            # 0 = keep forever (docs/ledger.md "Retention")
+raw_message_days = 90                  # then the raw bytes go; the parsed records stay
+bounce_event_months = 24               # whole months of events and messages
+quarantined_unmatched_days = 90        # quarantined and unmatched messages
+daily_at = "03:30"                     # serve prunes once a day at this local time
+partitions_ahead = 3                   # PostgreSQL: monthly partitions created ahead
+batch_size = 5000                      # rows per transaction when deleting rows
 ```
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -57,7 +66,9 @@ SERVE_KEYS = ("sources", "smtpd", "webhooks", "http", "poll_interval")
 # Every key the file may hold, per table ("" = the top level); anything else is an error
 # naming it, so a typo is never silently ignored. The serve tables are checked, key by
 # key, by bounceback.serve_config.
-_SECTIONS = ("database", "policy", "verp", "rules", "sources", "smtpd", "webhooks", "http")
+_SECTIONS = (
+    "database", "policy", "verp", "rules", "retention", "sources", "smtpd", "webhooks", "http",
+)  # fmt: skip
 _KEYS: dict[str, tuple[str, ...]] = {
     "": ("poll_interval",),
     "database": ("url", "lock_timeout_ms"),
@@ -83,6 +94,15 @@ _KEYS: dict[str, tuple[str, ...]] = {
         "keys",
     ),
     "rules": ("rules_file",),
+    "retention": (
+        "enabled",
+        "raw_message_days",
+        "bounce_event_months",
+        "quarantined_unmatched_days",
+        "daily_at",
+        "partitions_ahead",
+        "batch_size",
+    ),
 }
 
 
@@ -136,11 +156,25 @@ class VerpConfig:
 
 
 @dataclass(slots=True)
+class RetentionConfig:
+    """How long the ledger keeps what (0 = forever); bounceback.ledger.retention."""
+
+    enabled: bool = True  # serve runs the prune daily
+    raw_message_days: int = 90
+    bounce_event_months: int = 24
+    quarantined_unmatched_days: int = 90
+    daily_at: dt.time = dt.time(3, 30)  # local time
+    partitions_ahead: int = 3
+    batch_size: int = 5000
+
+
+@dataclass(slots=True)
 class Config:
     database_url: str = DEFAULT_URL
     lock_timeout_ms: int = 15000
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     verp: VerpConfig = field(default_factory=VerpConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     rules_file: Path | None = None
     path: Path | None = None
     # The tables `bounceback serve` reads ([sources.*], [smtpd], [webhooks.*], [http],
@@ -184,6 +218,7 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
         config.lock_timeout_ms = _int(database["lock_timeout_ms"], "database.lock_timeout_ms")
     config.policy = _policy(_table(data, "policy"))
     config.verp = _verp(_table(data, "verp"))
+    config.retention = _retention(_table(data, "retention"))
     config.serve = {k: data[k] for k in SERVE_KEYS if k in data}
     rules = _table(data, "rules")
     if rules.get("rules_file"):
@@ -230,6 +265,37 @@ def _policy(raw: dict[str, Any]) -> PolicyConfig:
     return policy
 
 
+def _retention(raw: dict[str, Any]) -> RetentionConfig:
+    retention = RetentionConfig()
+    if "enabled" in raw:
+        if not isinstance(raw["enabled"], bool):
+            raise ConfigError("retention.enabled: expected true or false")
+        retention.enabled = raw["enabled"]
+    for name in (
+        "raw_message_days",
+        "bounce_event_months",
+        "quarantined_unmatched_days",
+        "partitions_ahead",
+        "batch_size",
+    ):
+        if name in raw:
+            value = _int(raw[name], f"retention.{name}")
+            if value < 0 or (name == "batch_size" and value == 0):
+                least = 1 if name == "batch_size" else 0
+                raise ConfigError(f"retention.{name}: expected a number >= {least}")
+            setattr(retention, name, value)
+    if "daily_at" in raw:
+        value = raw["daily_at"]
+        if isinstance(value, dt.time):  # TOML's own local time: daily_at = 03:30:00
+            retention.daily_at = value
+        else:
+            try:
+                retention.daily_at = dt.time.fromisoformat(_str(value, "retention.daily_at"))
+            except ValueError as exc:
+                raise ConfigError('retention.daily_at: expected a time such as "03:30"') from exc
+    return retention
+
+
 def _verp(raw: dict[str, Any]) -> VerpConfig:
     verp = VerpConfig()
     for name in ("domain", "prefix", "separator", "active_key"):
@@ -260,7 +326,7 @@ def _check_top_level(data: dict[str, Any]) -> None:
         sections = ", ".join(f"[{name}]" for name in _SECTIONS)
         what = "section" if isinstance(value, dict | list) else "key"
         raise ConfigError(f"{key}: unknown {what} (known: poll_interval, {sections})")
-    for section in ("database", "policy", "verp", "rules"):
+    for section in ("database", "policy", "verp", "rules", "retention"):
         _known_keys(_table(data, section), section)
     _known_keys(_table(_table(data, "policy"), "decay", "policy."), "policy.decay")
 

@@ -72,19 +72,28 @@ class Tally:
                 )
 
 
+def live_counts(conn: Connection, campaign_id: int) -> tuple[int, int]:
+    """(hard, soft) bounced addresses of a campaign by its live counted events."""
+    e = t.events.c
+    counted = and_(e.campaign_id == campaign_id, e.campaign_counted != "", e.undone_at.is_(None))
+    # An address is its id; an event with no address counts on its own (as Tally).
+    who = func.coalesce(e.address_id, -e.id)
+    bounced = conn.execute(select(func.count(distinct(who))).where(counted)).scalar_one()
+    hard = conn.execute(
+        select(func.count(distinct(who))).where(counted, e.campaign_counted == "hard")
+    ).scalar_one()
+    return int(hard), int(bounced) - int(hard)
+
+
 def recount(conn: Connection, campaign_ids: Iterable[int]) -> None:
-    """Set each campaign's counts from its live counted events."""
-    e, c = t.events.c, t.campaigns.c
+    """Set each campaign's counts from its live counted events, plus what its pruned
+    events counted (retention keeps that part in ``pruned_campaigns``)."""
+    c, p = t.campaigns.c, t.pruned_campaigns.c
     for cid in sorted(set(campaign_ids)):
-        counted = and_(e.campaign_id == cid, e.campaign_counted != "", e.undone_at.is_(None))
-        # An address is its id; an event with no address counts on its own (as Tally).
-        who = func.coalesce(e.address_id, -e.id)
-        bounced = conn.execute(select(func.count(distinct(who))).where(counted)).scalar_one()
-        hard = conn.execute(
-            select(func.count(distinct(who))).where(counted, e.campaign_counted == "hard")
-        ).scalar_one()
+        hard, soft = live_counts(conn, cid)
+        pruned = conn.execute(select(p.hard, p.soft).where(p.campaign_id == cid)).first()
+        if pruned is not None:
+            hard, soft = hard + pruned.hard, soft + pruned.soft
         conn.execute(
-            update(t.campaigns)
-            .where(c.id == cid)
-            .values(hard_bounces=int(hard), soft_bounces=int(bounced) - int(hard))
+            update(t.campaigns).where(c.id == cid).values(hard_bounces=hard, soft_bounces=soft)
         )

@@ -366,3 +366,31 @@ class SendStat(Base):
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     domain: Mapped[str] = mapped_column(String(255), primary_key=True, default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrunedAddress(Base):
+    """An address whose bounce events retention pruned: its state stays as it was and can
+    no longer be rebuilt from history (undo and replay leave it and say so)."""
+
+    __tablename__ = "pruned_addresses"
+
+    address_id: Mapped[int] = mapped_column(
+        ForeignKey("email_addresses.id", ondelete="CASCADE"), primary_key=True
+    )
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    pruned_until: Mapped[dt.datetime] = mapped_column(DateTime)  # its newest pruned event
+
+
+class PrunedCampaign(Base):
+    """The part of a campaign's counts that pruned events made (counts minus what its
+    live events give), added back by every recount."""
+
+    __tablename__ = "pruned_campaigns"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    hard: Mapped[int] = mapped_column(Integer, default=0)
+    soft: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    pruned_until: Mapped[dt.datetime] = mapped_column(DateTime)

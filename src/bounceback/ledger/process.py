@@ -563,7 +563,9 @@ class Processor:
             )
         stmt = (
             dialect_insert(conn, t.messages)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            # No conflict target: on partitioned PostgreSQL the key's uniqueness lives in
+            # message_keys (migration 0007), whose trigger skips a taken key.
+            .on_conflict_do_nothing()
             .returning(t.messages.c.id, t.messages.c.idempotency_key)
         )
         claimed = {row[1]: row[0] for row in conn.execute(stmt, rows)}

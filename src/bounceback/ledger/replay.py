@@ -15,11 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from bounceback.classify import RuleSet, decide_reason
 from bounceback.config import PolicyConfig
-from bounceback.ledger import campaign_counts
+from bounceback.ledger import campaign_counts, retention
 from bounceback.ledger import tables as t
 from bounceback.ledger.deadline import TooSlow, limit, run_within
 from bounceback.ledger.models import iso, utcnow
@@ -41,6 +41,11 @@ class RunReport:
     run_id: int | None = None
     # Messages whose parse went past the deadline: their events keep what they had.
     too_slow: list[int] = field(default_factory=list)
+    # Retention: addresses left as they are (their older history was pruned, so it
+    # cannot rebuild them), and bounces whose raw bytes are gone (not re-read).
+    history_pruned: list[str] = field(default_factory=list)
+    unreadable: int = 0
+    unreadable_until: dt.datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +56,9 @@ class RunReport:
             "addresses": self.addresses,
             "run_id": self.run_id,
             "too_slow": self.too_slow,
+            "history_pruned": self.history_pruned,
+            "unreadable": self.unreadable,
+            "unreadable_until": iso(self.unreadable_until),
         }
 
 
@@ -76,6 +84,7 @@ def replay(
         )
         if since is not None:
             stmt = stmt.where(e.occurred_at >= since)
+        report.unreadable, report.unreadable_until = retention.unreadable_events(conn, since)
         by_message: dict[int, list[dict[str, Any]]] = defaultdict(list)
         raws: dict[int, bytes] = {}
         for mapping in conn.execute(stmt).mappings():
@@ -129,6 +138,7 @@ def replay(
             for row in rows
             if (row["id"] in new_values or row["id"] in ignored) and row["address_id"] is not None
         }
+        affected = _without_pruned_history(conn, affected, report)
         report.addresses = _settle(
             conn, ledger.config.policy, affected, new_values, ignored, dry_run
         )
@@ -180,6 +190,7 @@ def undo(
             for r in rows
         ]
         affected = {r["address_id"] for r in rows if r["address_id"] is not None}
+        affected = _without_pruned_history(conn, affected, report)
         report.addresses = _settle(conn, ledger.config.policy, affected, {}, undone, dry_run)
         if not dry_run and rows:
             run_id = _record_run(conn, "undo", since, until, reason, domain, report)
@@ -197,6 +208,19 @@ def undo(
         if dry_run:
             conn.rollback()
     return report
+
+
+def _without_pruned_history(conn: Connection, ids: set[int], report: RunReport) -> set[int]:
+    """Leave out (and name) the addresses retention pruned history of: rebuilding them
+    from what is left would silently forget the pruned bounces."""
+    pruned = retention.addresses_with_pruned_history(conn, ids)
+    if pruned:
+        a = t.addresses.c
+        names = conn.execute(
+            select(func.coalesce(a.email, a.bounced_address)).where(a.id.in_(sorted(pruned)))
+        ).scalars()
+        report.history_pruned = sorted(str(n) for n in names)
+    return ids - pruned
 
 
 def _ignored_change(row: dict[str, Any], parsed: Any, rules: RuleSet | None) -> dict[str, Any]:

@@ -117,7 +117,12 @@ def _day(conn: Connection, column: Any) -> Any:
 def rebuild_stats_conn(conn: Connection) -> dict[str, int]:
     """Recompute both rollups from bounce_events and sends, in ``conn``'s transaction."""
     e = t.events.c
-    conn.execute(delete(t.daily_stats))
+    # Retention pruned the events before this: those days keep the counts they have.
+    horizon = _pruned_before(conn)
+    if horizon is None:
+        conn.execute(delete(t.daily_stats))
+    else:
+        conn.execute(delete(t.daily_stats).where(t.daily_stats.c.day >= horizon.date()))
     conn.execute(delete(t.send_stats))
     day = _day(conn, e.occurred_at)
     kind_category = case(
@@ -131,6 +136,7 @@ def rebuild_stats_conn(conn: Connection) -> dict[str, int]:
     grouped = (
         select(day, campaign, e.domain, e.reason, kind_category, func.count())
         .where(e.undone_at.is_(None))
+        .where(e.occurred_at >= (horizon or dt.datetime.min))
         .group_by(day, campaign, e.domain, e.reason, kind_category)
     )
     conn.execute(insert(t.daily_stats).from_select([*_DAILY_KEY, "count"], grouped))
@@ -151,6 +157,17 @@ def rebuild_stats_conn(conn: Connection) -> dict[str, int]:
         )
     daily_rows = conn.execute(select(func.count()).select_from(t.daily_stats)).scalar_one()
     return {"daily_stats": int(daily_rows), "send_stats": len(keys)}
+
+
+def _pruned_before(conn: Connection) -> dt.datetime | None:
+    """The first midnight from which no event was pruned (None: nothing ever was)."""
+    from bounceback.ledger.retention import pruned_before
+
+    horizon = pruned_before(conn)
+    if horizon is None:
+        return None
+    start = dt.datetime.combine(horizon.date(), dt.time())
+    return start if start == horizon else start + dt.timedelta(days=1)
 
 
 def rebuild_stats(engine: Engine) -> dict[str, int]:

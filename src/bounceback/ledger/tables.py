@@ -26,6 +26,8 @@ webhook_tokens: Table = Base.metadata.tables["webhook_tokens"]
 user_rules: Table = Base.metadata.tables["user_rules"]
 daily_stats: Table = Base.metadata.tables["daily_stats"]
 send_stats: Table = Base.metadata.tables["send_stats"]
+pruned_addresses: Table = Base.metadata.tables["pruned_addresses"]
+pruned_campaigns: Table = Base.metadata.tables["pruned_campaigns"]
 
 
 def _limits(table: Table) -> dict[str, int]:

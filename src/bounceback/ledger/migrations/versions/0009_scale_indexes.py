@@ -9,7 +9,7 @@ makes the foreign key set the suppressions that name it to NULL, one search per 
 without the index each search read the whole suppression list.
 
 Revision ID: 0009
-Revises: 0006 (re-chain after the last of 0007/0008 when they are merged)
+Revises: 0007 (re-chain after 0008 when erasure's migration is merged)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
