@@ -25,8 +25,8 @@ Then ANALYZE, and the measurements, each through the code the product runs:
   random contacts;
 - ``process``: real DSNs (``ledger.samples.dsn``) for sends in the big ledger, through
   ``Ledger.process``: messages/s;
-- pruning the oldest whole month of events and messages: the retention code's prune
-  when the ledger has it, else a plain DELETE of the month (said so in the output).
+- pruning the oldest whole month of events and messages: ``retention.prune`` (on
+  PostgreSQL it drops the month's partitions, migration 0007).
 
 ``--json`` writes the figures as one JSON document; ``--compare A B`` prints B's
 figures against A's (the ratio B/A; the issue's aim: none above 2).
@@ -53,8 +53,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from bounceback.config import Config
-from bounceback.ledger import Ledger, Summary, browse, stats
+from bounceback.config import Config, RetentionConfig
+from bounceback.ledger import Ledger, Summary, browse, partitions, retention, stats
 from bounceback.ledger.db import upgrade
 from bounceback.ledger.fastcheck import SuppressionLookup
 from bounceback.ledger.rollups import rebuild_stats_conn
@@ -138,14 +138,16 @@ class Server:
                 "--auth=trust", "-E", "UTF8", "--no-instructions",
             )  # fmt: skip
         # Durable commits (fsync on) as in production; sized for a 2-core, 23 GB machine
-        # shared with other work. wal_level=minimal lets the bulk load skip the WAL.
+        # shared with other work. wal_level=minimal lets the bulk load skip the WAL; no
+        # autovacuum: on a live ledger it has long caught up, here it would run during
+        # the measurements (the load runs ANALYZE and the VACUUMs that matter itself).
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
             "-c max_connections=30 -c shared_buffers=2GB -c work_mem=64MB "
             "-c maintenance_work_mem=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min "
             "-c wal_level=minimal -c max_wal_senders=0 -c max_parallel_workers_per_gather=2 "
             "-c max_parallel_maintenance_workers=2 -c effective_cache_size=8GB "
-            "-c random_page_cost=1.1"
+            "-c random_page_cost=1.1 -c autovacuum=off"
         )
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
@@ -226,16 +228,18 @@ class Shape:
         return f"(TIMESTAMP '{self.start}' + ({i})::bigint * {DAYS * 86400} / {n} * INTERVAL '1 s')"
 
 
-def _secondary(conn: Connection) -> list[tuple[str, str, str]]:
-    """(table, drop statement, create statement) of the loaded tables' unique constraints
-    and plain indexes (not the primary keys: foreign keys hang on them)."""
+def _secondary(conn: Connection, tables: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(table, drop statement, create statement) of the loaded tables' constraints and
+    indexes that can be built after the load: unique constraints, primary keys no
+    foreign key points at, plain indexes (a partitioned table's, on its parent)."""
     found = []
-    names = ", ".join(f"'{n}'" for n in LOADED)
+    names = ", ".join(f"'{n}'" for n in tables)
     for table, name, definition in conn.execute(
         text(
             "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
             f"JOIN pg_class c ON c.oid = k.conrelid WHERE c.relname IN ({names}) "
-            "AND k.contype = 'u' AND k.conparentid = 0"
+            "AND k.conparentid = 0 AND (k.contype = 'u' OR (k.contype = 'p' AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = c.oid)))"
         )
     ):
         found.append(
@@ -252,8 +256,14 @@ def _secondary(conn: Connection) -> list[tuple[str, str, str]]:
             "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"
         )
     ):
-        found.append((table, f'DROP INDEX "{name}"', definition))
+        # A partitioned table's reads "ON ONLY": the parent alone, no partition's index.
+        found.append((table, f'DROP INDEX "{name}"', definition.replace(" ON ONLY ", " ON ")))
     return found
+
+
+def _has_table(engine: Engine, name: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT to_regclass(:t)"), {"t": name}).scalar() is not None
 
 
 def _insert(conn: Connection, label: str, total: int, sql: Callable[[int, int], str]) -> None:
@@ -276,10 +286,21 @@ def generate(engine: Engine, shape: Shape) -> dict[str, float]:
     took: dict[str, float] = {}
     began = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))  # no FK triggers
+        # Migration 0007's monthly partitions, for every month of the span.
+        month = partitions.month_start(shape.start)
+        while month <= partitions.month_start(shape.end):
+            for table in partitions.PARTITIONED:
+                if partitions.is_partitioned(conn, table):
+                    partitions.ensure_month(conn, table, month)
+            month = partitions.add_months(month, 1)
+    keyed = _has_table(engine, "message_keys")  # 0007: the unique keys of messages
+    loaded = LOADED + (("message_keys",) if keyed else ())
+    with engine.begin() as conn:
+        # No triggers: neither the foreign keys' checks nor 0007's key claim (done below).
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text("SET LOCAL synchronous_commit = off"))
-        conn.execute(text(f"TRUNCATE {', '.join(LOADED)} CASCADE"))  # new files: no WAL (minimal)
-        secondary = _secondary(conn)
+        conn.execute(text(f"TRUNCATE {', '.join(loaded)} CASCADE"))  # new files: no WAL
+        secondary = _secondary(conn, loaded)
         for _, drop, _ in secondary:
             conn.execute(text(drop))
         conn.execute(
@@ -405,6 +426,13 @@ def generate(engine: Engine, shape: Shape) -> dict[str, float]:
                 f"FROM {_series(lo, hi)}"
             ),
         )
+        if keyed:
+            conn.execute(
+                text(
+                    "INSERT INTO message_keys (idempotency_key, received_at) "
+                    "SELECT idempotency_key, received_at FROM messages"
+                )
+            )
         for table in LOADED[:-2]:
             conn.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
         step = time.perf_counter()
@@ -420,7 +448,10 @@ def generate(engine: Engine, shape: Shape) -> dict[str, float]:
         log(f"rollups: {rows}")
     step = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+        # ANALYZE samples a fixed number of rows; VACUUM (the visibility map) only where
+        # a measured read is an index-only scan: the overview's counts of messages.
+        conn.execute(text("ANALYZE"))
+        conn.execute(text("VACUUM messages, daily_stats, send_stats, suppressions"))
         conn.execute(
             text("INSERT INTO settings (key, value) VALUES ('scale_bench_events', :n)"),
             {"n": str(n)},
@@ -570,38 +601,37 @@ def measure_process(ledger: Ledger, shape: Shape, count: int, rng: random.Random
     }
 
 
-def _oldest_month(oldest: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The first whole calendar month after ``oldest``."""
-    first = (oldest.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    return first, (first + dt.timedelta(days=32)).replace(day=1)
+def _retention(now: dt.datetime, before: dt.date) -> RetentionConfig:
+    """A [retention] that removes the events and messages before ``before`` only."""
+    months = 0
+    while partitions.add_months(partitions.month_start(now), -months) > before:
+        months += 1
+    return RetentionConfig(
+        raw_message_days=0, quarantined_unmatched_days=0, bounce_event_months=months
+    )
 
 
 def measure_prune(ledger: Ledger) -> dict[str, Any]:
-    """Drop the oldest whole month: the retention code's prune, or a plain DELETE."""
+    """One whole month through ``retention.prune`` (dropping its partitions on a
+    partitioned ledger): first the partial month the span starts in, untimed, then the
+    first whole month, timed."""
     with ledger.engine.connect() as conn:
         oldest = conn.execute(text("SELECT min(occurred_at) FROM bounce_events")).scalar_one()
-        since, until = _oldest_month(oldest)
-        events = conn.execute(
-            text("SELECT count(*) FROM bounce_events WHERE occurred_at >= :a AND occurred_at < :b"),
-            {"a": since, "b": until},
-        ).scalar_one()
+        partitioned = partitions.is_partitioned(conn, "bounce_events")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    whole = partitions.add_months(partitions.month_start(oldest), 1)
+    before = retention.prune(ledger, now, _retention(now, whole))
+    log(f"  the partial month first: {before.lines()}")
     started = time.perf_counter()
-    with ledger.engine.begin() as conn:
-        # No prune function in this ledger: what an operator would run. Messages first:
-        # their events go with them (ON DELETE CASCADE), then any event left in the month.
-        conn.execute(
-            text("DELETE FROM messages WHERE received_at >= :a AND received_at < :b"),
-            {"a": since, "b": until},
-        )
-        conn.execute(
-            text("DELETE FROM bounce_events WHERE occurred_at >= :a AND occurred_at < :b"),
-            {"a": since, "b": until},
-        )
+    report = retention.prune(ledger, now, _retention(now, partitions.add_months(whole, 1)))
     elapsed = time.perf_counter() - started
     return {
-        "how": "DELETE (no partitions in this schema)",
-        "month": f"{since:%Y-%m}",
-        "events": int(events),
+        "how": "retention.prune: "
+        + ("dropped the month's partitions" if partitioned else "deleted rows in batches"),
+        "month": f"{whole:%Y-%m}",
+        "events": report.events,
+        "messages": report.messages,
+        "addresses": report.addresses,
         "seconds": round(elapsed, 2),
     }
 
@@ -686,7 +716,9 @@ def main() -> int:
         url = args.url or server.start()  # type: ignore[union-attr]
         log(f"database {url}")
         engine = create_engine(url)
-        upgrade(engine)
+        started = time.perf_counter()
+        upgrade(engine)  # the schema, or the migrations newer than the data
+        log(f"migrations: {time.perf_counter() - started:.1f} s")
         result: dict[str, Any] = {"events": args.events}
         if args.phase in ("all", "generate"):
             if args.regenerate or generated_events(engine) != args.events:
