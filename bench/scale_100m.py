@@ -504,7 +504,7 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def measure_check(engine: Engine, shape: Shape, count: int, rng: random.Random) -> dict[str, Any]:
-    """The API's suppression check on random addresses, half of them suppressed."""
+    """The API's suppression check on random addresses (a quarter are suppressed)."""
     with engine.connect() as conn:
         emails = [
             str(e)
