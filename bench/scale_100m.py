@@ -18,7 +18,7 @@ rebuilt at the end: with ``wal_level=minimal`` PostgreSQL then writes no WAL for
 Then ANALYZE, and the measurements, each through the code the product runs:
 
 - the suppression check: ``SuppressionLookup.check`` (the API's fast path) on random
-  addresses, half suppressed: p50/p99;
+  addresses, a quarter suppressed: p50/p99;
 - the overview: ``stats.overview`` (the dashboard's "/"), median;
 - a contact's page: what GET /contacts/{email} calls (``Ledger.contact_view``,
   ``browse.contact_timeline``, ``browse.contact_activities``), median and p99 over
