@@ -341,7 +341,9 @@ def contact_timeline(
         if address is None:
             return None
         cid = address["contact_id"]
-        mine = select(a.id).where(a.contact_id == cid).scalar_subquery()
+        # The contact's addresses as values, not a subquery: PostgreSQL can then OR the
+        # two indexes; with the subquery it walked every event newest first (issue 14).
+        mine = list(conn.execute(select(a.id).where(a.contact_id == cid)).scalars())
         where: list[ColumnElement[bool]] = [or_(e.contact_id == cid, e.address_id.in_(mine))]
         if (seek := newest_first(e.occurred_at, e.id, after)) is not None:
             where.append(seek)

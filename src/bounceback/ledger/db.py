@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-HEAD = "0008"  # the newest migration; checked cheaply before running Alembic
+HEAD = "0009"  # the newest migration; checked cheaply before running Alembic
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _LOCK_ID = 0x626F756E  # PostgreSQL advisory lock serialising concurrent first-use upgrades
 

@@ -166,7 +166,7 @@ class BounceEvent(Base):
         ForeignKey("email_addresses.id", ondelete="SET NULL"), index=True, nullable=True
     )
     contact_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True, nullable=True
     )
     send_id: Mapped[int | None] = mapped_column(
         ForeignKey("sends.id", ondelete="SET NULL"), nullable=True
@@ -228,7 +228,7 @@ class Suppression(Base):
     source: Mapped[str] = mapped_column(String(32), default="manual")  # bounce | complaint | manual
     since: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     bounce_event_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bounce_events.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("bounce_events.id", ondelete="SET NULL"), index=True, nullable=True
     )
 
 
