@@ -45,8 +45,12 @@ from typing import Any
 
 from bounceback.config import Config
 from bounceback.ledger import Ledger
-from bounceback.ledger.pgtemp import ThrowawayPostgres
 from bounceback.web.auth import create_api_key
+
+# The throwaway PostgreSQL and the sample bounces are test helpers (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.pgtemp import ThrowawayPostgres
 
 TARGET_RPS = 2000.0
 TARGET_P99_MS = 20.0

@@ -35,10 +35,14 @@ from sqlalchemy import Engine, insert, select
 from bounceback.config import Config
 from bounceback.ledger import Ledger, Summary
 from bounceback.ledger import tables as t
-from bounceback.ledger.pgtemp import ThrowawayPostgres
-from bounceback.ledger.samples import dsn
 from bounceback.match.stamp import bounceback_id_for
 from bounceback.model import RawMessage
+
+# The throwaway PostgreSQL and the sample bounces are test helpers (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.pgtemp import ThrowawayPostgres
+from support.samples import dsn
 
 RETURN_DOMAIN = "bounces.sender.example"
 # One stamping time, so the same DSN set is byte-identical when generated again.

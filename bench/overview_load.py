@@ -35,9 +35,13 @@ from sqlalchemy import Engine, func, select, text
 from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
-from bounceback.ledger.pgtemp import ThrowawayPostgres
 from bounceback.ledger.rollups import rebuild_stats
 from bounceback.ledger.stats import overview
+
+# The throwaway PostgreSQL and the sample bounces are test helpers (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.pgtemp import ThrowawayPostgres
 
 BIG = [
     "gmail.com",

@@ -58,8 +58,12 @@ from bounceback.ledger import Ledger, Summary, browse, partitions, retention, st
 from bounceback.ledger.db import upgrade
 from bounceback.ledger.fastcheck import SuppressionLookup
 from bounceback.ledger.rollups import rebuild_stats_conn
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+
+# The throwaway PostgreSQL and the sample bounces are test helpers (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.samples import dsn
 
 DAYS = 365  # the span of the generated ledger, ending now
 BIG = [

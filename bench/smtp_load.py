@@ -32,8 +32,12 @@ from sqlalchemy import func, insert, select
 from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import dsn
 from bounceback.sources.smtpd import SmtpdConfig, ledger_sink, start_server
+
+# The throwaway PostgreSQL and the sample bounces are test helpers (tests/support).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from support.samples import dsn
 
 DOMAIN = "bounces.sender.example"
 

@@ -1,7 +1,7 @@
 """Shared fixtures: real messages from tests/fixtures/emails, the corpus when it is there,
 and fresh migrated databases of each kind (``db_url``: SQLite and a real PostgreSQL).
 
-The PostgreSQL cluster is a throwaway (bounceback.ledger.pgtemp): initdb into a
+The PostgreSQL cluster is a throwaway (support.pgtemp): initdb into a
 temp dir, pg_ctl on 127.0.0.1 and a free port, stopped by its PID at the end. Each
 test gets a fresh database copied from a migrated template.
 """
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import settings
 
 from bounceback.ledger.db import make_engine, upgrade
-from bounceback.ledger.pgtemp import ThrowawayPostgres, bindir
+from support.pgtemp import ThrowawayPostgres, bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 EMAILS = Path(__file__).resolve().parent / "fixtures" / "emails"

@@ -22,15 +22,8 @@ PACKAGE = SRC / "bounceback"
 KNOWN_CIRCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 
 # Known imports of another module's private name; each is a TODO (make the name public
-# in its module, or move it). (importer, "module:_name")
-KNOWN_PRIVATE_IMPORTS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # sources owner: serve_config reads config's private value checkers.
-        ("bounceback.serve_config", "bounceback.config:_int"),
-        ("bounceback.serve_config", "bounceback.config:_str"),
-        ("bounceback.serve_config", "bounceback.config:_table"),
-    }
-)
+# in its module, or move it). (importer, "module:_name"). Empty today.
+KNOWN_PRIVATE_IMPORTS: frozenset[tuple[str, str]] = frozenset()
 
 
 def _modules() -> dict[str, Path]:

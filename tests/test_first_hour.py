@@ -29,12 +29,12 @@ from typer.testing import CliRunner
 from bounceback.cli import app
 from bounceback.config import ConfigError, load
 from bounceback.ledger import Ledger
-from bounceback.ledger.samples import dsn
 from bounceback.serve import Server
 from bounceback.serve_config import ServeConfig, serve_config
 from bounceback.sources.smtpd import ReceiverThread, ledger_sink
 from bounceback.web import WebContext, mount
 from bounceback.web.auth import create_api_key
+from support.samples import dsn
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "samples" / "serve.toml"
@@ -98,7 +98,7 @@ def test_the_demo_feed_makes_its_bounces_prove_a_send(demo: Demo) -> None:
     two = demo.json("contacts", "show", "userunknown@example.co.jp")["history"]
     assert [event["effects"] for event in two] == [{"unverified": True}]
     shown = " ".join(demo.cli("contacts", "show", "userunknown@example.co.jp").stdout.split())
-    assert "(unverified)" in shown and "unverified: the bounce proves no send of ours" in shown
+    assert "(unverified)" in shown and "unverified — it proves no send of ours" in shown
 
 
 # --- sends add, verp address / check ---------------------------------------------------------

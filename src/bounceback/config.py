@@ -211,18 +211,18 @@ def load(path: str | Path | None = None, env: dict[str, str] | None = None) -> C
 def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     _check_top_level(data)
     config = Config()
-    database = _table(data, "database")
+    database = as_table(data, "database")
     if "url" in database:
-        config.database_url = _str(database["url"], "database.url")
+        config.database_url = as_str(database["url"], "database.url")
     if "lock_timeout_ms" in database:
-        config.lock_timeout_ms = _int(database["lock_timeout_ms"], "database.lock_timeout_ms")
-    config.policy = _policy(_table(data, "policy"))
-    config.verp = _verp(_table(data, "verp"))
-    config.retention = _retention(_table(data, "retention"))
+        config.lock_timeout_ms = as_int(database["lock_timeout_ms"], "database.lock_timeout_ms")
+    config.policy = _policy(as_table(data, "policy"))
+    config.verp = _verp(as_table(data, "verp"))
+    config.retention = _retention(as_table(data, "retention"))
     config.serve = {k: data[k] for k in SERVE_KEYS if k in data}
-    rules = _table(data, "rules")
+    rules = as_table(data, "rules")
     if rules.get("rules_file"):
-        rules_path = Path(_str(rules["rules_file"], "rules.rules_file"))
+        rules_path = Path(as_str(rules["rules_file"], "rules.rules_file"))
         config.rules_file = (
             rules_path if rules_path.is_absolute() or base is None else base / rules_path
         )
@@ -235,14 +235,14 @@ def _policy(raw: dict[str, Any]) -> PolicyConfig:
         policy.remove_address_on_hard_bounce = bool(raw["remove_address_on_hard_bounce"])
     for name in ("disable_after", "max_message_bytes", "sender_health_burst"):
         if name in raw:
-            setattr(policy, name, _int(raw[name], f"policy.{name}"))
+            setattr(policy, name, as_int(raw[name], f"policy.{name}"))
     if "parse_deadline_seconds" in raw:
         value = raw["parse_deadline_seconds"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ConfigError("policy.parse_deadline_seconds: expected a number of seconds >= 0")
         policy.parse_deadline_seconds = float(value)
     if "sender_health_window_hours" in raw:
-        policy.sender_health_window_hours = _int(
+        policy.sender_health_window_hours = as_int(
             raw["sender_health_window_hours"], "policy.sender_health_window_hours"
         )
     if "closed_campaign_statuses" in raw:
@@ -250,17 +250,17 @@ def _policy(raw: dict[str, Any]) -> PolicyConfig:
         if not isinstance(statuses, list):
             raise ConfigError("policy.closed_campaign_statuses: expected a list of strings")
         policy.closed_campaign_statuses = frozenset(str(s).lower() for s in statuses)
-    for type_name, value in _table(raw, "thresholds", "policy.").items():
+    for type_name, value in as_table(raw, "thresholds", "policy.").items():
         if type_name not in BOUNCE_TYPES:
             known = ", ".join(BOUNCE_TYPES)
             raise ConfigError(f"policy.thresholds.{type_name}: unknown bounce type ({known})")
-        number = _int(value, f"policy.thresholds.{type_name}")
+        number = as_int(value, f"policy.thresholds.{type_name}")
         policy.thresholds[type_name] = number or None
         policy.threshold_overrides[type_name] = number or None
-    decay = _table(raw, "decay", "policy.")
+    decay = as_table(raw, "decay", "policy.")
     policy.decay = Decay(
         enabled=bool(decay.get("enabled", False)),
-        stale_after_days=_int(decay.get("stale_after_days", 0), "policy.decay.stale_after_days"),
+        stale_after_days=as_int(decay.get("stale_after_days", 0), "policy.decay.stale_after_days"),
     )
     return policy
 
@@ -279,7 +279,7 @@ def _retention(raw: dict[str, Any]) -> RetentionConfig:
         "batch_size",
     ):
         if name in raw:
-            value = _int(raw[name], f"retention.{name}")
+            value = as_int(raw[name], f"retention.{name}")
             if name == "batch_size" and value < 1:
                 raise ConfigError("retention.batch_size: expected a whole number ≥ 1")
             setattr(retention, name, value)
@@ -289,7 +289,7 @@ def _retention(raw: dict[str, Any]) -> RetentionConfig:
             retention.daily_at = value
         else:
             try:
-                retention.daily_at = dt.time.fromisoformat(_str(value, "retention.daily_at"))
+                retention.daily_at = dt.time.fromisoformat(as_str(value, "retention.daily_at"))
             except ValueError as exc:
                 raise ConfigError('retention.daily_at: expected a time such as "03:30"') from exc
     return retention
@@ -299,9 +299,9 @@ def _verp(raw: dict[str, Any]) -> VerpConfig:
     verp = VerpConfig()
     for name in ("domain", "prefix", "separator", "active_key"):
         if name in raw:
-            setattr(verp, name, _str(raw[name], f"verp.{name}"))
+            setattr(verp, name, as_str(raw[name], f"verp.{name}"))
     if "max_age_days" in raw:
-        verp.max_age_days = _int(raw["max_age_days"], "verp.max_age_days")
+        verp.max_age_days = as_int(raw["max_age_days"], "verp.max_age_days")
     if "accept_unsigned" in raw:
         if not isinstance(raw["accept_unsigned"], bool):
             raise ConfigError("verp.accept_unsigned: expected true or false")
@@ -311,7 +311,8 @@ def _verp(raw: dict[str, Any]) -> VerpConfig:
                 "verp.accept_unsigned: needs verp.domain (unsigned ids are trusted there only)"
             )
     verp.keys = {
-        str(k): _str(v, f"verp.keys.{k}").encode() for k, v in _table(raw, "keys", "verp.").items()
+        str(k): as_str(v, f"verp.keys.{k}").encode()
+        for k, v in as_table(raw, "keys", "verp.").items()
     }
     if verp.active_key and verp.keys and verp.active_key not in verp.keys:
         raise ConfigError(f"verp.active_key: {verp.active_key!r} is not in [verp.keys]")
@@ -326,8 +327,8 @@ def _check_top_level(data: dict[str, Any]) -> None:
         what = "section" if isinstance(value, dict | list) else "key"
         raise ConfigError(f"{key}: unknown {what} (known: poll_interval, {sections})")
     for section in ("database", "policy", "verp", "rules", "retention"):
-        _known_keys(_table(data, section), section)
-    _known_keys(_table(_table(data, "policy"), "decay", "policy."), "policy.decay")
+        _known_keys(as_table(data, section), section)
+    _known_keys(as_table(as_table(data, "policy"), "decay", "policy."), "policy.decay")
 
 
 def _known_keys(table: dict[str, Any], where: str) -> None:
@@ -336,7 +337,7 @@ def _known_keys(table: dict[str, Any], where: str) -> None:
             raise ConfigError(f"{where}.{key}: unknown key (known: {', '.join(_KEYS[where])})")
 
 
-def _table(data: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
+def as_table(data: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, dict):
         hint = ""
@@ -346,13 +347,13 @@ def _table(data: dict[str, Any], name: str, prefix: str = "") -> dict[str, Any]:
     return value
 
 
-def _str(value: Any, where: str) -> str:
+def as_str(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string")
     return value
 
 
-def _int(value: Any, where: str) -> int:
+def as_int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{where}: expected a whole number ≥ 0")
     return value

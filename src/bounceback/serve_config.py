@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bounceback.config import Config, ConfigError, _int, _str, _table
+from bounceback.config import Config, ConfigError, as_int, as_str, as_table
 from bounceback.model import Purpose
 from bounceback.sources.logs import LogConfig
 from bounceback.sources.options import Check, Option, options, required
@@ -74,14 +74,14 @@ def serve_config(config: Config) -> ServeConfig:
         out.poll_interval = _float(raw["poll_interval"], "poll_interval")
         if out.poll_interval <= 0:
             raise ConfigError("poll_interval: expected a number of seconds > 0")
-    http = _values(_table(raw, "http"), _HTTP, "http", None)
+    http = _values(as_table(raw, "http"), _HTTP, "http", None)
     if "listen" in http:
         out.http_listen = listen(http["listen"], "http.listen")
     out.http_trusted_proxies = tuple(
         proxy(p, "http.trusted_proxies") for p in http.get("trusted_proxies", ())
     )
     out.http_secure_cookies = bool(http.get("secure_cookies", False))
-    sources = _table(raw, "sources")
+    sources = as_table(raw, "sources")
     for kind in sources:
         lookup(kind)  # an unknown kind is an error, not some other kind
     for kind, source in SOURCES.items():  # in the registry's order, whatever the file's
@@ -92,9 +92,9 @@ def serve_config(config: Config) -> ServeConfig:
             else:
                 out.logs.append(_log(kind, source, entry, where, base))
     if "smtpd" in raw:
-        out.smtpd = _smtpd(_table(raw, "smtpd"), base)
+        out.smtpd = _smtpd(as_table(raw, "smtpd"), base)
     if "webhooks" in raw:
-        out.webhooks = _webhooks(_table(raw, "webhooks"))
+        out.webhooks = _webhooks(as_table(raw, "webhooks"))
     return out
 
 
@@ -117,7 +117,7 @@ def listen(value: str, where: str) -> tuple[str, int]:
 def _mailbox(
     kind: str, source: Mailbox[Any], raw: dict[str, Any], where: str, base: Path | None
 ) -> MailboxSpec:
-    name = _str(raw.get("name", ""), f"{where}.name")
+    name = as_str(raw.get("name", ""), f"{where}.name")
     config: Any = _config(source.config, {k: v for k, v in raw.items() if k != "name"}, where, base)
     # A file's path, else the account (a mailbox config has one or the other).
     label = getattr(config, "path", None) or f"{config.user}@{config.host}"
@@ -127,7 +127,7 @@ def _mailbox(
 def _log(
     kind: str, source: Log[Any], raw: dict[str, Any], where: str, base: Path | None
 ) -> LogSpec:
-    name = _str(raw.get("name", ""), f"{where}.name")
+    name = as_str(raw.get("name", ""), f"{where}.name")
     config: LogConfig = _config(
         source.config, {k: v for k, v in raw.items() if k != "name"}, where, base
     )
@@ -163,7 +163,7 @@ def _webhooks(raw: dict[str, Any]) -> WebhookSettings:
         if kind is None:
             raise ConfigError(f"webhooks.{provider}: unknown provider ({', '.join(kinds)})")
         where = f"webhooks.{provider}"
-        table = _table(raw, provider, "webhooks.")
+        table = as_table(raw, provider, "webhooks.")
         kind.configure(settings, _config(kind.options, table, where, None))
     return settings
 
@@ -180,9 +180,9 @@ def _values(
                 raise ConfigError(f"{at}: expected one of {', '.join(check)}")
             out[key] = value
         elif check is Check.TEXT:
-            out[key] = _str(value, at)
+            out[key] = as_str(value, at)
         elif check is Check.INT:
-            out[key] = _int(value, at)
+            out[key] = as_int(value, at)
         elif check is Check.FLOAT:
             out[key] = _float(value, at)
         elif check is Check.BOOL:
@@ -190,7 +190,7 @@ def _values(
                 raise ConfigError(f"{at}: expected true or false")
             out[key] = value
         elif check is Check.PATH:
-            path = Path(_str(value, at)).expanduser()
+            path = Path(as_str(value, at)).expanduser()
             out[key] = path if path.is_absolute() or base is None else base / path
         elif check is Check.TEXT_OR_TEXTS and isinstance(value, str):
             out[key] = value

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from bounceback.classify import classify, from_patterns, loads
-from bounceback.ledger.samples import MICROSOFT_BLOCK_LIST, SEED_EXAMPLES
-from bounceback.ledger.samples import minimal_dsn as dsn
 from bounceback.model import Bounce
 from bounceback.parse import parse
+from support.samples import MICROSOFT_BLOCK_LIST, SEED_EXAMPLES
+from support.samples import minimal_dsn as dsn
 
 MICROSOFT = MICROSOFT_BLOCK_LIST
 

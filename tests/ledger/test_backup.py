@@ -21,8 +21,8 @@ from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.ledger.backup import BackupError, backup, libpq_url
 from bounceback.ledger.models import Base
-from bounceback.ledger.pgtemp import ThrowawayPostgres
 from bounceback.model import RawMessage
+from support.pgtemp import ThrowawayPostgres
 
 NAMES = ("lhost-postfix-02.eml", "lhost-exim-02.eml", "arf-01.eml", "reply-human-01.eml")
 

@@ -22,9 +22,9 @@ from bounceback.ledger.corrections import (
     suggested_bounce_type,
 )
 from bounceback.ledger.replay import replay
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
 from bounceback.parse import parse
+from support.samples import dsn
 
 EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 SAMPLES = sorted(p.name for p in EMAILS.glob("*.eml"))

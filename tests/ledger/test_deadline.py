@@ -29,9 +29,9 @@ from bounceback.ledger.deadline import (
     limit,
     run_within,
 )
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
 from bounceback.sources.smtpd import ReceiverThread, SmtpdConfig, ledger_sink
+from support.samples import dsn
 
 DEADLINE = 0.25
 

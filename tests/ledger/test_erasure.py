@@ -24,8 +24,8 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.erasure import erase, erasures
 from bounceback.ledger.fastcheck import SuppressionLookup
 from bounceback.ledger.models import Base
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+from support.samples import dsn
 
 GONE = "userunknown@example.co.jp"  # one of lhost-postfix-02's two recipients
 OTHER = "filtered@example.co.jp"  # the other

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from bounceback.cli import app
 from bounceback.config import load
 from bounceback.ledger import Ledger
-from bounceback.ledger.samples import dsn
+from support.samples import dsn
 
 DOMAIN = "bounces.sender.example"
 MEMBER = "member@example.org"

@@ -13,8 +13,8 @@ from bounceback.config import ConfigError
 from bounceback.config import from_dict as config_from_dict
 from bounceback.ledger import Ledger, LedgerUnavailable, Outcome
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+from support.samples import dsn
 
 
 def _messages(n: int) -> list[tuple[str, RawMessage]]:

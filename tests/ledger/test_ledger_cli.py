@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bounceback.cli import app
 from bounceback.ledger.db import HEAD
-from bounceback.ledger.samples import dsn
+from support.samples import dsn
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from bounceback.ledger import Ledger, Outcome, Summary
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import dsn
 from bounceback.match.verp import VerpSigner
 from bounceback.model import RawMessage
+from support.samples import dsn
 
 KEYS = {"k1": b"the first secret key", "k2": b"the second secret key"}
 

@@ -11,8 +11,8 @@ from bounceback.classify import loads as load_rules
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
 from bounceback.ledger.replay import replay, undo
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+from support.samples import dsn
 
 T0 = dt.datetime(2026, 3, 1, 12, 0)
 FULL = "552 5.2.2 Mailbox full"

@@ -12,9 +12,9 @@ from sqlalchemy import select
 import bounceback
 from bounceback.ledger import Ledger, LedgerError, Send, Summary
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import dsn
 from bounceback.ledger.stamping import envelope_options
 from bounceback.model import RawMessage
+from support.samples import dsn
 
 
 def run(ledger: Ledger, *messages: bytes) -> Summary:

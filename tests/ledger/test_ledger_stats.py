@@ -20,7 +20,6 @@ from bounceback.ledger import Ledger, stats
 from bounceback.ledger import tables as t
 from bounceback.ledger.replay import replay, undo
 from bounceback.ledger.rollups import rebuild_stats
-from bounceback.ledger.samples import dsn
 from bounceback.ledger.settings import SettingsError, get_settings, update_settings
 from bounceback.ledger.stats import (
     by_campaign,
@@ -35,6 +34,7 @@ from bounceback.ledger.stats import (
 )
 from bounceback.model import Kind, RawMessage
 from bounceback.parse import parse
+from support.samples import dsn
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
 TODAY = dt.datetime.now(dt.UTC).replace(tzinfo=None, hour=12, minute=0, second=0, microsecond=0)

@@ -18,10 +18,10 @@ from bounceback.config import RetentionConfig
 from bounceback.ledger import Ledger, partitions
 from bounceback.ledger import tables as t
 from bounceback.ledger.db import _MIGRATIONS, make_engine, upgrade
-from bounceback.ledger.pgtemp import ThrowawayPostgres
 from bounceback.ledger.retention import prune
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+from support.pgtemp import ThrowawayPostgres
+from support.samples import dsn
 
 NOW = dt.datetime(2026, 12, 8, 12, 0)
 _names = itertools.count(1)

@@ -16,8 +16,8 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.replay import replay, undo
 from bounceback.ledger.retention import PruneReport, prune
 from bounceback.ledger.rollups import rebuild_stats
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
+from support.samples import dsn
 
 NOW = dt.datetime(2026, 12, 8, 12, 0)
 OLD = dt.datetime(2025, 6, 10, 9, 0)  # before the 12-month horizon (2025-12-01)

@@ -16,9 +16,9 @@ from bounceback.cli import app
 from bounceback.config import ConfigError, RetentionConfig, from_dict
 from bounceback.ledger import Ledger
 from bounceback.ledger.retention import next_run, run_daily, run_once
-from bounceback.ledger.samples import dsn
 from bounceback.model import RawMessage
 from bounceback.serve import Metrics
+from support.samples import dsn
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
 

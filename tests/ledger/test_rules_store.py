@@ -19,9 +19,9 @@ from bounceback.cli import app
 from bounceback.ledger import Ledger
 from bounceback.ledger import rules_store as store
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import minimal_dsn as dsn
 from bounceback.model import Report, SourceEvent
 from bounceback.parse import parse
+from support.samples import minimal_dsn as dsn
 
 Email = Callable[[str], bytes]
 # Exim: "550 NN-222 (NEKO-CAT-222) Unfortunately, messages from 203.0.113.2 weren't

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bounceback.cli import app
-from bounceback.ledger.samples import dsn
+from support.samples import dsn
 
 MEMBER = "member@example.org"
 

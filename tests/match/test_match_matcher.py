@@ -116,7 +116,7 @@ def test_forged_token_is_quarantined_without_falling_through() -> None:
     report, bounce = load("lhost-postfix-01.eml", to_verp(forger.address(7)))
     log = Log([Send(7, "kijitora@example.org")])
     result = match(report, bounce, log)
-    assert result.send_id is None and result.quarantine
+    assert result.send_id is None and result.problem
     assert result.method == "verp" and "signature" in result.problem
     # The weaker methods were not consulted.
     assert log.calls == []
@@ -217,7 +217,7 @@ def test_recipient_alone_prefers_the_original_recipient() -> None:
 def test_nothing_known_is_none() -> None:
     report, bounce = load("lhost-postfix-01.eml")
     result = match(report, bounce, Log())
-    assert result == MatchResult(None, "none") and not result.quarantine
+    assert result == MatchResult(None, "none") and not result.problem
 
 
 @pytest.mark.parametrize("name", ["lhost-postfix-01.eml", "lhost-postfix-09.eml"])
@@ -263,7 +263,7 @@ def test_rematching_a_stored_bounce_judges_age_at_its_arrival() -> None:
     sent = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
     report, bounce = load("lhost-postfix-01.eml", to_verp(SIGNER.address(7, sent)))
     log = Log([Send(7, "kijitora@example.org")])
-    assert match(report, bounce, log).quarantine
+    assert match(report, bounce, log).problem
     arrived = sent + dt.timedelta(days=2)
     assert match(report, bounce, log, now=arrived).send_id == 7
 

@@ -22,12 +22,12 @@ from bounceback import config as config_mod
 from bounceback.config import Config
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
-from bounceback.ledger.pgtemp import ThrowawayPostgres
 from bounceback.ledger.process import idempotency_key
 from bounceback.model import RawMessage
 from bounceback.serve import Server
 from bounceback.serve_config import serve_config
 from bounceback.sources.imap import ImapSource
+from support.pgtemp import ThrowawayPostgres
 
 BIN = Path(sys.executable).parent / "bounceback"
 CONTACTS = ("kijitora@example.net", "kijitora@user.example.or.jp")

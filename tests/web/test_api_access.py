@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from bounceback.ledger import Ledger
 from bounceback.web.auth import create_api_key, revoke_api_key
 
-# Each write endpoint of W1's resources with a body that would succeed with an admin key.
+# Each write endpoint of the core resources with a body that would succeed with an admin key.
 WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/v1/contacts/kijitora@example.jp/unhold", None),
     ("POST", "/api/v1/contacts/kijitora@example.jp/address", {"email": "new@example.org"}),

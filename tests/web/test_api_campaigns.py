@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from bounceback.ledger import Ledger
-from bounceback.ledger.samples import dsn
+from support.samples import dsn
 
 
 def bounce(ledger: Ledger, email: str, status: str, serial: int) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bounceback.config import Config
 from bounceback.ledger import Ledger, holds
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import dsn
+from support.samples import dsn
 
 HELD = [  # newest hold first
     "kijitora@example.net",  # Spam

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bounceback.ledger import Ledger
 from bounceback.ledger import tables as t
-from bounceback.ledger.samples import MICROSOFT_BLOCK_LIST, SEED_EXAMPLES
-from bounceback.ledger.samples import minimal_dsn as dsn
+from support.samples import MICROSOFT_BLOCK_LIST, SEED_EXAMPLES
+from support.samples import minimal_dsn as dsn
 
 Email = Callable[[str], bytes]
 BLOCKED = "lhost-exim-54.eml"  # Exim relaying Microsoft's "on our block list" refusal

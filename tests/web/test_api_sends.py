@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from bounceback.config import Config
 from bounceback.ledger import Ledger
-from bounceback.ledger.samples import dsn
 from bounceback.web import WebContext, mount
 from bounceback.web.auth import create_api_key
+from support.samples import dsn
 
 
 def test_register_and_read_a_send(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from bounceback.ledger import Ledger
-from bounceback.ledger.samples import dsn
+from support.samples import dsn
 
 
 def test_change_settings_and_see_them_applied(

@@ -53,7 +53,7 @@ def test_no_server_errors(seeded_sqlite: Ledger) -> None:
         assert isinstance(result, Ok), result
         operation = result.ok()
         tried += 1
-        # Every body matches its response model; W1's resources also answer only
+        # Every body matches its response model; the core resources also answer only
         # documented codes.
         strict = operation.path.split("/")[1] in STRICT
         checks = [not_a_server_error, response_schema_conformance]

@@ -292,8 +292,3 @@ def _recognised_by_rule(report: Report, rules: RuleSet) -> list[Bounce]:
     as_bounce = replace(report, kind=Kind.BOUNCE, detector=RULE_DETECTOR, records=[record])
     found = classify_record(as_bounce, record, rules)
     return [found] if found is not None else []
-
-
-def explain(report: Report, record: DeliveryRecord, rules: RuleSet | None = None) -> Decision:
-    """The built-in decision for one record, for people: reason, rule, evidence."""
-    return decide_reason(report, record)

@@ -225,10 +225,9 @@ def contacts_show(email: str, as_json: bool = JSON_OPTION) -> None:
     ]
     table("history", rows, ["at", "reason", "bounce_type", "hard", "status", "diagnostic"])
     if any((h.get("effects") or {}).get("unverified") for h in view["history"]):
-        typer.echo(
-            "unverified: the bounce proves no send of ours (no signed return path or id of "
-            "ours), so it acted on nothing (docs/security.md)"
-        )
+        from bounceback.ledger.policy import UNVERIFIED  # here: the CLI starts without the ledger
+
+        typer.echo(f"{UNVERIFIED} (docs/security.md)")  # the policy's own words
 
 
 def _marks(event: dict[str, Any]) -> str:

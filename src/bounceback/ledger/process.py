@@ -42,7 +42,7 @@ from bounceback.ledger.models import naive_utc, utcnow
 from bounceback.ledger.orphans import die_with_parent
 from bounceback.ledger.outcomes import MessageOutcome
 from bounceback.ledger.policy import AddressState, ContactState, Effects, Facts, apply
-from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
+from bounceback.ledger.rollups import add_events as count_in_rollups
 from bounceback.match.matcher import MatchResult, find_send
 from bounceback.match.verp import VerpSigner
 from bounceback.model import Bounce, Kind, RawMessage, Report, SourceEvent
@@ -604,7 +604,7 @@ class Processor:
             for n, bounce in enumerate(item.bounces)
         ]
         conn.execute(t.events.insert(), events)
-        count_in_rollups(conn, events)  # W2: daily_stats, same transaction
+        count_in_rollups(conn, events)  # daily_stats, in the same transaction
         batch.write(conn)
 
     def _load_state(self, conn: Connection, items: list[_Item]) -> _Batch:

@@ -27,7 +27,7 @@ from bounceback.ledger.deadline import TooSlow, limit, run_within
 from bounceback.ledger.models import iso, utcnow
 from bounceback.ledger.policy import AddressState, ContactState, Facts, rebuild
 from bounceback.ledger.process import address_values, analyse_each
-from bounceback.ledger.rollups import add_events as count_in_rollups  # W2: stats
+from bounceback.ledger.rollups import add_events as count_in_rollups
 from bounceback.ledger.store import Store
 from bounceback.rule_ref import RuleRef
 
@@ -166,7 +166,7 @@ def replay(
             for event_id, values in new_values.items():
                 conn.execute(update(t.events).where(e.id == event_id).values(values))
             _recount_campaigns(conn, ledger.config.policy, new_values)
-            # W2: move the rollup counts from the old classification to the new one.
+            # Move the rollup counts from the old classification to the new one.
             old_rows = [r for rows in by_message.values() for r in rows if r["id"] in new_values]
             count_in_rollups(conn, old_rows, sign=-1)
             count_in_rollups(conn, [{**r, **new_values[r["id"]]} for r in old_rows])
@@ -224,7 +224,7 @@ def undo(
                 conn,
                 {r["campaign_id"] for r in rows if r["campaign_counted"] and r["campaign_id"]},
             )
-            count_in_rollups(conn, rows, sign=-1)  # W2: undone events leave the stats
+            count_in_rollups(conn, rows, sign=-1)  # undone events leave the stats
         if dry_run:
             conn.rollback()
     return report

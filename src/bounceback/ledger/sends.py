@@ -12,7 +12,7 @@ from bounceback.ledger import tables as t
 from bounceback.ledger.addresses import by_email, normalise
 from bounceback.ledger.campaigns import campaign_id
 from bounceback.ledger.models import iso, naive_utc
-from bounceback.ledger.rollups import add_sends  # W2: stats
+from bounceback.ledger.rollups import add_sends
 from bounceback.ledger.store import ImportResult, Store
 from bounceback.match.send_csv import parse_sends_csv
 
@@ -75,7 +75,7 @@ def insert_send(
         },
     )
     send_id = int(conn.execute(insert(t.sends).values(row).returning(t.sends.c.id)).scalar_one())
-    add_sends(conn, [(row["sent_at"], campaign_id, row["email"])])  # W2: send_stats rollup
+    add_sends(conn, [(row["sent_at"], campaign_id, row["email"])])  # the send_stats rollup
     return send_id
 
 

@@ -60,7 +60,7 @@ class Ledger(Store):
         ensure_schema(engine)
         ledger = cls(engine, config, rules)
         settings.load_thresholds(ledger)
-        settings.apply_settings(ledger)  # W2: settings edited in the dashboard, over the file's
+        settings.apply_settings(ledger)  # settings edited in the dashboard win over the file's
         return ledger
 
     def close(self) -> None:
@@ -186,12 +186,6 @@ class Ledger(Store):
 
     def messages(self, outcome: str, limit: int = 100) -> list[dict[str, Any]]:
         return messages.list_messages(self, outcome, limit)[0]
-
-    def setting(self, key: str) -> str | None:
-        return settings.setting(self, key)
-
-    def set_setting(self, key: str, value: str) -> None:
-        settings.set_setting(self, key, value)
 
     def load_thresholds(self) -> None:
         settings.load_thresholds(self)

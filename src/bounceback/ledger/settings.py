@@ -129,12 +129,6 @@ def setting(store: Store, key: str) -> str | None:
         return None if found is None else str(found)
 
 
-def set_setting(store: Store, key: str, value: str) -> None:
-    with store.write() as conn:
-        conn.execute(delete(t.settings).where(t.settings.c.key == key))
-        conn.execute(insert(t.settings).values(key=key, value=value))
-
-
 def _stored(store: Store) -> dict[str, Any]:
     s = t.settings.c
     with store.read() as conn:

@@ -62,10 +62,6 @@ class MatchResult:
     token: VerpToken | None = None
 
     @property
-    def quarantine(self) -> bool:
-        return bool(self.problem)
-
-    @property
     def proves_send(self) -> bool:
         """True when the evidence ties the bounce to a send of ours, not just an address."""
         return self.send_id is not None and self.method in PROVING_METHODS

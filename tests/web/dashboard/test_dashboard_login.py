@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bounceback.ledger.settings import setting
 from bounceback.ledger.users import SECRET_SETTING
 from bounceback.web.session import COOKIE
 
@@ -28,7 +29,7 @@ def test_pages_redirect_to_login_and_back(
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Lax"
     # No secret was configured: one was generated and kept for every process to share.
-    assert len(site.ledger.setting(SECRET_SETTING) or "") >= 32
+    assert len(setting(site.ledger, SECRET_SETTING) or "") >= 32
 
 
 def test_wrong_password_is_refused(page: Any, site: Any) -> None:

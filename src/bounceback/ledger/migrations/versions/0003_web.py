@@ -81,7 +81,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_bounce_events_campaign_occurred", "bounce_events", ["campaign_id", "occurred_at"]
     )
-    # W2: backfill the rollups from the events and sends already there.
+    # Backfill the rollups from the events and sends already there.
     from bounceback.ledger.rollups import rebuild_stats_conn
 
     rebuild_stats_conn(op.get_bind())

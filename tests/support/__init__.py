@@ -1,0 +1,1 @@
+"""Test-only helpers (a throwaway PostgreSQL, sample bounces), shared with bench/."""
