@@ -21,7 +21,7 @@ Then ANALYZE, and the measurements, each through the code the product runs:
   addresses, a quarter suppressed: p50/p99;
 - the overview: ``stats.overview`` (the dashboard's "/"), median;
 - a contact's page: what GET /contacts/{email} calls (``Ledger.contact_view``,
-  ``browse.contact_timeline``, ``browse.contact_activities``), median and p99 over
+  ``contacts.contact_timeline``, ``contacts.contact_activities``), median and p99 over
   random contacts;
 - ``process``: real DSNs (``ledger.samples.dsn``) for sends in the big ledger, through
   ``Ledger.process``: messages/s;
@@ -54,7 +54,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from bounceback.config import Config, RetentionConfig
-from bounceback.ledger import Ledger, Summary, browse, partitions, retention, stats
+from bounceback.ledger import Ledger, Summary, contacts, partitions, retention, stats
 from bounceback.ledger.db import upgrade
 from bounceback.ledger.fastcheck import SuppressionLookup
 from bounceback.ledger.rollups import rebuild_stats_conn
@@ -553,8 +553,8 @@ def measure_contact(ledger: Ledger, shape: Shape, count: int, rng: random.Random
     def page(email: str) -> None:
         nonlocal events
         view = ledger.contact_view(email)
-        found = browse.contact_timeline(ledger, email, 50)
-        browse.contact_activities(ledger, email, 20)
+        found = contacts.contact_timeline(ledger, email, 50)
+        contacts.contact_activities(ledger, email, 20)
         assert view is not None and found is not None, email
         events += len(found[0]["events"])
 

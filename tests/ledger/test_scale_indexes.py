@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, insert, text
 
-from bounceback.ledger import Ledger, browse
+from bounceback.ledger import Ledger, contacts
 from bounceback.ledger import tables as t
 
 AT = dt.datetime(2026, 3, 1, 12, 0)
@@ -78,7 +78,7 @@ def _reads(names: set[str], column: str) -> bool:
 
 def test_timeline_finds_events_by_contact_and_by_each_address(ledger: Ledger) -> None:
     ids = _seed(ledger)
-    found = browse.contact_timeline(ledger, "kiji@example.jp")
+    found = contacts.contact_timeline(ledger, "kiji@example.jp")
     assert found is not None
     timeline, _ = found
     assert {e["id"] for e in timeline["events"]} == {ids["by_contact"], ids["by_old_address"]}
@@ -96,7 +96,7 @@ def test_timeline_reads_the_contact_and_address_indexes(ledger: Ledger) -> None:
 
     event.listen(ledger.engine, "before_cursor_execute", record)
     try:
-        assert browse.contact_timeline(ledger, "kiji@example.jp") is not None
+        assert contacts.contact_timeline(ledger, "kiji@example.jp") is not None
     finally:
         event.remove(ledger.engine, "before_cursor_execute", record)
     ((sql, params),) = seen

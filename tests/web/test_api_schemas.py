@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from bounceback.ledger import Ledger, browse
+from bounceback.ledger import Ledger, bounces
 from bounceback.web import WebContext
 from bounceback.web.api import make_api
 from bounceback.web.api.schemas import SuppressionStatus
@@ -116,7 +116,7 @@ def test_an_undeclared_key_fails_instead_of_vanishing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = "/api/v1/bounces/1"
-    real = browse.bounce_detail
+    real = bounces.bounce_detail
     body = sqlite_client.get(url, headers=sqlite_read_headers).json()
     assert body["id"] == 1 and body["message"]["outcome"] == "matched"
 
@@ -125,7 +125,7 @@ def test_an_undeclared_key_fails_instead_of_vanishing(
         assert found is not None
         return {**found, "new_column": "x"}
 
-    monkeypatch.setattr(browse, "bounce_detail", with_a_new_key)
+    monkeypatch.setattr(bounces, "bounce_detail", with_a_new_key)
     with pytest.raises(ResponseValidationError, match="new_column"):
         sqlite_client.get(url, headers=sqlite_read_headers)
 
