@@ -253,9 +253,10 @@ class Server:
             from bounceback.ledger.webhook_tokens import LedgerTokens
             from bounceback.sources.webhooks.routes import make_router
 
-            # Used Mailgun tokens in the database: a restart must not forget them.
+            # Used tokens (Mailgun's) in the database: a restart must not forget them.
+            engine = self.ledger.engine
             hooks = dataclasses.replace(
-                self.settings.webhooks, mailgun_tokens=LedgerTokens(self.ledger.engine, "mailgun")
+                self.settings.webhooks, tokens=lambda provider: LedgerTokens(engine, provider)
             )
             app.include_router(make_router(hooks, self._counting_sink("webhooks")))
 

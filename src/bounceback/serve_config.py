@@ -164,7 +164,7 @@ def _webhooks(raw: dict[str, Any]) -> WebhookSettings:
             raise ConfigError(f"webhooks.{provider}: unknown provider ({', '.join(kinds)})")
         where = f"webhooks.{provider}"
         table = as_table(raw, provider, "webhooks.")
-        kind.configure(settings, _config(kind.options, table, where, None))
+        settings.providers[provider] = kind.configure(_config(kind.options, table, where, None))
     return settings
 
 

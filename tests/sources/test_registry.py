@@ -127,6 +127,7 @@ def test_webhook_tables_come_from_each_provider(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"webhooks\.postmark\.password: required"):
         settings(tmp_path, '[webhooks.postmark]\nuser = "u"\n')
     got = settings(tmp_path, '[webhooks.mailgun]\nsigning_key = "k"\nmax_age = 60\n')
-    assert (got.webhooks.mailgun_signing_key, got.webhooks.mailgun_max_age) == ("k", 60.0)
+    mailgun = got.webhooks.providers["mailgun"]
+    assert (mailgun.signing_key, mailgun.max_age) == ("k", 60.0)
     got = settings(tmp_path, '[webhooks.ses]\ntopic_arns = ["arn:aws:sns:x"]\n')
-    assert got.webhooks.ses_verifier.topic_arns == frozenset({"arn:aws:sns:x"})
+    assert got.webhooks.providers["ses"].verifier.topic_arns == frozenset({"arn:aws:sns:x"})

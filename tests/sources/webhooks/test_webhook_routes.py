@@ -17,6 +17,7 @@ from webhook_payloads import POSTMARK_BOUNCE, SENDGRID_EVENTS, SES_BOUNCE, mailg
 from webhook_signing import SendGridKeys, Sns
 
 from bounceback.model import SourceEvent
+from bounceback.sources.webhooks import mailgun, postmark, sendgrid, ses
 from bounceback.sources.webhooks.routes import WebhookSettings, make_router
 from bounceback.sources.webhooks.sns import SnsVerifier
 
@@ -47,12 +48,12 @@ def sink() -> Sink:
 def client(sink: Sink, sns: Sns, sendgrid_keys: SendGridKeys) -> TestClient:
     confirmed: list[str] = []
     settings = WebhookSettings(
-        ses_verifier=SnsVerifier(sns.fetch),
-        ses_confirm=confirmed.append,
-        sendgrid_public_key=sendgrid_keys.public_b64,
-        mailgun_signing_key=MAILGUN_KEY,
-        postmark_user="hook",
-        postmark_password="s3cret",
+        providers={
+            "ses": ses.Settings(SnsVerifier(sns.fetch), confirm=confirmed.append),
+            "sendgrid": sendgrid.Settings(sendgrid_keys.public_b64),
+            "mailgun": mailgun.Settings(MAILGUN_KEY),
+            "postmark": postmark.Settings(user="hook", password="s3cret"),
+        }
     )
     app = FastAPI()
     app.include_router(make_router(settings, sink))

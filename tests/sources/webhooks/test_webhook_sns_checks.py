@@ -16,6 +16,7 @@ from webhook_payloads import SES_BOUNCE
 from webhook_signing import CERT_URL, TOPIC, Sns, sns_time
 
 from bounceback.model import SourceEvent
+from bounceback.sources.webhooks import ses
 from bounceback.sources.webhooks.routes import WebhookSettings, make_router
 from bounceback.sources.webhooks.sns import SnsVerifier
 
@@ -24,7 +25,7 @@ OTHER_CERT = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123
 
 def client_for(fetch: Callable[[str], bytes], **verifier: Any) -> tuple[TestClient, list[Any]]:
     stored: list[list[SourceEvent]] = []
-    settings = WebhookSettings(ses_verifier=SnsVerifier(fetch, **verifier))
+    settings = WebhookSettings(providers={"ses": ses.Settings(SnsVerifier(fetch, **verifier))})
     app = FastAPI()
     app.include_router(make_router(settings, stored.append))
     return TestClient(app), stored

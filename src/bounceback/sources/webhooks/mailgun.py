@@ -159,10 +159,10 @@ class Provider:
 
     name, title, challenge = "mailgun", "Mailgun", ""
 
-    def __init__(self, settings: WebhookSettings) -> None:
-        self.signing_key = settings.mailgun_signing_key
-        self.max_age = settings.mailgun_max_age
-        self.tokens = settings.mailgun_tokens
+    def __init__(self, settings: Settings | None, hooks: WebhookSettings) -> None:
+        self.signing_key = settings.signing_key if settings else None
+        self.max_age = settings.max_age if settings else DEFAULT_MAX_AGE
+        self.tokens = hooks.tokens(self.name)
 
     @property
     def enabled(self) -> bool:
@@ -200,10 +200,18 @@ class Options:
     max_age: float | None = None
 
 
-def configure(settings: WebhookSettings, options: Options) -> None:
-    settings.mailgun_signing_key = options.signing_key
-    if options.max_age is not None:
-        settings.mailgun_max_age = options.max_age
+@dataclass(slots=True)
+class Settings:
+    """What the endpoint runs with: the signing key and the window for timestamps."""
+
+    signing_key: str
+    max_age: float = DEFAULT_MAX_AGE
 
 
-KIND = WebhookKind("mailgun", Options, configure, Provider)
+def configure(options: Options) -> Settings:
+    if options.max_age is None:
+        return Settings(options.signing_key)
+    return Settings(options.signing_key, options.max_age)
+
+
+KIND = WebhookKind("mailgun", Options, Settings, configure, Provider, order=30)

@@ -179,8 +179,9 @@ class Provider:
     name, title = "postmark", "Postmark"
     challenge = 'Basic realm="bounceback"'
 
-    def __init__(self, settings: WebhookSettings) -> None:
-        self.user, self.password = settings.postmark_user, settings.postmark_password
+    def __init__(self, settings: Settings | None, hooks: WebhookSettings) -> None:
+        self.user = settings.user if settings else None
+        self.password = settings.password if settings else None
 
     @property
     def enabled(self) -> bool:
@@ -202,8 +203,16 @@ class Options:
     password: str
 
 
-def configure(settings: WebhookSettings, options: Options) -> None:
-    settings.postmark_user, settings.postmark_password = options.user, options.password
+@dataclass(slots=True)
+class Settings:
+    """What the endpoint runs with: the basic-auth credentials."""
+
+    user: str
+    password: str
 
 
-KIND = WebhookKind("postmark", Options, configure, Provider)
+def configure(options: Options) -> Settings:
+    return Settings(options.user, options.password)
+
+
+KIND = WebhookKind("postmark", Options, Settings, configure, Provider, order=40)

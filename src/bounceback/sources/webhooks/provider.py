@@ -1,8 +1,11 @@
 """What an ESP webhook is to the routes (``WebhookProvider``) and to the config
 file (``WebhookKind``: its ``[webhooks.<name>]`` table, read like a source's).
 
-A provider is built from the webhook settings (``PROVIDERS`` in ``routes``) and
-says, for ``POST /webhooks/<name>``: whether it is configured at all (no: 404),
+A provider is one module of this package with a ``KIND`` (``routes.PROVIDERS``
+finds them by import): its ``Options`` (the table), its ``Settings`` (what
+``configure`` makes of the table) and its ``Provider``, built from those settings
+(None when the table is absent) and the shared ``WebhookSettings``. It says, for
+``POST /webhooks/<name>``: whether it is configured at all (no: 404),
 how a request proves who sent it (``authenticate`` on the headers, before any of
 the body is read; ``receive`` checks what needs the body, like a signature over
 it) and what the body's events are. ``receive`` raises a ``WebhookError`` to
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Once", "Received", "WebhookKind", "WebhookProvider"]
 
 Table = TypeVar("Table")
+Config = TypeVar("Config")
 
 
 class Once(Protocol):
@@ -77,13 +81,16 @@ class WebhookProvider(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class WebhookKind(Generic[Table]):
-    """One provider, as a module registers it (``routes.PROVIDERS``)."""
+class WebhookKind(Generic[Table, Config]):
+    """One provider, as its module registers it (``KIND``, found by ``routes.PROVIDERS``)."""
 
     name: str  # [webhooks.<name>] and POST /webhooks/<name>
     options: type[Table]  # its table as a dataclass: keys and checks from the fields
-    configure: Callable[[WebhookSettings, Table], None]  # the table into the settings
-    provider: Callable[[WebhookSettings], WebhookProvider]
+    settings: type[Config]  # what the provider runs with
+    configure: Callable[[Table], Config]  # the table into its settings
+    # Its settings (None: not configured, the endpoint answers 404) and the shared ones.
+    provider: Callable[[Config | None, WebhookSettings], WebhookProvider]
+    order: int = 100  # where it is listed (lower first, then by name)
 
 
-AnyKind = WebhookKind[Any]
+AnyKind = WebhookKind[Any, Any]

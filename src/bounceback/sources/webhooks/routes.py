@@ -7,14 +7,18 @@ the provider gets 503 and retries later, so nothing is lost; events carry
 idempotency keys, so a retry that overlaps a success changes nothing. Requests
 that are unsigned get 401, wrongly signed 403, and nothing reaches the sink.
 
-A provider is one module: its ``Provider`` (``webhooks.provider`` says what it
-answers), its ``Options`` (the config table) and a ``KIND`` naming them, listed in
-``PROVIDERS``.
+A provider is one module of this package and nothing else: its ``Provider``
+(``webhooks.provider`` says what it answers), its ``Options`` (the config table),
+its ``Settings`` (what ``configure`` makes of the table) and a ``KIND`` naming
+them. ``PROVIDERS`` finds every module with a ``KIND`` by import, so its endpoint
+and its ``[webhooks.<name>]`` table need no other edit.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
@@ -22,8 +26,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bounceback.model import SourceEvent
-from bounceback.sources.webhooks import WebhookError, mailgun, postmark, sendgrid, ses
-from bounceback.sources.webhooks.provider import AnyKind, WebhookProvider
+from bounceback.sources import webhooks
+from bounceback.sources.webhooks import WebhookError
+from bounceback.sources.webhooks.provider import AnyKind, WebhookKind, WebhookProvider
 from bounceback.sources.webhooks.settings import WebhookSettings
 
 __all__ = ["MAX_BODY", "PROVIDERS", "WebhookSettings", "make_router"]
@@ -33,8 +38,24 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 10 * 1024 * 1024  # SendGrid batches are the largest; far below this
 
+
+def discover() -> tuple[AnyKind, ...]:
+    """The ``KIND`` of every module in the webhooks package, by ``order`` then name."""
+    found: dict[str, AnyKind] = {}
+    for info in pkgutil.iter_modules(webhooks.__path__, webhooks.__name__ + "."):
+        if info.name == __name__ or info.name.rpartition(".")[2].startswith("_"):
+            continue
+        kind = getattr(importlib.import_module(info.name), "KIND", None)
+        if not isinstance(kind, WebhookKind):
+            continue  # a helper module (sns, settings...), not a provider
+        if kind.name in found:
+            raise RuntimeError(f"two webhook providers named {kind.name!r}")
+        found[kind.name] = kind
+    return tuple(sorted(found.values(), key=lambda kind: (kind.order, kind.name)))
+
+
 # Every provider: one endpoint and one [webhooks.<name>] table each.
-PROVIDERS: tuple[AnyKind, ...] = (ses.KIND, sendgrid.KIND, mailgun.KIND, postmark.KIND)
+PROVIDERS: tuple[AnyKind, ...] = discover()
 
 
 def _answer(status: int, **body: object) -> JSONResponse:
@@ -70,8 +91,11 @@ class _TooLarge(Exception):
 
 def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhooks") -> APIRouter:
     router = APIRouter(prefix=prefix, tags=["webhooks"])
+    unknown = sorted(set(settings.providers) - {kind.name for kind in PROVIDERS})
+    if unknown:  # a misspelt name would otherwise leave its endpoint silently off
+        raise ValueError(f"no webhook provider named {', '.join(unknown)}")
     for kind in PROVIDERS:
-        provider = kind.provider(settings)
+        provider = kind.provider(_configured(kind, settings), settings)
         router.add_api_route(
             f"/{provider.name}",
             _endpoint(provider, sink),
@@ -79,6 +103,18 @@ def make_router(settings: WebhookSettings, sink: Sink, *, prefix: str = "/webhoo
             name=f"{provider.name}_endpoint",
         )
     return router
+
+
+def _configured(kind: AnyKind, settings: WebhookSettings) -> object:
+    """The kind's own settings (None: off), refused if they are another kind's."""
+    config = settings.providers.get(kind.name)
+    if config is not None and not isinstance(config, kind.settings):
+        want, got = kind.settings, type(config)
+        raise TypeError(
+            f"webhook {kind.name}: expected {want.__module__}.{want.__qualname__},"
+            f" got {got.__module__}.{got.__qualname__}"
+        )
+    return config
 
 
 def _endpoint(

@@ -175,10 +175,10 @@ class Provider:
 
     name, title, challenge = "sendgrid", "SendGrid", ""
 
-    def __init__(self, settings: WebhookSettings) -> None:
-        key = settings.sendgrid_public_key
+    def __init__(self, settings: Settings | None, hooks: WebhookSettings) -> None:
+        key = settings.public_key if settings else None
         self.public_key = load_public_key(key) if key else None
-        self.max_age = settings.sendgrid_max_age
+        self.max_age = settings.max_age if settings else None
 
     @property
     def enabled(self) -> bool:
@@ -208,10 +208,16 @@ class Options:
     max_age: float | None = None
 
 
-def configure(settings: WebhookSettings, options: Options) -> None:
-    settings.sendgrid_public_key = options.public_key
-    if options.max_age is not None:
-        settings.sendgrid_max_age = options.max_age
+@dataclass(slots=True)
+class Settings:
+    """What the endpoint runs with: the verification key, the age allowed (None: verify's)."""
+
+    public_key: str
+    max_age: float | None = None
 
 
-KIND = WebhookKind("sendgrid", Options, configure, Provider)
+def configure(options: Options) -> Settings:
+    return Settings(options.public_key, options.max_age)
+
+
+KIND = WebhookKind("sendgrid", Options, Settings, configure, Provider, order=20)

@@ -171,8 +171,9 @@ class Provider:
 
     name, title, challenge = "ses", "SES", ""
 
-    def __init__(self, settings: WebhookSettings) -> None:
-        self.verifier, self.confirm = settings.ses_verifier, settings.ses_confirm
+    def __init__(self, settings: Settings | None, hooks: WebhookSettings) -> None:
+        self.verifier = settings.verifier if settings else None
+        self.confirm = settings.confirm if settings else default_confirmer
 
     @property
     def enabled(self) -> bool:
@@ -194,12 +195,19 @@ class Options:
     max_age: float | None = None
 
 
-def configure(settings: WebhookSettings, options: Options) -> None:
+@dataclass(slots=True)
+class Settings:
+    """What the endpoint runs with: the SNS checks, and how a subscription is confirmed."""
+
+    verifier: SnsVerifier
+    confirm: Confirmer = default_confirmer
+
+
+def configure(options: Options) -> Settings:
     arns = frozenset(options.topic_arns) if options.topic_arns else None
     if options.max_age is None:
-        settings.ses_verifier = SnsVerifier(topic_arns=arns)
-    else:
-        settings.ses_verifier = SnsVerifier(topic_arns=arns, max_age=options.max_age)
+        return Settings(SnsVerifier(topic_arns=arns))
+    return Settings(SnsVerifier(topic_arns=arns, max_age=options.max_age))
 
 
-KIND = WebhookKind("ses", Options, configure, Provider)
+KIND = WebhookKind("ses", Options, Settings, configure, Provider, order=10)

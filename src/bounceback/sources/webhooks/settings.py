@@ -1,26 +1,38 @@
-"""Which webhook providers are on, with their credentials (``serve_config`` fills it)."""
+"""Which webhook providers are on (``serve_config`` fills it), and what they share.
+
+Each provider's own settings are its module's ``Settings`` dataclass, built from its
+``[webhooks.<name>]`` table by its ``configure``; this holds them by provider name
+(absent: that endpoint is off, 404) next to what is no one provider's: where the
+tokens of once-only requests are kept.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bounceback.sources.webhooks.mailgun_replay import DEFAULT_MAX_AGE, ReplayGuard, TokenStore
-from bounceback.sources.webhooks.sns import Confirmer, SnsVerifier, default_confirmer
+from bounceback.sources.webhooks.mailgun_replay import ReplayGuard, TokenStore
 
-__all__ = ["WebhookSettings"]
+__all__ = ["InMemoryTokens", "TokenStores", "WebhookSettings"]
+
+TokenStores = Callable[[str], TokenStore]
+"""The used-token store of a provider, by its name (``serve``: the database's)."""
+
+
+class InMemoryTokens:
+    """One in-memory ``ReplayGuard`` per provider: for tests and one-off use."""
+
+    def __init__(self) -> None:
+        self._stores: dict[str, ReplayGuard] = {}
+
+    def __call__(self, provider: str) -> TokenStore:
+        return self._stores.setdefault(provider, ReplayGuard())
 
 
 @dataclass(slots=True)
 class WebhookSettings:
-    """Which providers are on, with their credentials. None: the endpoint is off."""
+    """The configured providers (name: that module's ``Settings``) and the token stores."""
 
-    ses_verifier: SnsVerifier | None = None
-    ses_confirm: Confirmer = default_confirmer
-    sendgrid_public_key: str | None = None
-    sendgrid_max_age: float | None = None
-    mailgun_signing_key: str | None = None
-    mailgun_max_age: float = DEFAULT_MAX_AGE
+    providers: dict[str, object] = field(default_factory=dict)
     # Tokens used: in memory unless ``serve`` gives the database's (ledger.webhook_tokens).
-    mailgun_tokens: TokenStore = field(default_factory=ReplayGuard)
-    postmark_user: str | None = None
-    postmark_password: str | None = None
+    tokens: TokenStores = field(default_factory=InMemoryTokens)
