@@ -63,45 +63,10 @@ from bounceback.model import RawMessage
 # The throwaway PostgreSQL and the sample bounces are test helpers (tests/support).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from overview_load import BIG, REASONS  # the same domains and reason mix
 from support.samples import dsn
 
 DAYS = 365  # the span of the generated ledger, ending now
-BIG = [
-    "gmail.com",
-    "outlook.com",
-    "hotmail.com",
-    "yahoo.com",
-    "icloud.com",
-    "aol.com",
-    "live.com",
-    "msn.com",
-    "gmx.de",
-    "web.de",
-    "orange.fr",
-    "comcast.net",
-    "me.com",
-    "yahoo.co.uk",
-    "hotmail.co.uk",
-    "googlemail.com",
-    "mail.ru",
-    "yandex.ru",
-    "qq.com",
-    "proton.me",
-]
-# (reason, kind, hardbounce, weight out of 100): the mix of bench/overview_load.py
-REASONS = [
-    ("userunknown", "bounce", True, 38),
-    ("mailboxfull", "bounce", False, 16),
-    ("hostunknown", "bounce", True, 6),
-    ("blocked", "bounce", False, 10),
-    ("spamdetected", "bounce", False, 6),
-    ("suspend", "bounce", True, 5),
-    ("expired", "bounce", False, 4),
-    ("systemerror", "bounce", False, 3),
-    ("feedback", "complaint", False, 2),
-    ("expired", "delay", False, 8),
-    ("vacation", "autoreply", False, 2),
-]
 LOADED: tuple[str, ...] = ("contacts", "email_addresses", "campaigns", "sends", "messages")
 LOADED += ("bounce_events", "suppressions", "daily_stats", "send_stats")
 CHUNK = 5_000_000  # rows per INSERT, for progress lines

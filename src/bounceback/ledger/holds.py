@@ -14,7 +14,7 @@ from bounceback.ledger.addresses import by_email, free, normalise, reset_values
 from bounceback.ledger.contact_flags import sync_contacts
 from bounceback.ledger.contacts import address_rows
 from bounceback.ledger.models import iso, utcnow
-from bounceback.ledger.paging import Key, ends_with_pattern, newest_first, page
+from bounceback.ledger.paging import Key, ends_with_pattern, every_page, newest_first, page
 from bounceback.ledger.policy import SuppressionSource
 from bounceback.ledger.store import Store
 
@@ -72,13 +72,7 @@ def list_holds(
 
 def all_holds(store: Store, filters: HoldFilters) -> list[dict[str, Any]]:
     """Every address ``list_holds`` shows for ``filters``, every page read."""
-    items: list[dict[str, Any]] = []
-    after: Key | None = None
-    while True:
-        shown, after = list_holds(store, filters, 1000, after)
-        items.extend(shown)
-        if after is None:
-            return items
+    return every_page(lambda after: list_holds(store, filters, 1000, after))
 
 
 def unhold(store: Store, email: str) -> bool:

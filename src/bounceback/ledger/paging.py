@@ -37,6 +37,19 @@ def page(
     return rows, list(key(rows[-1]))
 
 
+def every_page(
+    read: Callable[[Key | None], tuple[list[dict[str, Any]], Key | None]],
+) -> list[dict[str, Any]]:
+    """Every item of a list function, page after page (``read(after)`` reads one)."""
+    items: list[dict[str, Any]] = []
+    after: Key | None = None
+    while True:
+        shown, after = read(after)
+        items.extend(shown)
+        if after is None:
+            return items
+
+
 def newest_first(at: Any, ident: Any, after: Key | None) -> ColumnElement[bool] | None:
     """Rows strictly after (older than) ``after`` = (time, id) in newest-first order."""
     if after is None:

@@ -14,7 +14,7 @@ from bounceback.ledger.addresses import by_email, free, normalise, valid_email
 from bounceback.ledger.contact_flags import sync_contacts
 from bounceback.ledger.db import dialect_insert
 from bounceback.ledger.models import iso, utcnow
-from bounceback.ledger.paging import Key, ends_with_pattern, like_pattern, page
+from bounceback.ledger.paging import Key, ends_with_pattern, every_page, like_pattern, page
 from bounceback.ledger.policy import SuppressionSource
 from bounceback.ledger.store import LedgerError, Store
 
@@ -99,13 +99,7 @@ def list_suppressions(
 
 def all_suppressions(store: Store, source: str | None = None) -> list[dict[str, Any]]:
     """The whole list as ``list_suppressions`` shows it, every page read."""
-    items: list[dict[str, Any]] = []
-    after: Key | None = None
-    while True:
-        shown, after = list_suppressions(store, source, 1000, after)
-        items.extend(shown)
-        if after is None:
-            return items
+    return every_page(lambda after: list_suppressions(store, source, 1000, after))
 
 
 def iter_suppressions(store: Store, chunk: int = 5000) -> Iterator[tuple[str, str, str, str]]:
